@@ -21,6 +21,7 @@ from .engine import Model, SimulationResult, State, simulate
 from .errors import DiffusionError, ParameterError, ScenarioError
 from .models import MODELS, IndependentCascade, LinearThreshold
 from .network import Network
+from .scenario import Scenario, ScenarioResult, load_scenario, parse_scenario, run_scenario
 
 __all__ = [
     "MODELS",
@@ -30,10 +31,15 @@ __all__ = [
     "Model",
     "Network",
     "ParameterError",
+    "Scenario",
     "ScenarioError",
+    "ScenarioResult",
     "SimulationResult",
     "State",
     "__version__",
     "generators",
+    "load_scenario",
+    "parse_scenario",
+    "run_scenario",
     "simulate",
 ]

@@ -1,0 +1,68 @@
+"""Shared pieces of the subcommands: error reporting and the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from ..errors import DiffusionError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "ErrorHandlingGroup", "progress_bar"]
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug")) or bool((root.obj or {}).get("debug"))
+
+
+class ErrorHandlingGroup(click.Group):
+    """A click group that turns exceptions into one line on stderr and an exit status.
+
+    :class:`~diffusion.errors.DiffusionError` (bad input) exits 2, anything else 1;
+    the traceback is printed only with ``--debug``.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except DiffusionError as exc:
+            self._report(ctx, f"error: {exc}", EXIT_BAD_INPUT)
+        except Exception as exc:
+            name = type(exc).__name__
+            hint = "" if _debug(ctx) else " (run with --debug for the traceback)"
+            self._report(ctx, f"error: unexpected {name}: {exc}{hint}", EXIT_FAILURE)
+
+    @staticmethod
+    def _report(ctx: click.Context, line: str, code: int) -> None:
+        if _debug(ctx):
+            click.echo(traceback.format_exc().rstrip(), err=True)
+        click.echo(" ".join(line.split()), err=True)
+        ctx.exit(code)
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A stderr progress bar over ``total`` items; yields its update callback (or ``None``).
+
+    Shown only when ``enabled`` and stderr is a terminal.
+    """
+    if not enabled or not _stderr_is_terminal():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True,
+                           show_pos=True) as bar:
+        yield bar.update

@@ -1,0 +1,38 @@
+"""``diffusion run``: run a scenario file and write its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..scenario import load_scenario, run_scenario
+from ._common import progress_bar
+
+__all__ = ["run"]
+
+#: Progress-bar granularity: the replicates are run in about this many batches.
+_BAR_STEPS = 20
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory  [default: results/<scenario name>/]")
+@click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file).")
+@click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
+@click.option("--max-steps", type=click.IntRange(min=0), help="Step cap (overrides the file).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, max_steps: int | None,
+        quiet: bool) -> None:
+    """Run SCENARIO (a TOML file) and write summary.json, runs.csv, curve.csv and scenario.toml."""
+    sc = load_scenario(scenario).replace(runs=runs, seed=seed, max_steps=max_steps)
+    out_dir = out if out is not None else Path("results") / sc.name
+    with progress_bar(sc.runs, "simulating", enabled=not quiet) as update:
+        chunk = -(-sc.runs // _BAR_STEPS) if update is not None else None
+        result = run_scenario(sc, progress=update, chunk_size=chunk)
+    files = result.write(out_dir)
+    if not quiet:
+        for line in result.describe():
+            click.echo(line)
+        click.echo(f"wrote {', '.join(files)} to {out_dir}")
