@@ -1,34 +1,124 @@
-"""Linear threshold model (Granovetter 1978; Watts 2002; Centola's complex contagion)."""
+"""Linear threshold model (Granovetter 1978; Watts 2002; Centola's complex contagion).
+
+Two implementations of the same rule give identical adoption steps for equal
+seeds: a compiled frontier kernel (:mod:`diffusion._kernels`, the default) that
+runs each replicate's whole cascade in one call, and a vectorized numpy
+reference that advances all replicates of a batch together, one step at a
+time. Both touch only the out-arcs of the nodes that adopted in the previous
+step, so a cascade costs the arcs of its adopters, not arcs × steps.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..distributions import Distribution
-from ..engine import Model, State, step_dtype
+from ..engine import Model, State
 from ..errors import ParameterError
 from ..network import Network
-from ._common import NodeValue, draw_node_values
+from ._common import NodeValue, frontier_arcs
 
-__all__ = ["LinearThreshold"]
+__all__ = ["LinearThreshold", "integer_thresholds"]
+
+_BACKENDS = ("auto", "numba", "numpy")
+
+
+def check_backend(backend: Any) -> str:
+    """Validate a ``backend`` keyword (``"auto"``, ``"numba"`` or ``"numpy"``)."""
+    if backend not in _BACKENDS:
+        raise ParameterError("backend", f"must be one of {', '.join(map(repr, _BACKENDS))}, got {backend!r}")
+    if backend == "numba" and importlib.util.find_spec("numba") is None:
+        raise ParameterError("backend", "'numba' needs the numba package (pip install numba)")
+    return str(backend)
+
+
+def use_numba(backend: str) -> bool:
+    """Whether ``backend`` resolves to the compiled kernels (``"auto"``: when numba is installed)."""
+    return backend == "numba" or (backend == "auto" and importlib.util.find_spec("numba") is not None)
+
+
+def adoption_dtype(n: int, max_steps: int | None) -> type:
+    """Compact dtype of adoption steps: int16 whenever no step can exceed its range.
+
+    A cascade adds at least one adopter in every step that changes anything,
+    so no adoption step exceeds ``n`` (nor ``max_steps``).
+    """
+    bound = n if max_steps is None else min(n, max_steps)
+    return np.int16 if bound <= np.iinfo(np.int16).max else np.int32
+
+
+def integer_thresholds(theta: np.ndarray, deg: np.ndarray, rule: str = "fraction") -> np.ndarray:
+    """The least number of adopted in-neighbours at which each node adopts.
+
+    Fraction rule: the least ``k`` in ``0 .. deg`` with ``k / deg >= theta``
+    (computed in floating point exactly as the rule is stated), ``deg + 1``
+    (never) if none; a node without in-neighbours adopts only if
+    ``theta <= 0``. Count rule: ``ceil(theta)``, capped at ``deg + 1``.
+
+    Parameters
+    ----------
+    theta : ndarray of float, shape (n,)
+    deg : ndarray of int, shape (n,)
+        In-degrees.
+    rule : {"fraction", "count"}
+
+    Returns
+    -------
+    ndarray of int32, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> integer_thresholds(np.array([0.0, 0.3, 0.3, 1.0, 0.5]), np.array([4, 10, 0, 3, 0])).tolist()
+    [0, 3, 1, 3, 1]
+    >>> integer_thresholds(np.array([2.5, 9.0]), np.array([4, 4]), "count").tolist()
+    [3, 5]
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    deg = np.asarray(deg, dtype=np.int64)
+    d = deg.astype(np.float64)
+    k = np.clip(np.ceil(theta * d) if rule == "fraction" else np.ceil(theta), 0.0, d + 1.0).astype(np.int64)
+    if rule == "fraction":
+        has = deg > 0
+        dd = np.where(has, d, 1.0)
+        while True:  # ceil(theta * d) is off by at most one from the exact answer
+            down = has & (k > 0) & ((k - 1) / dd >= theta)
+            if not down.any():
+                break
+            k[down] -= 1
+        while True:
+            up = has & (k <= deg) & (k / dd < theta)
+            if not up.any():
+                break
+            k[up] += 1
+        k[~has] = np.where(theta[~has] <= 0.0, 0, 1)
+    return k.astype(np.int32)
 
 
 @dataclass
 class _LTContext:
-    pull: sp.csr_array  # rows = in-neighbours: pull[i, j] = w_ji
-    denom: np.ndarray  # in-strength (fraction rule) per node
+    deg: np.ndarray  # in-degree (int64)
+    weights: np.ndarray | None  # per-arc weight when the rule is weighted
+    denom: np.ndarray | None  # in-strength (weighted fraction rule)
     threshold: float | np.ndarray | Distribution
+    need: np.ndarray | None  # integer thresholds (unweighted, fixed threshold)
+    zero: np.ndarray | None  # nodes with integer threshold 0 (unweighted, fixed threshold)
 
 
 @dataclass
 class _LTState(State):
-    received: np.ndarray  # (R, n) influence received from adopted in-neighbours
-    theta: np.ndarray  # (R, n) or (n,) or scalar
+    seeds: list[np.ndarray] | None = None
+    ready: bool = False  # numpy-path arrays built (thresholds drawn)
+    front: np.ndarray | None = None  # flat indices r * n + v of the last step's adopters, sorted
+    rem: np.ndarray | None = None  # (R, n) int32 integer threshold minus adopted in-neighbours
+    received: np.ndarray | None = None  # (R, n) float64 weighted influence received
+    theta: np.ndarray | None = None  # (R, n) or (n,) thresholds (weighted rule)
+    zero: np.ndarray | None = None  # flat indices of threshold-0 nodes (adopt at step 1)
 
 
 class LinearThreshold(Model):
@@ -51,12 +141,29 @@ class LinearThreshold(Model):
         under the fraction rule).
     rule : {"fraction", "count"}, default "fraction"
     weighted : bool, default True
-        Use edge weights (when the network has them) in the sums.
+        Use edge weights (when the network has them) in the sums. Weights
+        must then be non-negative.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        ``"numba"``: compiled frontier kernel, one call per replicate's whole
+        cascade; ``"numpy"``: the vectorized reference, all replicates of a
+        batch stepped together. ``"auto"`` is ``"numba"`` when numba is
+        installed. Results are identical; the backend is not a model parameter
+        and is not recorded in :meth:`params`.
 
     Notes
     -----
     A node with no in-neighbours has adopted fraction 0, so it adopts at step 1
-    only if its threshold is 0 (Watts's "innately active" nodes).
+    only if its threshold is 0 (Watts's "innately active" nodes); more
+    generally every node with threshold 0 adopts at step 1.
+
+    Thresholds drawn from a distribution are drawn once per replicate, before
+    the cascade starts, from that replicate's generator (``n`` values, in node
+    order); the cascade itself draws nothing.
+
+    NDlib's ``ThresholdModel`` applies the same synchronous rule (fraction of
+    neighbours, of predecessors when directed, ``>=`` threshold) without
+    weights, and never activates a node that has no neighbours, even at
+    threshold 0; apart from such nodes the final adopter sets coincide.
 
     Examples
     --------
@@ -65,15 +172,23 @@ class LinearThreshold(Model):
     >>> res = diffusion.simulate(net, diffusion.LinearThreshold(0.5), initial=[0], runs=1, seed=0)
     >>> res.adoption_step[0].tolist()
     [0, 1, 2, 3]
+    >>> net = diffusion.Network.from_edges(4, [0, 1, 0], [2, 2, 3])
+    >>> model = diffusion.LinearThreshold(2, rule="count")   # two adopted neighbours needed
+    >>> diffusion.simulate(net, model, initial=[0, 1], runs=1, seed=0).adoption_step[0].tolist()
+    [0, 0, 1, -1]
     """
 
     name: ClassVar[str] = "linear_threshold"
 
-    def __init__(self, threshold: Any = 0.5, *, rule: str = "fraction", weighted: bool = True) -> None:
+    def __init__(self, threshold: Any = 0.5, *, rule: str = "fraction", weighted: bool = True,
+                 backend: str = "auto") -> None:
         if rule not in ("fraction", "count"):
             raise ParameterError("rule", f"must be 'fraction' or 'count', got {rule!r}")
+        if not isinstance(weighted, bool | np.bool_):
+            raise ParameterError("weighted", f"must be true or false, got {weighted!r}")
         self.rule = rule
         self.weighted = bool(weighted)
+        self.backend = check_backend(backend)
         if rule == "fraction":
             self._threshold = NodeValue("threshold", threshold, 0.0, 1.0, clip=(0.0, 1.0))
         else:
@@ -81,41 +196,175 @@ class LinearThreshold(Model):
 
     @property
     def threshold(self) -> Any:
+        """The threshold as given (scalar, array, attribute name or distribution)."""
         return self._threshold.value
 
     def params(self) -> dict[str, Any]:
         return {"threshold": self._threshold.to_param(), "rule": self.rule, "weighted": self.weighted}
 
+    # ------------------------------------------------------------ shared set-up
     def prepare(self, network: Network) -> _LTContext:
-        rev = network.reverse
         weighted = self.weighted and network.weights is not None
-        pull = rev.to_scipy(weighted=weighted)
-        denom = network.in_strength if weighted else network.in_degree.astype(np.float64)
-        return _LTContext(pull, np.asarray(denom, dtype=np.float64), self._threshold.resolve(network))
+        threshold = self._threshold.resolve(network)
+        deg = np.asarray(network.in_degree, dtype=np.int64)
+        if weighted:
+            w = np.asarray(network.weights, dtype=np.float64)
+            if w.size and w.min() < 0:
+                raise ParameterError("weighted", "the threshold rule needs non-negative edge weights "
+                                     "(use weighted=false to ignore them)")
+            denom = np.asarray(network.in_strength, dtype=np.float64) if self.rule == "fraction" else None
+            return _LTContext(deg, w, denom, threshold, None, None)
+        need = zero = None
+        if not isinstance(threshold, Distribution):
+            theta = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (network.n,))
+            need = integer_thresholds(theta, deg, self.rule)
+            zero = np.flatnonzero(need <= 0).astype(np.int64)
+        return _LTContext(deg, None, None, threshold, need, zero)
 
     def start(self, ctx: _LTContext, network: Network, seeds: Sequence[np.ndarray],
               rngs: list[np.random.Generator], max_steps: int | None) -> _LTState:
         R, n = len(rngs), network.n
-        adopted_at = np.full((R, n), -1, dtype=step_dtype(max_steps))
-        for r, s in enumerate(seeds):
+        adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, max_steps))
+        clean = [np.unique(np.asarray(s, dtype=np.int64)) for s in seeds]
+        for r, s in enumerate(clean):
             adopted_at[r, s] = 0
-        theta = draw_node_values(ctx.threshold, rngs, n)
-        received = (ctx.pull @ (adopted_at == 0).T.astype(np.float64)).T.copy()
-        count = np.count_nonzero(adopted_at >= 0, axis=1).astype(np.int64)
+        count = np.array([len(s) for s in clean], dtype=np.int64)
         # step 1 is always evaluated: nodes with threshold 0 adopt without neighbours
-        return _LTState(adopted_at, count, np.ones(R, dtype=bool), rngs, received, theta)
+        return _LTState(adopted_at, count, np.ones(R, dtype=bool), rngs, seeds=clean)
+
+    def _thresholds(self, ctx: _LTContext, rng: np.random.Generator, n: int) -> np.ndarray:
+        """One replicate's thresholds (drawn from its generator if random)."""
+        th = ctx.threshold
+        if isinstance(th, Distribution):
+            return th.sample(rng, n)
+        return np.broadcast_to(np.asarray(th, dtype=np.float64), (n,))
+
+    # ------------------------------------------------------------ compiled path
+    def run_to_end(self, ctx: _LTContext, network: Network, state: _LTState,
+                   max_steps: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+        if not use_numba(self.backend) or state.ready:
+            return None
+        from .. import _kernels as K
+
+        R, n = state.adopted_at.shape
+        indptr, indices = network.indptr, network.indices
+        cap = -1 if max_steps is None else int(max_steps)
+        queue = np.empty(n, dtype=np.int64)
+        hist = np.zeros(n + 2, dtype=np.int64)
+        random = isinstance(ctx.threshold, Distribution)
+        hists = []
+        if ctx.weights is None:
+            rem = np.empty(n, dtype=np.int32)
+            zero_buf = np.empty(n, dtype=np.int64)
+            for r in range(R):
+                if random:
+                    theta = self._thresholds(ctx, state.rngs[r], n)
+                    nz = K.lt_need(theta, ctx.deg, self.rule == "fraction", rem, zero_buf)
+                    zero = zero_buf[:nz]
+                else:
+                    np.copyto(rem, ctx.need)
+                    zero = ctx.zero
+                steps = K.lt_count_cascade(indptr, indices, rem, zero, state.seeds[r],
+                                           state.adopted_at[r], cap, queue, hist)
+                hists.append(hist[: steps + 1].copy())
+        else:
+            received = np.empty(n, dtype=np.float64)
+            denom = ctx.denom if ctx.denom is not None else np.empty(0)
+            for r in range(R):
+                theta = np.ascontiguousarray(self._thresholds(ctx, state.rngs[r], n))
+                received.fill(0.0)
+                steps = K.lt_weighted_cascade(indptr, indices, ctx.weights, denom, theta,
+                                              self.rule == "fraction", state.seeds[r],
+                                              state.adopted_at[r], cap, received, queue, hist)
+                hists.append(hist[: steps + 1].copy())
+        return history_from_hists(hists, state)
+
+    # --------------------------------------------------------------- numpy path
+    def _init_numpy(self, ctx: _LTContext, network: Network, state: _LTState) -> None:
+        R, n = state.adopted_at.shape
+        random = isinstance(ctx.threshold, Distribution)
+        if ctx.weights is None:
+            if random:
+                rem = np.empty((R, n), dtype=np.int32)
+                for r in range(R):
+                    rem[r] = integer_thresholds(self._thresholds(ctx, state.rngs[r], n), ctx.deg, self.rule)
+            else:
+                rem = np.tile(ctx.need, (R, 1))
+            state.rem = rem
+            state.zero = np.flatnonzero(rem <= 0)
+        else:
+            if random:
+                theta = np.empty((R, n))
+                for r in range(R):
+                    theta[r] = self._thresholds(ctx, state.rngs[r], n)
+            else:
+                theta = np.ascontiguousarray(self._thresholds(ctx, state.rngs[0], n))
+            state.theta = theta
+            state.received = np.zeros((R, n))
+            zero = np.broadcast_to(theta <= 0.0, (R, n))
+            state.zero = np.flatnonzero(zero)
+        state.front = np.concatenate(
+            [r * n + s for r, s in enumerate(state.seeds or [])] or [np.empty(0, np.int64)]
+        ).astype(np.int64)
+        state.ready = True
 
     def step(self, ctx: _LTContext, network: Network, state: _LTState, t: int) -> np.ndarray:
-        if self.rule == "fraction":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                level = np.where(ctx.denom > 0, state.received / ctx.denom, 0.0)
+        if not state.ready:
+            self._init_numpy(ctx, network, state)
+        R, n = state.adopted_at.shape
+        done = state.adopted_at.reshape(-1)
+        front = state.front if state.front is not None else np.empty(0, np.int64)
+        rep, node = np.divmod(front, n)
+        arcs, owner = frontier_arcs(network.indptr, node)
+        target = rep[owner] * n + network.indices[arcs]
+        if ctx.weights is None:
+            rem = state.rem.reshape(-1)  # type: ignore[union-attr]
+            np.subtract.at(rem, target, 1)
+            cand = np.unique(target)
+            cand = cand[(done[cand] < 0) & (rem[cand] <= 0)]
         else:
-            level = state.received
-        new = (state.adopted_at < 0) & (level >= state.theta) & state.active[:, None]
-        state.adopted_at[new] = t
-        changed = new.any(axis=1)
-        if changed.any():
-            state.received += (ctx.pull @ new.T.astype(np.float64)).T
-        state.count += np.count_nonzero(new, axis=1)
+            rec = state.received.reshape(-1)  # type: ignore[union-attr]
+            # np.add.at adds in array order: ascending source node, then arc order
+            np.add.at(rec, target, ctx.weights[arcs])
+            cand = np.unique(target)
+            cand = cand[done[cand] < 0]
+            v = cand % n
+            if ctx.denom is not None:
+                d = ctx.denom[v]
+                level = np.divide(rec[cand], d, out=np.zeros(len(cand)), where=d > 0)
+            else:
+                level = rec[cand]
+            theta = state.theta.reshape(-1)[cand] if state.theta.ndim == 2 else state.theta[v]  # type: ignore[union-attr]
+            cand = cand[level >= theta]
+        if t == 1:
+            zero = state.zero[done[state.zero] < 0]  # type: ignore[index]
+            cand = np.union1d(cand, zero)
+        done[cand] = t
+        state.front = cand
+        added = np.bincount(cand // n, minlength=R)
+        state.count += added
+        changed = added > 0
         state.active = changed
         return changed
+
+
+def history_from_hists(hists: Sequence[np.ndarray], state: State) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, steps)`` for :meth:`Model.run_to_end` from per-replicate adoption histograms.
+
+    ``hists[r][t]`` is the number of nodes of replicate ``r`` that adopted at
+    step ``t``, for every step the replicate evaluated. Also updates
+    ``state.count`` and ``state.active``.
+    """
+    R = len(hists)
+    T = max((len(h) - 1 for h in hists), default=0)
+    counts = np.empty((T + 1, R), dtype=np.int64)
+    steps = np.zeros(R, dtype=np.int64)
+    for r, h in enumerate(hists):
+        c = np.cumsum(h)
+        counts[: len(c), r] = c
+        counts[len(c):, r] = c[-1]
+        changed = np.flatnonzero(h[1:]) + 1
+        steps[r] = changed[-1] if len(changed) else 0
+    state.count = counts[-1].copy()
+    state.active = np.zeros(R, dtype=bool)
+    return counts, steps

@@ -1,0 +1,284 @@
+"""Compiled frontier kernels for the threshold and cascade models (numba).
+
+Each kernel runs *one replicate's whole cascade* over the CSR arrays of a
+:class:`~diffusion.network.Network`, touching only the out-arcs of the nodes
+that adopted in the previous step (total work: the arcs of the adopters, not
+arcs × steps). The models in :mod:`diffusion.models` keep a vectorized numpy
+implementation of the same rules as the tested reference; for equal seeds the
+two give identical adoption steps, because
+
+* replicates consume their :class:`numpy.random.Generator` in the same order
+  (numba's generator methods advance the same bit generator and return the
+  same numbers as numpy's: ``rng.random()`` and ``rng.geometric(p)``);
+* the frontier of a step is processed in a defined order: the order in which
+  its nodes were discovered (cascade) or ascending node order (weighted
+  threshold, where the order of floating-point additions matters);
+* thresholds are compared with the same floating-point expressions.
+
+Conventions shared by all kernels
+---------------------------------
+``row`` is the replicate's row of adoption steps, ``-1`` except at the seeds
+(``seeds``: distinct node indices, which may already be marked 0); the kernels
+write the step of every adopter into it. ``queue`` (length ``n``) and
+``hist`` (length ``n + 2``) are scratch buffers reused across replicates; on
+return ``hist[t]`` holds the number of nodes that adopted at step ``t`` for
+``t = 0 .. L``, where ``L`` (the return value) is the number of steps evaluated:
+the replicate stops after the first step that changes nothing, or at
+``max_steps`` (``-1`` for no cap).
+
+This module imports numba; the models import it lazily and fall back to the
+numpy path when numba is unavailable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "ic_edge_cascade",
+    "ic_uniform_cascade",
+    "lt_count_cascade",
+    "lt_need",
+    "lt_weighted_cascade",
+]
+
+#: Geometric skips are capped at this many trials: no replicate ever tries more
+#: arcs than the graph stores, so a larger skip means "no further success".
+SKIP_CAP = 1 << 40
+
+
+@njit(cache=True, nogil=True)
+def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
+    """Integer threshold: the least number of adopted in-neighbours that suffices.
+
+    Fraction rule: the least ``k`` in ``0 .. deg`` with ``k / deg >= theta``
+    (``deg + 1`` if none; a node without in-neighbours needs 0 if ``theta <= 0``,
+    else never adopts). Count rule: ``ceil(theta)`` capped at ``deg + 1``.
+    Writes ``need`` and the nodes needing 0 into ``zero``; returns how many.
+    """
+    n = theta.shape[0]
+    nz = 0
+    for i in range(n):
+        d = deg[i]
+        th = theta[i]
+        if fraction:
+            if d == 0:
+                k = 0 if th <= 0.0 else 1
+            else:
+                c = np.ceil(th * d)
+                if c < 0.0:
+                    c = 0.0
+                if c > d + 1.0:
+                    c = d + 1.0
+                k = np.int64(c)
+                while k > 0 and (k - 1) / d >= th:
+                    k -= 1
+                while k <= d and k / d < th:
+                    k += 1
+        else:
+            c = np.ceil(th)
+            if c < 0.0:
+                c = 0.0
+            if c > d + 1.0:
+                c = d + 1.0
+            k = np.int64(c)
+        need[i] = k
+        if k <= 0:
+            zero[nz] = i
+            nz += 1
+    return nz
+
+
+@njit(cache=True, nogil=True)
+def lt_count_cascade(indptr, indices, rem, zero, seeds, row, max_steps, queue, hist):  # pragma: no cover
+    """Unweighted threshold cascade of one replicate.
+
+    ``rem`` holds each node's integer threshold (:func:`lt_need`) and is
+    consumed: it counts down as in-neighbours adopt, and a node adopts in the
+    step its count reaches 0. ``zero`` lists the nodes with threshold 0 (they
+    adopt at step 1 without any adopted neighbour).
+    """
+    q = 0
+    for s in seeds:
+        row[s] = 0
+        rem[s] = -1  # counts only go down from here: never reaches 0 again
+        queue[q] = s
+        q += 1
+    hist[0] = q
+    lo = 0
+    hi = q
+    t = 0
+    while max_steps < 0 or t < max_steps:
+        t += 1
+        start = q
+        if t == 1:
+            for z in zero:
+                if row[z] < 0:
+                    row[z] = 1
+                    rem[z] = -1
+                    queue[q] = z
+                    q += 1
+        for k in range(lo, hi):
+            u = queue[k]
+            for a in range(indptr[u], indptr[u + 1]):
+                v = indices[a]
+                r = rem[v] - 1
+                rem[v] = r
+                if r == 0:
+                    row[v] = t
+                    queue[q] = v
+                    q += 1
+        hist[t] = q - start
+        if q == start:
+            break
+        lo = start
+        hi = q
+    return t
+
+
+@njit(cache=True, nogil=True)
+def lt_weighted_cascade(indptr, indices, weights, denom, theta, fraction, seeds, row, max_steps,
+                        received, queue, hist):  # pragma: no cover - compiled
+    """Weighted threshold cascade of one replicate.
+
+    Node ``v`` adopts when ``received[v] / denom[v] >= theta[v]`` (fraction
+    rule; level 0 when ``denom[v] == 0``) or ``received[v] >= theta[v]`` (count
+    rule). ``received`` must be zero on entry. Each step's adopters are sorted
+    before their arcs are pushed, so the additions happen in the order of the
+    numpy reference (ascending source node, then arc order).
+    """
+    n = row.shape[0]
+    q = 0
+    for s in seeds:
+        row[s] = 0
+        queue[q] = s
+        q += 1
+    queue[:q].sort()
+    hist[0] = q
+    lo = 0
+    hi = q
+    t = 0
+    while max_steps < 0 or t < max_steps:
+        t += 1
+        start = q
+        if t == 1:
+            for i in range(n):
+                if row[i] < 0 and theta[i] <= 0.0:
+                    row[i] = 1
+                    queue[q] = i
+                    q += 1
+        for k in range(lo, hi):
+            u = queue[k]
+            for a in range(indptr[u], indptr[u + 1]):
+                v = indices[a]
+                if row[v] >= 0:
+                    continue
+                x = received[v] + weights[a]
+                received[v] = x
+                if fraction:
+                    d = denom[v]
+                    level = x / d if d > 0.0 else 0.0
+                else:
+                    level = x
+                if level >= theta[v]:
+                    row[v] = t
+                    queue[q] = v
+                    q += 1
+        hist[t] = q - start
+        if q == start:
+            break
+        queue[start:q].sort()
+        lo = start
+        hi = q
+    return t
+
+
+@njit(cache=True, nogil=True)
+def ic_uniform_cascade(indptr, indices, p, seeds, row, rng, max_steps, queue, hist):  # pragma: no cover
+    """Independent cascade with one probability ``p`` on every arc, one replicate.
+
+    The arcs tried by the replicate form one sequence of Bernoulli(``p``)
+    trials (the frontier in discovery order, each node's arcs in CSR order,
+    step after step); only the successes are drawn, as geometric gaps
+    ``rng.geometric(p)`` (one draw per success, not per tried arc).
+    """
+    q = 0
+    for s in seeds:
+        row[s] = 0
+        queue[q] = s
+        q += 1
+    hist[0] = q
+    if q == 0:
+        return 0
+    draw = p > 0.0
+    nxt = np.int64(SKIP_CAP)
+    if draw:
+        g = rng.geometric(p)
+        nxt = min(g, SKIP_CAP) - 1
+    pos = np.int64(0)
+    lo = 0
+    hi = q
+    t = 0
+    while max_steps < 0 or t < max_steps:
+        t += 1
+        start = q
+        for k in range(lo, hi):
+            u = queue[k]
+            a0 = indptr[u]
+            end = pos + (indptr[u + 1] - a0)
+            while nxt < end:
+                v = indices[a0 + (nxt - pos)]
+                if row[v] < 0:
+                    row[v] = t
+                    queue[q] = v
+                    q += 1
+                g = rng.geometric(p)
+                nxt += min(g, SKIP_CAP)
+            pos = end
+        hist[t] = q - start
+        if q == start:
+            break
+        lo = start
+        hi = q
+    return t
+
+
+@njit(cache=True, nogil=True)
+def ic_edge_cascade(indptr, indices, prob, seeds, row, rng, max_steps, queue, hist):  # pragma: no cover
+    """Independent cascade with one probability per arc, one replicate.
+
+    One ``rng.random()`` per tried arc (the frontier in discovery order, each
+    node's arcs in CSR order); the arc fires when the draw is below its
+    probability.
+    """
+    q = 0
+    for s in seeds:
+        row[s] = 0
+        queue[q] = s
+        q += 1
+    hist[0] = q
+    if q == 0:
+        return 0
+    lo = 0
+    hi = q
+    t = 0
+    while max_steps < 0 or t < max_steps:
+        t += 1
+        start = q
+        for k in range(lo, hi):
+            u = queue[k]
+            for a in range(indptr[u], indptr[u + 1]):
+                if rng.random() < prob[a]:
+                    v = indices[a]
+                    if row[v] < 0:
+                        row[v] = t
+                        queue[q] = v
+                        q += 1
+        hist[t] = q - start
+        if q == start:
+            break
+        lo = start
+        hi = q
+    return t
+
