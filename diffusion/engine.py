@@ -108,6 +108,23 @@ class Model(ABC):
         """Per-replicate results at the end (arrays of leading shape ``(R,)``)."""
         return {}
 
+    def run_to_end(
+        self, ctx: Any, network: Network, state: State, max_steps: int | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Optionally run every replicate of the batch to its end in one call.
+
+        A model that can finish whole cascades at once (e.g. in a compiled
+        kernel) returns ``(counts, steps)`` exactly as the step loop would have
+        recorded them: ``counts`` of shape ``(T + 1, R)``, the number of
+        adopters after steps ``0 .. T`` (``T`` the number of steps the loop
+        would have run), and ``steps`` of shape ``(R,)``, the last step at which
+        each replicate changed. It must leave ``state.adopted_at`` final.
+        The default, ``None``, lets the runner call :meth:`step` step by step.
+        The runner uses this hook only for models whose :meth:`observe`
+        records nothing.
+        """
+        return None
+
     def params(self) -> dict[str, Any]:
         """The model's parameters, as written in a scenario file."""
         return {}
@@ -331,6 +348,16 @@ def run_chunk(
     counts = [state.count.copy()]
     obs = model.observe(ctx, network, state)
     series: dict[str, list[np.ndarray]] = {k: [np.array(v, copy=True)] for k, v in obs.items()}
+    done = None if obs else model.run_to_end(ctx, network, state, max_steps)
+    if done is not None:
+        return ChunkResult(
+            start=start,
+            adoption_step=state.adopted_at,
+            steps=np.asarray(done[1], dtype=np.int64),
+            counts=np.asarray(done[0], dtype=np.int64),
+            series={},
+            outputs=model.outputs(ctx, network, state),
+        )
     steps = np.zeros(runs, dtype=np.int64)
     t = 0
     while state.active.any() and (max_steps is None or t < max_steps):
