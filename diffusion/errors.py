@@ -31,6 +31,9 @@ class ParameterError(DiffusionError):
         self.reason = message
         super().__init__(f"{name}: {message}")
 
+    def __reduce__(self) -> tuple[object, ...]:  # picklable across worker processes
+        return (type(self), (self.name, self.reason))
+
 
 class GraphFormatError(DiffusionError):
     """A graph or node-table file cannot be read."""
@@ -55,3 +58,10 @@ class ScenarioError(DiffusionError):
         self.reason = message
         where = ": ".join(p for p in (str(path) if path else None, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable across worker processes
+        return (_rebuild_scenario_error, (type(self), self.reason, self.path, self.key))
+
+
+def _rebuild_scenario_error(cls: type, message: str, path: str | None, key: str | None) -> ScenarioError:
+    return cls(message, path=path, key=key)

@@ -514,10 +514,30 @@ class Network:
     def __len__(self) -> int:
         return self.n
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle only the defining fields: cached derived values (``reverse``,
+        # degrees) are recomputed on demand, not shipped to worker processes;
+        # numpy sends the arrays out of band under pickle protocol 5.
+        state = {k: getattr(self, k) for k in self.__slots__ if k != "__dict__" and hasattr(self, k)}
+        state["_attributes"] = dict(self._attributes)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            if key == "_attributes":
+                value = MappingProxyType({k: _readonly(v) for k, v in value.items()})
+            elif isinstance(value, np.ndarray):
+                value = _readonly(value)
+            object.__setattr__(self, key, value)
+
 
 def _column(values: list[Any]) -> np.ndarray:
     """A numpy column from Python values: numeric when possible, else str."""
     arr = np.asarray(values)
+    if arr.ndim != 1:  # tuple (or other sequence) values, e.g. grid coordinates as node ids
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
     if arr.dtype == object:
         try:
             arr = np.asarray(values, dtype=np.float64)

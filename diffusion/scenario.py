@@ -888,3 +888,7 @@ def run_scenario(
             with _reraise(scenario.path, name):
                 handler.stage(scenario, result, scenario.seed_sequence(name))
     return result
+
+
+# Optional tables that register themselves (see register_table).
+from . import sweep as _sweep  # noqa: E402, F401  ([sweep])

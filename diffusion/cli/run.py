@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from ..parallel import get_executor
 from ..scenario import load_scenario, run_scenario
 from ._common import progress_bar
+from .sweep import executor_options
 
 __all__ = ["run"]
 
@@ -22,15 +24,17 @@ _BAR_STEPS = 20
 @click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file).")
 @click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
 @click.option("--max-steps", type=click.IntRange(min=0), help="Step cap (overrides the file).")
+@executor_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, max_steps: int | None,
-        quiet: bool) -> None:
+        executor: str, workers: int | None, scheduler: str | None, quiet: bool) -> None:
     """Run SCENARIO (a TOML file) and write summary.json, runs.csv, curve.csv and scenario.toml."""
     sc = load_scenario(scenario).replace(runs=runs, seed=seed, max_steps=max_steps)
     out_dir = out if out is not None else Path("results") / sc.name
-    with progress_bar(sc.runs, "simulating", enabled=not quiet) as update:
+    with get_executor(executor, workers, scheduler) as ex, \
+            progress_bar(sc.runs, "simulating", enabled=not quiet) as update:
         chunk = -(-sc.runs // _BAR_STEPS) if update is not None else None
-        result = run_scenario(sc, progress=update, chunk_size=chunk)
+        result = run_scenario(sc, progress=update, chunk_size=chunk, map_chunks=ex)
     files = result.write(out_dir)
     if not quiet:
         for line in result.describe():
