@@ -1,0 +1,640 @@
+"""Interactive, self-contained HTML views of a network and its cascade.
+
+:func:`to_html` writes one HTML file that works offline: vis.js (shipped with
+pyvis) is inlined, the page's Content-Security-Policy forbids every network
+request, and all user-provided text (node ids, labels, attribute names and
+values, scenario names) is escaped by the template or shown through
+``textContent``. A timeline slider replays the cascade (or a shock's failure
+rounds) step by step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DiffusionError, ParameterError
+from ..network import Network
+from ..outputs import write_text
+from . import style
+from .layout import force_layout
+from .reduce import group_quotient, largest_firms, subgraph_edges
+
+__all__ = ["COLOR_BY", "ReducedViewWarning", "node_coloring", "to_html"]
+
+#: Built-in colourings (any node attribute name is accepted too).
+COLOR_BY = ("adoption", "step", "platform", "failure", "loss", "degree", "none")
+
+ADOPTED = "#0072b2"
+INITIAL = "#d55e00"
+FAILED = "#c0392b"
+FIRST_FAILED = "#6e1212"
+BLUES = ("#eef4fa", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b")
+REDS = ("#fff5eb", "#fdd49e", "#fdae6b", "#f16913", "#d94801", "#a63603", "#67000d")
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+class ReducedViewWarning(UserWarning):
+    """The network was too large to draw every node; a reduced view was written."""
+
+
+@dataclass
+class _Outcomes:
+    """Per-node outcomes of the drawn nodes (``None`` when absent)."""
+
+    steps: np.ndarray | None = None
+    platform: np.ndarray | None = None
+    failed_round: np.ndarray | None = None
+    loss: np.ndarray | None = None
+
+    def take(self, idx: np.ndarray) -> _Outcomes:
+        return _Outcomes(*(None if a is None else a[idx] for a in
+                           (self.steps, self.platform, self.failed_round, self.loss)))
+
+
+# ------------------------------------------------------------ pure pieces
+def _platform_names(params: Mapping[str, Any] | None, k: int) -> dict[int, str]:
+    """Display names of platforms ``1..k`` from ``params["platforms"]`` (names or tables)."""
+    names: dict[int, str] = {0: "no platform"}
+    spec = (params or {}).get("platforms")
+    if isinstance(spec, Mapping):
+        spec = list(spec)
+    if isinstance(spec, list | tuple):
+        for j, p in enumerate(spec, start=1):
+            name = p.get("name") if isinstance(p, Mapping) else p
+            names[j] = str(name if name is not None else j)
+    for j in range(1, k + 1):
+        names.setdefault(j, f"platform {j}")
+    return names
+
+
+def _status_lines(times: np.ndarray, tmax: int, unit: str, verb: str,
+                  total: np.ndarray | None = None) -> list[str]:
+    """One status line per time: how many drawn nodes had their event by then."""
+    k = len(times)
+    ev = times[times >= 0].astype(np.int64)
+    cum = np.cumsum(np.bincount(np.clip(ev, 0, tmax), minlength=tmax + 1)) if k else np.zeros(tmax + 1)
+    lines = []
+    for t in range(tmax + 1):
+        c = int(cum[t])
+        text = f"{unit} {t} of {tmax}: {c:,} of {k:,} firms {verb} ({100 * c / max(k, 1):.1f} %)"
+        if total is not None:
+            text += f"; whole network {100 * float(total[min(t, len(total) - 1)]):.1f} %"
+        lines.append(text)
+    return lines
+
+
+def node_coloring(
+    color_by: str,
+    *,
+    attributes: Mapping[str, np.ndarray],
+    outcomes: _Outcomes,
+    degree: np.ndarray,
+    platform_names: Mapping[int, str] | None = None,
+) -> style.Coloring:
+    """Colours, legend and timeline data of the drawn nodes for one colouring.
+
+    ``color_by`` is one of :data:`COLOR_BY` or a node attribute name. The
+    timeline replays adoption steps (or failure rounds for ``failure`` and
+    ``loss``) when the outcome is known.
+    """
+    o = outcomes
+    k = len(degree)
+    times = o.steps
+    pending: np.ndarray | None = None
+    gradient = None
+    legend: list[tuple[str, str]] = []
+    time_label = "step"
+    if color_by == "adoption":
+        if o.steps is None:
+            raise ParameterError("color_by", "'adoption' needs a simulation result")
+        colors = np.where(o.steps == 0, INITIAL, np.where(o.steps > 0, ADOPTED, style.EMPTY))
+        legend = [("initial adopter", INITIAL), ("adopted", ADOPTED), ("not adopted", style.EMPTY)]
+        caption = "Adoption"
+    elif color_by == "step":
+        if o.steps is None:
+            raise ParameterError("color_by", "'step' needs a simulation result")
+        smax = max(int(o.steps.max(initial=0)), 1)
+        colors = style.sequential_colors(np.where(o.steps >= 0, o.steps, np.nan), 0, smax)
+        gradient = {"low": "step 0", "high": f"step {smax}", "colors": list(style.VIRIDIS)}
+        legend = [("never adopted", style.EMPTY)]
+        caption = "Adoption step"
+    elif color_by == "platform":
+        if o.platform is None:
+            raise ParameterError("color_by", "'platform' needs a result with a 'platform' output")
+        kmax = int(o.platform.max(initial=0))
+        colors, legend = style.categorical_colors(
+            o.platform, names=platform_names or _platform_names(None, kmax), empty=0)
+        caption = "Platform"
+    elif color_by in ("failure", "loss"):
+        if o.failed_round is None and (color_by == "failure" or o.loss is None):
+            raise ParameterError("color_by", f"{color_by!r} needs shock results (failed_round, loss)")
+        fr = o.failed_round if o.failed_round is not None else np.full(k, -1)
+        time_label = "round"
+        if color_by == "failure":
+            colors = np.where(fr == 0, FIRST_FAILED, np.where(fr > 0, FAILED, style.EMPTY))
+            legend = [("hit by the shock", FIRST_FAILED), ("failed in the cascade", FAILED),
+                      ("survived", style.EMPTY)]
+            caption = "Failure"
+            times = fr if o.failed_round is not None else None
+        else:
+            loss = np.asarray(o.loss, dtype=np.float64)
+            colors = style.sequential_colors(loss, 0.0, 1.0, stops=REDS)
+            gradient = {"low": "no loss", "high": "total loss", "colors": list(REDS)}
+            caption = "Loss (share of value)"
+            # Only failures are timed: partial losses are shown at their final value throughout.
+            times = np.where(fr >= 0, fr, 0) if o.failed_round is not None else None
+            if times is not None:
+                pending = np.where(fr >= 0, style.EMPTY, colors)
+    elif color_by == "degree":
+        colors = style.sequential_colors(degree.astype(np.float64))
+        gradient = {"low": f"degree {int(degree.min(initial=0))}",
+                    "high": f"degree {int(degree.max(initial=0))}", "colors": list(style.VIRIDIS)}
+        caption = "Degree"
+    elif color_by == "none":
+        colors = np.full(k, ADOPTED if o.steps is None else style.EMPTY, dtype="<U7")
+        if o.steps is not None:
+            colors = np.where(o.steps >= 0, ADOPTED, style.EMPTY)
+            legend = [("adopted", ADOPTED), ("not adopted", style.EMPTY)]
+        caption = "Firms"
+    else:
+        if color_by not in attributes:
+            have = ", ".join(sorted(attributes)) or "none"
+            raise ParameterError(
+                "color_by", f"unknown colouring {color_by!r}: use one of {', '.join(COLOR_BY)} "
+                f"or a node attribute (the network has: {have})")
+        values = np.asarray(attributes[color_by])
+        if style.is_categorical(values):
+            colors, legend = style.categorical_colors(values)
+        else:
+            x = values.astype(np.float64)
+            ok = np.isfinite(x)
+            colors = style.sequential_colors(x)
+            lo, hi = (x[ok].min(), x[ok].max()) if ok.any() else (np.nan, np.nan)
+            gradient = {"low": style.format_value(float(lo)), "high": style.format_value(float(hi)),
+                        "colors": list(style.VIRIDIS)}
+        caption = str(color_by)
+        if o.steps is not None:
+            pending = style.lighten(colors, 0.8)
+            legend.append(("faded: not adopted (yet)", style.lighten(np.array([ADOPTED]), 0.8)[0]))
+    if times is not None and pending is None:
+        pending = np.full(k, style.EMPTY, dtype="<U7")
+    return style.Coloring(colors=np.asarray(colors), legend=legend, gradient=gradient, caption=caption,
+                          times=None if times is None else np.asarray(times, dtype=np.int64),
+                          pending=pending, time_label=time_label)
+
+
+def _shock_arrays(shock: Any, replicate: int, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(failed_round, loss)`` of one replicate from a shock result, a mapping or None."""
+    if shock is None:
+        return None, None
+    if (not isinstance(shock, Mapping) and getattr(shock, "failed_round", None) is None
+            and getattr(shock, "failed", None) is not None):
+        # A propagation result without per-node rounds: firms the shock itself knocked out
+        # fail in round 0, every other failure is shown at round 1; loss = final distress.
+        failed = np.asarray(shock.failed, dtype=bool)
+        first = np.asarray(getattr(shock, "initial", np.zeros(failed.shape)), dtype=np.float64) >= 1.0
+        rounds = np.where(failed, np.where(first, 0, 1), -1)
+        distress = getattr(shock, "distress", None)
+        shock = {"failed_round": rounds, "loss": distress}
+    out = []
+    for key in ("failed_round", "loss"):
+        if isinstance(shock, Mapping):
+            a = shock.get(key)
+        else:
+            a = getattr(shock, key, None)
+            if a is None and isinstance(getattr(shock, "outputs", None), Mapping):
+                a = shock.outputs.get(key)
+        if a is not None:
+            a = np.asarray(a)
+            if a.ndim == 2:
+                if not 0 <= replicate < a.shape[0]:
+                    raise ParameterError("replicate", f"must be in 0..{a.shape[0] - 1}")
+                a = a[replicate]
+            if a.shape != (n,):
+                raise ParameterError(f"shock.{key}", f"must have one value per node ({n}), got {a.shape}")
+        out.append(a)
+    if out[0] is None and out[1] is None:
+        raise ParameterError("shock", "needs 'failed_round' and/or 'loss' per node")
+    return out[0], out[1]
+
+
+def _outcomes(network: Network, result: Any, shock: Any, replicate: int) -> tuple[_Outcomes, dict[int, str]]:
+    n = network.n
+    o = _Outcomes()
+    names: dict[int, str] = {0: "no platform"}
+    if result is not None:
+        steps = np.asarray(result.adoption_step)
+        if steps.ndim != 2 or steps.shape[1] != n:
+            raise DiffusionError(f"result does not match the network: adoption_step {steps.shape}, {n} nodes")
+        if isinstance(replicate, bool) or not 0 <= int(replicate) < steps.shape[0]:
+            raise ParameterError("replicate", f"must be in 0..{steps.shape[0] - 1}, got {replicate!r}")
+        o.steps = steps[replicate].astype(np.int64)
+        plat = (getattr(result, "outputs", None) or {}).get("platform")
+        if plat is not None:
+            plat = np.asarray(plat)
+            o.platform = (plat[replicate] if plat.ndim == 2 else plat).astype(np.int64)
+            names = _platform_names(getattr(result, "params", None), int(o.platform.max(initial=0)))
+    o.failed_round, o.loss = _shock_arrays(shock, replicate, n)
+    if o.failed_round is not None:
+        o.failed_round = o.failed_round.astype(np.int64)
+    return o, names
+
+
+def _tooltip_columns(attrs: Mapping[str, np.ndarray], o: _Outcomes, degree: np.ndarray,
+                     names: Mapping[int, str], skip: str | None) -> dict[str, Any]:
+    cols: dict[str, Any] = {k: v for k, v in attrs.items() if k != skip}
+    cols["degree"] = degree
+    if o.steps is not None:
+        cols["adopted"] = np.where(o.steps == 0, "initial adopter",
+                                   np.where(o.steps > 0, np.char.add("at step ", o.steps.astype(str)), "never"))
+    if o.platform is not None:
+        cols["platform"] = [names.get(int(p), str(p)) for p in o.platform.tolist()]
+    if o.failed_round is not None:
+        fr = o.failed_round
+        cols["failed"] = np.where(fr >= 0, np.char.add("in round ", fr.astype(str)), "no")
+    if o.loss is not None:
+        cols["loss"] = o.loss
+    return cols
+
+
+def _render(context: dict[str, Any]) -> str:
+    import jinja2
+    import pyvis
+
+    pyvis_templates = Path(pyvis.__file__).with_name("templates")
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(_TEMPLATES),
+                                    jinja2.FileSystemLoader(pyvis_templates)]),
+        autoescape=True,
+    )
+    return env.get_template("network.html.j2").render(
+        vis_js="lib/vis-9.1.2/vis-network.min.js", vis_css="lib/vis-9.1.2/vis-network.css", **context)
+
+
+def _vis_network(directed: bool, physics: bool, stabilization: int) -> Any:
+    """A pyvis network configured for our page (data are filled in by the caller)."""
+    from pyvis.network import Network as PyvisNetwork
+
+    net = PyvisNetwork(height="100%", width="100%", directed=directed, cdn_resources="in_line")
+    net.options = {
+        "physics": {
+            "enabled": physics,
+            "solver": "barnesHut",
+            "barnesHut": {"gravitationalConstant": -3000, "springLength": 90, "damping": 0.3},
+            "stabilization": {"enabled": physics, "iterations": stabilization, "fit": True},
+        },
+        "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": True,
+                        "navigationButtons": False, "keyboard": False},
+        "nodes": {"shape": "dot", "borderWidth": 1, "font": {"size": 12, "face": "sans-serif"},
+                  "scaling": {"label": {"enabled": False}}},
+        "edges": {"color": {"color": "#b8bec6", "highlight": "#555555", "hover": "#555555"},
+                  "smooth": False, "arrows": {"to": {"enabled": directed, "scaleFactor": 0.5}}},
+        "layout": {"improvedLayout": False},
+    }
+    return net
+
+
+# ------------------------------------------------------------- assembler
+def to_html(
+    network: Network,
+    path: str | os.PathLike[str],
+    result: Any = None,
+    *,
+    color_by: str | None = None,
+    size_by: str | None = "auto",
+    replicate: int = 0,
+    max_nodes: int = 5000,
+    title: str | None = None,
+    scenario: str | None = None,
+    seed: int | None = None,
+    shock: Any = None,
+    reduce: str = "largest",
+    group_by: tuple[str, ...] | None = None,
+    label_by: str | None = None,
+    physics_max_nodes: int = 1000,
+    max_edges: int = 50_000,
+    interval_ms: int = 700,
+) -> Path:
+    """Write an interactive, self-contained HTML view of ``network``.
+
+    Nodes are coloured by outcome or attribute, sized by firm size, carry a
+    tooltip with the firm's attributes and outcome, and a timeline slider with a
+    play button replays the cascade (adoption steps, or failure rounds of a
+    shock) step by step. The file has no external resources and works offline.
+
+    Parameters
+    ----------
+    network : Network
+        The graph.
+    path : str or path-like
+        Output file (written atomically: a temporary file, then a rename).
+    result : SimulationResult, optional
+        Cascade result whose replicate ``replicate`` is shown.
+    color_by : str, optional
+        ``"adoption"`` (initial / adopted / not), ``"step"`` (adoption step),
+        ``"platform"`` (``result.outputs["platform"]``), ``"failure"`` or
+        ``"loss"`` (need ``shock``), ``"degree"``, ``"none"``, or any node
+        attribute (e.g. ``"sector"``). Default: ``"adoption"`` with a result,
+        ``"failure"`` with only a shock, else ``"none"``.
+    size_by : str or None, default "auto"
+        Numeric node attribute (or ``"degree"``) giving node area; ``"auto"``
+        uses ``size`` when present, else the degree; ``None``: equal sizes.
+    replicate : int, default 0
+        Which replicate of ``result`` (and of a 2-D ``shock``) to show.
+    max_nodes : int, default 5000
+        Largest number of firms drawn one by one. Larger networks get a reduced
+        view (see ``reduce``), announced in the page and by a
+        :class:`ReducedViewWarning`.
+    title : str, optional
+        Page title (default: the scenario name or model, and the seed).
+    scenario : str, optional
+        Scenario name, shown in the default title.
+    seed : int, optional
+        Seed shown in the title (default: ``result.seed``).
+    shock : object or mapping, optional
+        Shock outcome with ``failed_round`` (int per node, ``-1`` never) and/or
+        ``loss`` (float per node, share of value lost); arrays of shape ``(n,)``
+        or ``(runs, n)``.
+    reduce : {"largest", "groups"}, default "largest"
+        Reduced view above ``max_nodes``: the ``max_nodes`` largest firms and
+        the ties among them, or one node per group of firms (``group_by``) with
+        adoption shares and the number of ties between groups.
+    group_by : tuple of str, optional
+        Attributes defining groups for ``reduce="groups"`` (default: whichever
+        of ``sector`` and ``region`` the network has).
+    label_by : str, optional
+        Attribute with node labels (default: ``label``, then ``name``, if present;
+        otherwise node ids label graphs of at most 200 nodes).
+    physics_max_nodes : int, default 1000
+        Above this many drawn nodes the layout is precomputed and vis.js
+        physics is off.
+    max_edges : int, default 50000
+        Most edges drawn (the heaviest are kept; the page says so).
+    interval_ms : int, default 700
+        Time per step when the timeline plays.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown colouring, replicate, reduction or bad cap.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, diffusion
+    >>> from diffusion.viz import to_html
+    >>> net = diffusion.generators.watts_strogatz(60, 4, 0.1, seed=1)
+    >>> res = diffusion.simulate(net, diffusion.LinearThreshold(0.3), initial=3, runs=2, seed=5)
+    >>> out = to_html(net, pathlib.Path(tempfile.mkdtemp()) / "net.html", res, scenario="demo")
+    >>> text = out.read_text()
+    >>> "vis.Network" in text and "<script src=" not in text
+    True
+    """
+    if not isinstance(network, Network):
+        raise DiffusionError(f"network must be a diffusion.Network, got {type(network).__name__}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int | np.integer) or max_nodes < 1:
+        raise ParameterError("max_nodes", f"must be a positive integer, got {max_nodes!r}")
+    if reduce not in ("largest", "groups"):
+        raise ParameterError("reduce", f"must be 'largest' or 'groups', got {reduce!r}")
+    if isinstance(max_edges, bool) or not isinstance(max_edges, int | np.integer) or max_edges < 0:
+        raise ParameterError("max_edges", f"must be a non-negative integer, got {max_edges!r}")
+    path = Path(path)
+    outcomes, pnames = _outcomes(network, result, shock, int(replicate))
+    if color_by is None:
+        color_by = "adoption" if outcomes.steps is not None else (
+            "failure" if outcomes.failed_round is not None else "none")
+    color_by = str(color_by)
+    if color_by not in COLOR_BY and color_by not in network.attributes:
+        node_coloring(color_by, attributes=network.attributes, outcomes=_Outcomes(),
+                      degree=np.zeros(0, dtype=np.int64))  # raises the helpful error
+    if label_by is None:
+        label_by = next((c for c in ("label", "name") if c in network.attributes), None)
+    elif label_by not in network.attributes:
+        network.attribute(label_by)  # raises with the available names
+    if size_by == "auto":
+        size_by = "size" if "size" in network.attributes else "degree"
+    if size_by is not None and size_by != "degree":
+        network.attribute(size_by)
+
+    seed = seed if seed is not None else (getattr(result, "seed", None) if result is not None else None)
+    name = scenario or (getattr(result, "model", None) if result is not None else None) or "Network"
+    page_title = title or (f"{name} — seed {seed}" if seed is not None else str(name))
+    notices: list[str] = []
+    side_notes: list[str] = []
+    total_share = None
+    if outcomes.steps is not None and result is not None:
+        total_share = np.asarray(result.counts)[:, int(replicate)] / max(network.n, 1)
+
+    groups = network.n > max_nodes and reduce == "groups"
+    if groups:
+        by = tuple(group_by) if group_by else tuple(c for c in ("sector", "region") if c in network.attributes)
+        if not by:
+            raise ParameterError("reduce", "'groups' needs node attributes to group by (e.g. sector, region)")
+        page = _groups_page(network, outcomes, by, color_by, pnames, int(interval_ms))
+        msg = (f"The network has {network.n:,} firms, more than max_nodes={max_nodes:,}: showing one node "
+               f"per {' × '.join(by)} group ({len(page['nodes']):,} groups), sized by number of firms, "
+               "with the ties between groups.")
+        notices.append(msg)
+        warnings.warn(msg, ReducedViewWarning, stacklevel=2)
+        shown_nodes, shown_edges = len(page["nodes"]), len(page["edges"])
+        context = page
+    else:
+        if network.n > max_nodes:
+            ranked = str(size_by) if size_by not in (None, "degree") else "degree"
+            keep = largest_firms(network, max_nodes, by=ranked)
+        else:
+            keep = np.arange(network.n)
+        src, dst, w = subgraph_edges(network, keep)
+        full_m = len(src)
+        if len(src) > max_edges:
+            order = (np.argsort(-w, kind="stable") if w is not None
+                     else np.random.default_rng(0).permutation(len(src)))[:max_edges]
+            order.sort()
+            src, dst, w = src[order], dst[order], (None if w is None else w[order])
+        if network.n > max_nodes:
+            msg = (f"The network has {network.n:,} firms, more than max_nodes={max_nodes:,}: showing the "
+                   f"{len(keep):,} largest firms (by {ranked}) and the {full_m:,} ties among them.")
+            notices.append(msg)
+            warnings.warn(msg, ReducedViewWarning, stacklevel=2)
+        if full_m > len(src):
+            msg = (f"Only the {len(src):,} {'heaviest' if w is not None else 'randomly chosen'} of the "
+                   f"{full_m:,} ties between the drawn firms are drawn (max_edges={max_edges:,}).")
+            notices.append(msg)
+            warnings.warn(msg, ReducedViewWarning, stacklevel=2)
+        context = _firms_page(network, keep, src, dst, w, outcomes, color_by, size_by, label_by, pnames,
+                              total_share if network.n > max_nodes else None, int(physics_max_nodes),
+                              int(interval_ms))
+        shown_nodes, shown_edges = len(keep), len(src)
+        if context.pop("physics_off"):
+            side_notes.append("Layout precomputed (physics off) for this many nodes; drag to pan, "
+                              "scroll to zoom.")
+    parts = []
+    if result is not None:
+        parts.append(f"model {result.model}")
+        parts.append(f"replicate {int(replicate)} of {result.runs}")
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    parts.append(f"{shown_nodes:,} nodes, {shown_edges:,} edges shown")
+    if context.get("timeline"):
+        side_notes.append("Move the slider or press Play to replay the "
+                          f"{'shock' if context['timeline']['unit'] == 'round' else 'cascade'} "
+                          f"{context['timeline']['unit']} by {context['timeline']['unit']}.")
+    side_notes.append("Hover over a node for its attributes and outcome.")
+    html = _render({
+        "title": page_title,
+        "subtitle": " · ".join(parts),
+        "notices": notices,
+        "side_notes": side_notes,
+        "bgcolor": "#ffffff",
+        **context,
+    })
+    write_text(path, html)
+    return path
+
+
+def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray | None,
+                outcomes: _Outcomes, color_by: str, size_by: str | None, label_by: str | None,
+                pnames: Mapping[int, str], total_share: np.ndarray | None, physics_max_nodes: int,
+                interval_ms: int) -> dict[str, Any]:
+    """Nodes, edges, options, legend and timeline of a firm-level view."""
+    k = len(keep)
+    full = len(keep) == network.n
+    attrs = {name: (col if full else col[keep]) for name, col in network.attributes.items()}
+    degree = network.degree if full else network.degree[keep]
+    o = outcomes if full else outcomes.take(keep)
+    coloring = node_coloring(color_by, attributes=attrs, outcomes=o, degree=degree, platform_names=pnames)
+    low, high = (8.0, 36.0) if k <= 300 else ((6.0, 24.0) if k <= 1500 else (4.0, 16.0))
+    if size_by is None:
+        sizes = style.node_sizes(None, k, low=low, high=high)
+    else:
+        sizes = style.node_sizes(degree if size_by == "degree" else attrs[size_by], k, low=low, high=high)
+    ids = network.node_ids if full else network.node_ids[keep]
+    ids_text = [style.format_value(v) for v in ids.tolist()]
+    labels = [style.format_value(v) for v in attrs[label_by].tolist()] if label_by else None
+    header = [f"{lab} (id {i})" for lab, i in zip(labels, ids_text, strict=True)] if labels else ids_text
+    tips = style.tooltips(header, _tooltip_columns(attrs, o, degree, pnames, label_by))
+    show = labels if labels is not None else (ids_text if k <= 200 else None)
+    physics = k <= physics_max_nodes
+    pos = force_layout(k, src, dst, w, iterations=60 if k > 2000 else 100, seed=0,
+                       scale=max(300.0, 18.0 * np.sqrt(k)))
+    xs, ys = np.round(pos[:, 0], 1).tolist(), np.round(pos[:, 1], 1).tolist()
+    cols, size_list = coloring.colors.tolist(), np.round(sizes, 2).tolist()
+    vis_nodes = []
+    for i in range(k):
+        node: dict[str, Any] = {"id": i, "color": cols[i], "size": size_list[i], "title": tips[i],
+                                "x": xs[i], "y": ys[i]}
+        if show is not None:
+            node["label"] = show[i]
+        vis_nodes.append(node)
+    widths = np.round(style.edge_widths(w, len(src)), 2).tolist()
+    s_list, d_list = src.tolist(), dst.tolist()
+    vis_edges = [{"from": a, "to": b, "width": x} for a, b, x in zip(s_list, d_list, widths, strict=True)]
+    if w is not None:
+        wt = [style.format_value(v) for v in w.tolist()]
+        for e, text in zip(vis_edges, wt, strict=True):
+            e["title"] = f"weight {text}"
+    net = _vis_network(network.directed, physics, stabilization=200)
+    net.nodes, net.edges = vis_nodes, vis_edges
+    nodes, edges, _, _, _, options = net.get_network_data()
+    timeline = None
+    if coloring.times is not None and coloring.pending is not None:
+        tmax = max(int(coloring.times.max(initial=0)), 1)
+        verb = "failed" if coloring.time_label == "round" else "adopted"
+        timeline = {
+            "ids": list(range(k)), "times": coloring.times.tolist(), "final": cols,
+            "pending": coloring.pending.tolist(), "frames": None, "max": tmax, "unit": coloring.time_label,
+            "label": f"{coloring.time_label} of the {'shock' if verb == 'failed' else 'cascade'}",
+            "status": _status_lines(coloring.times, tmax, coloring.time_label, verb,
+                                    total_share if verb == "adopted" else None),
+            "interval": interval_ms,
+        }
+    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": coloring.legend,
+            "gradient": coloring.gradient, "caption": coloring.caption, "timeline": timeline,
+            "physics_off": not physics}
+
+
+def _groups_page(network: Network, outcomes: _Outcomes, by: tuple[str, ...], color_by: str,
+                 pnames: Mapping[int, str], interval_ms: int) -> dict[str, Any]:
+    """Nodes, edges, options, legend and timeline of the group quotient view."""
+    q = group_quotient(network, by)
+    G = len(q.labels)
+    counts = q.counts.astype(np.float64)
+    o = outcomes
+    event, unit, verb, caption = None, "step", "adopted", "Share of firms adopted"
+    if color_by in ("failure", "loss") and o.failed_round is not None:
+        event, unit, verb, caption = o.failed_round, "round", "failed", "Share of firms failed"
+    elif o.steps is not None:
+        event = o.steps
+    cols: dict[str, Any] = {"firms": q.counts, "ties inside": q.internal}
+    legend: list[tuple[str, str]] = []
+    gradient = None
+    timeline = None
+    if color_by in by:
+        first = np.zeros(G, dtype=np.int64)
+        first[q.codes[::-1]] = np.arange(network.n)[::-1]  # one member of each group
+        colors, legend = style.categorical_colors(network.attribute(color_by)[first])
+        caption = str(color_by)
+    elif color_by == "platform" and o.platform is not None:
+        kk = int(o.platform.max(initial=0)) + 1
+        tab = np.bincount(q.codes * kk + o.platform, minlength=G * kk).reshape(G, kk)
+        top = tab.argmax(axis=1)
+        colors, legend = style.categorical_colors(top, names=pnames, empty=0)
+        caption = "Most used platform"
+        for j in range(1, kk):
+            cols[f"share on {pnames.get(j, j)}"] = tab[:, j] / np.maximum(counts, 1)
+    elif color_by == "loss" and o.loss is not None:
+        mean_loss = np.bincount(q.codes, weights=o.loss, minlength=G) / np.maximum(counts, 1)
+        colors = style.sequential_colors(mean_loss, 0.0, 1.0, stops=REDS)
+        gradient = {"low": "no loss", "high": "total loss", "colors": list(REDS)}
+        caption = "Mean loss (share of value)"
+        cols["mean loss"] = mean_loss
+    elif event is not None:
+        ev = np.asarray(event, dtype=np.int64)
+        tmax = max(int(ev.max(initial=0)), 1)
+        hit = ev >= 0
+        per = np.bincount(q.codes[hit] * (tmax + 1) + ev[hit], minlength=G * (tmax + 1)).reshape(G, tmax + 1)
+        share = np.cumsum(per, axis=1) / np.maximum(counts, 1)[:, None]  # (G, T+1)
+        stops = REDS if unit == "round" else BLUES
+        frames = style.sequential_colors(share.T.ravel(), 0.0, 1.0, stops=stops).reshape(tmax + 1, G)
+        colors = frames[-1]
+        gradient = {"low": "0 %", "high": "100 %", "colors": list(stops)}
+        cols[f"share {verb}"] = share[:, -1]
+        tot = np.cumsum(np.bincount(ev[hit], minlength=tmax + 1)) / max(network.n, 1)
+        timeline = {
+            "ids": list(range(G)), "times": None, "final": colors.tolist(), "pending": None,
+            "frames": frames.tolist(), "max": tmax, "unit": unit,
+            "label": f"{unit} of the {'shock' if unit == 'round' else 'cascade'}",
+            "status": [f"{unit} {t} of {tmax}: {100 * tot[t]:.1f} % of all {network.n:,} firms {verb}"
+                       for t in range(tmax + 1)],
+            "interval": interval_ms,
+        }
+    else:
+        colors = np.full(G, ADOPTED, dtype="<U7")
+        caption = "Groups of firms"
+    tips = style.tooltips(q.labels, cols)
+    sizes = style.node_sizes(counts, G, low=10, high=40)
+    pos = force_layout(G, q.sources, q.targets, q.ties, seed=0, scale=200.0 + 60.0 * np.sqrt(G))
+    colors = np.asarray(colors).tolist()
+    vis_nodes = [{"id": g, "label": q.labels[g], "color": colors[g], "size": float(sizes[g]), "title": tips[g],
+                  "x": float(pos[g, 0]), "y": float(pos[g, 1])} for g in range(G)]
+    widths = style.edge_widths(q.ties, len(q.ties), low=0.5, high=8.0).tolist()
+    vis_edges = [{"from": int(a), "to": int(b), "width": x, "title": f"{style.format_value(t)} ties"}
+                 for a, b, x, t in zip(q.sources.tolist(), q.targets.tolist(), widths, q.ties.tolist(),
+                                       strict=True)]
+    net = _vis_network(network.directed, False, stabilization=0)
+    net.nodes, net.edges = vis_nodes, vis_edges
+    nodes, edges, _, _, _, options = net.get_network_data()
+    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": legend,
+            "gradient": gradient, "caption": caption, "timeline": timeline}

@@ -1,0 +1,140 @@
+"""A fast force-directed layout for drawing a few thousand nodes.
+
+Fruchterman–Reingold forces (edge attraction ``d²/k``, pairwise repulsion
+``k²/d``) with the repulsion computed on a grid by the particle-mesh method:
+node masses are spread onto a square grid (cloud-in-cell), convolved with the
+repulsion kernel by FFT and read back at the nodes. One iteration costs
+``O(n + m + G² log G)`` instead of ``O(n²)``, so 5,000 nodes lay out in about a
+second with numpy alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._random import default_rng
+
+__all__ = ["force_layout"]
+
+
+def _kernels(G: int) -> tuple[np.ndarray, np.ndarray]:
+    """FFTs of the unit repulsion kernel ``d / |d|²`` on a ``2G x 2G`` periodic grid."""
+    P = 2 * G
+    off = np.fft.fftfreq(P, d=1.0 / P)  # 0, 1, .., G-1, -G, .., -1
+    ax, ay = np.meshgrid(off, off, indexing="ij")
+    r2 = ax**2 + ay**2
+    r2[0, 0] = 1.0
+    kx, ky = ax / r2, ay / r2
+    kx[0, 0] = ky[0, 0] = 0.0
+    kx[G, :] = 0.0  # the wrap-around row/column is not a real offset
+    ky[:, G] = 0.0
+    return np.fft.rfft2(kx), np.fft.rfft2(ky)
+
+
+def _cic(g: np.ndarray, G: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cloud-in-cell corner indices (4, n) and weights (4, n) of grid coordinates ``g``."""
+    i0 = np.clip(np.floor(g).astype(np.int64), 0, G - 2)
+    f = np.clip(g - i0, 0.0, 1.0)
+    idx = np.stack([
+        i0[:, 0] * G + i0[:, 1],
+        (i0[:, 0] + 1) * G + i0[:, 1],
+        i0[:, 0] * G + i0[:, 1] + 1,
+        (i0[:, 0] + 1) * G + i0[:, 1] + 1,
+    ])
+    w = np.stack([
+        (1 - f[:, 0]) * (1 - f[:, 1]),
+        f[:, 0] * (1 - f[:, 1]),
+        (1 - f[:, 0]) * f[:, 1],
+        f[:, 0] * f[:, 1],
+    ])
+    return idx, w
+
+
+def force_layout(
+    n: int,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    iterations: int = 80,
+    seed: int | None = 0,
+    scale: float = 1000.0,
+) -> np.ndarray:
+    """Positions of ``n`` nodes for edges ``sources[e] -- targets[e]``.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    sources, targets : array of int
+        Edge end points (each undirected edge once; direction is ignored).
+    weights : array of float, optional
+        Edge weights; heavier ties pull harder.
+    iterations : int
+        Number of force iterations (the step size cools linearly to zero).
+    seed : int, optional
+        Seed of the random initial positions (the layout is deterministic).
+    scale : float
+        Half-width of the returned square drawing area.
+
+    Returns
+    -------
+    ndarray of float, shape (n, 2)
+        Coordinates in ``[-scale, scale]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pos = force_layout(4, np.array([0, 1, 2]), np.array([1, 2, 3]), iterations=20)
+    >>> pos.shape, bool(np.abs(pos).max() <= 1000.0 + 1e-9)
+    ((4, 2), True)
+    """
+    rng = default_rng(seed)
+    if n == 0:
+        return np.zeros((0, 2))
+    if n == 1:
+        return np.zeros((1, 2))
+    side = np.sqrt(n)  # unit density: ideal edge length k = 1
+    pos = rng.uniform(-side / 2, side / 2, size=(n, 2))
+    src = np.asarray(sources, dtype=np.int64)
+    dst = np.asarray(targets, dtype=np.int64)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    w = np.ones(len(src)) if weights is None else np.abs(np.asarray(weights, dtype=np.float64))[keep]
+    if len(w) and w.max() > 0:
+        w = w / w.mean()
+    G = int(min(256, max(16, 2 ** np.ceil(np.log2(2 * side)))))
+    kx_hat, ky_hat = _kernels(G)
+    P = 2 * G
+    gravity = 0.6 / side
+    t0 = side / 8
+    for it in range(iterations):
+        temp = t0 * (1 - it / iterations) + 0.01
+        lo = pos.min(axis=0)
+        span = float((pos.max(axis=0) - lo).max()) * 1.0001 + 1e-9
+        h = span / (G - 1)
+        idx, cw = _cic((pos - lo) / h, G)
+        rho = np.bincount(idx.ravel(), weights=cw.ravel(), minlength=G * G).reshape(G, G)
+        rho_hat = np.fft.rfft2(rho, s=(P, P))
+        fx = np.fft.irfft2(rho_hat * kx_hat, s=(P, P))[:G, :G].ravel() / h
+        fy = np.fft.irfft2(rho_hat * ky_hat, s=(P, P))[:G, :G].ravel() / h
+        disp = np.column_stack([(fx[idx] * cw).sum(axis=0), (fy[idx] * cw).sum(axis=0)])
+        if len(src):
+            delta = pos[dst] - pos[src]
+            dist = np.sqrt((delta**2).sum(axis=1)) + 1e-9
+            pull = delta * (dist * w)[:, None]  # |F| = d² / k with k = 1
+            for c in range(2):
+                disp[:, c] += np.bincount(src, pull[:, c], minlength=n)
+                disp[:, c] -= np.bincount(dst, pull[:, c], minlength=n)
+        disp -= gravity * pos * np.sqrt((pos**2).sum(axis=1))[:, None]
+        length = np.sqrt((disp**2).sum(axis=1)) + 1e-12
+        pos += disp * (np.minimum(length, temp) / length)[:, None]
+    pos -= np.median(pos, axis=0)
+    # Isolated nodes and small components drift far out; pull them to the rim.
+    r = np.sqrt((pos**2).sum(axis=1))
+    rim = 1.1 * float(np.quantile(r, 0.98)) if n > 20 else float(r.max())
+    far = r > rim
+    if far.any() and rim > 0:
+        pos[far] *= (rim / r[far])[:, None]
+    extent = float(np.abs(pos).max())
+    return pos * (scale / extent) if extent > 0 else pos
