@@ -413,10 +413,18 @@ def merge_chunks(
     )
 
 
-def default_chunk_size(network: Network, runs: int, budget_bytes: float = 512e6) -> int:
-    """Replicates per chunk so that one chunk's per-node state stays within ``budget_bytes``."""
+def default_chunk_size(network: Network, runs: int, budget_bytes: float = 512e6, workers: int = 1) -> int:
+    """Replicates per chunk so that one chunk's per-node state stays within ``budget_bytes``.
+
+    With ``workers`` > 1 (chunks running at the same time) the budget is shared
+    and there are at least two chunks per worker.
+    """
     per_rep = max(network.n, 1) * 16
-    return int(max(1, min(runs, budget_bytes // per_rep)))
+    workers = max(1, int(workers))
+    size = min(runs, budget_bytes / workers // per_rep)
+    if workers > 1:
+        size = min(size, -(-runs // (2 * workers)))
+    return int(max(1, size))
 
 
 def simulate(
@@ -457,8 +465,9 @@ def simulate(
     map_chunks : callable, optional
         ``map_chunks(run_chunk, tasks)`` runs the chunk tasks (each a tuple of
         :func:`run_chunk` arguments) and yields their results, in any order;
-        this is how process pools and Dask clusters plug in.
-        Default: in this process, in order.
+        this is how process pools and Dask clusters plug in (see
+        :mod:`diffusion.parallel`; an executor's ``workers`` attribute, if any,
+        sets the default ``chunk_size``). Default: in this process, in order.
     progress : callable, optional
         Called with the number of replicates just finished.
 
@@ -500,7 +509,8 @@ def simulate(
     if max_steps is None:
         max_steps = model.default_max_steps
     ctx = model.prepare(network)
-    size = int(chunk_size) if chunk_size else default_chunk_size(network, int(runs))
+    workers = getattr(map_chunks, "workers", 1) if map_chunks is not None else 1
+    size = int(chunk_size) if chunk_size else default_chunk_size(network, int(runs), workers=workers)
     if size < 1:
         raise ParameterError("chunk_size", "must be a positive integer")
     tasks = [(network, model, ctx, init, root, a, k, max_steps) for a, k in chunk_bounds(int(runs), size)]
