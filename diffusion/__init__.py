@@ -15,31 +15,47 @@ Examples
 
 from __future__ import annotations
 
-from . import generators
+from . import fitting, generators, metrics
 from ._version import __version__
 from .engine import Model, SimulationResult, State, simulate
 from .errors import DiffusionError, ParameterError, ScenarioError
-from .models import MODELS, IndependentCascade, LinearThreshold
+from .fitting import BassFit, fit_bass, read_curve_csv
+from .models import (
+    MODELS,
+    BayesianCascade,
+    IndependentCascade,
+    Isomorphic,
+    LinearThreshold,
+    PlatformCompetition,
+)
 from .network import Network
 from .scenario import Scenario, ScenarioResult, load_scenario, parse_scenario, run_scenario
 
 __all__ = [
     "MODELS",
+    "BassFit",
+    "BayesianCascade",
     "DiffusionError",
     "IndependentCascade",
+    "Isomorphic",
     "LinearThreshold",
     "Model",
     "Network",
     "ParameterError",
+    "PlatformCompetition",
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
     "SimulationResult",
     "State",
     "__version__",
+    "fit_bass",
+    "fitting",
     "generators",
     "load_scenario",
+    "metrics",
     "parse_scenario",
+    "read_curve_csv",
     "run_scenario",
     "simulate",
 ]

@@ -129,6 +129,18 @@ class Model(ABC):
         """The model's parameters, as written in a scenario file."""
         return {}
 
+    def summarize(self, result: SimulationResult) -> dict[str, Any]:
+        """Model-specific entries merged into :meth:`SimulationResult.summary` (JSON-ready)."""
+        return {}
+
+    def record_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
+        """Extra per-replicate columns of :meth:`SimulationResult.to_records` (arrays ``(runs,)``)."""
+        return {}
+
+    def curve_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
+        """Extra per-step columns of :meth:`SimulationResult.curve_records` (arrays ``(T + 1,)``)."""
+        return {}
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
@@ -190,6 +202,8 @@ class SimulationResult:
     series: dict[str, np.ndarray] = field(default_factory=dict)
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     node_ids: np.ndarray | None = None
+    #: The model instance that produced the result (supplies model-specific summary columns).
+    model_ref: Model | None = field(default=None, repr=False, compare=False)
 
     @property
     def final_count(self) -> np.ndarray:
@@ -257,11 +271,15 @@ class SimulationResult:
                 "reached": float(ok.mean()),
                 "mean": float(t[ok].mean()) if ok.any() else None,
             }
+        if self.model_ref is not None:
+            out.update(_jsonable(self.model_ref.summarize(self)))
         return out
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat record per replicate: run, final_fraction, final_count, steps, outputs."""
         scalar_outputs = {k: v for k, v in self.outputs.items() if v.ndim == 1}
+        if self.model_ref is not None:
+            scalar_outputs.update(self.model_ref.record_columns(self))
         recs = []
         for r in range(self.runs):
             rec: dict[str, Any] = {
@@ -281,10 +299,13 @@ class SimulationResult:
         lo, hi = self.band()
         recs = []
         scal = {k: v for k, v in self.series.items() if v.ndim == 2}
+        extra = self.model_ref.curve_columns(self) if self.model_ref is not None else {}
         for t in range(len(mean)):
             rec: dict[str, Any] = {"step": t, "mean_fraction": float(mean[t]), "q05": float(lo[t]), "q95": float(hi[t])}
             for k, v in scal.items():
                 rec[k] = float(v[t].mean())
+            for k, v in extra.items():
+                rec[k] = float(v[t])
             recs.append(rec)
         return recs
 
@@ -410,6 +431,7 @@ def merge_chunks(
         series=series,
         outputs=outputs,
         node_ids=network.node_ids,
+        model_ref=model,
     )
 
 

@@ -6,10 +6,21 @@
 from __future__ import annotations
 
 from ..engine import Model
+from .bayesian import BayesianCascade
 from .cascade import IndependentCascade
+from .isomorphic import Isomorphic
+from .platform import PlatformCompetition
 from .threshold import LinearThreshold
 
-__all__ = ["MODELS", "IndependentCascade", "LinearThreshold", "register_model"]
+__all__ = [
+    "MODELS",
+    "BayesianCascade",
+    "IndependentCascade",
+    "Isomorphic",
+    "LinearThreshold",
+    "PlatformCompetition",
+    "register_model",
+]
 
 #: Scenario-file ``model`` name -> model class.
 MODELS: dict[str, type[Model]] = {}
@@ -23,5 +34,5 @@ def register_model(cls: type[Model]) -> type[Model]:
     return cls
 
 
-for _cls in (LinearThreshold, IndependentCascade):
+for _cls in (LinearThreshold, IndependentCascade, Isomorphic, PlatformCompetition, BayesianCascade):
     register_model(_cls)

@@ -1,0 +1,473 @@
+"""Platform competition with network effects (Arthur 1989; Katz & Shapiro 1985)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..engine import Model, SimulationResult, State, step_dtype
+from ..errors import DiffusionError, ParameterError
+from ..network import Network
+from ._common import check_number, check_probability, frontier_arcs
+
+__all__ = ["PlatformCompetition"]
+
+
+def _per_platform(name: str, value: Any, names: tuple[str, ...]) -> np.ndarray:
+    """A scalar, a list of K numbers, or a ``{platform: number}`` table -> array (K,)."""
+    K = len(names)
+    if isinstance(value, Mapping):
+        extra = set(value) - set(names)
+        if extra:
+            raise ParameterError(f"{name}.{sorted(extra)[0]}", f"not a platform (platforms: {', '.join(names)})")
+        return np.array([check_number(f"{name}.{k}", value.get(k, 0.0)) for k in names])
+    if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
+        arr = [check_number(f"{name}[{i}]", v) for i, v in enumerate(value)]
+        if len(arr) != K:
+            raise ParameterError(name, f"needs one value per platform ({K}), got {len(arr)}")
+        return np.asarray(arr, dtype=np.float64)
+    return np.full(K, check_number(name, value))
+
+
+@dataclass
+class _PCContext:
+    fit: np.ndarray  # (K,) or (n, K) mean intrinsic fit
+    instrength: np.ndarray  # (n,) in-strength for local shares
+    ldtype: type
+
+
+@dataclass
+class _PCState(State):
+    primary: np.ndarray  # (R, n) int16, 0 = none
+    second: np.ndarray  # (R, n) int16, 0 = none
+    fit: np.ndarray | None  # (R, n, K) float32 heterogeneous fit (None: ctx.fit for everyone)
+    holders: np.ndarray  # (R, K) firms holding each platform (multi-homers on each)
+    weighted: np.ndarray  # (R, K) holdings weighted 1 / number held
+    local: np.ndarray | None  # (R, n, K) in-neighbour weight on each platform
+    lock_start: np.ndarray  # (R,) start of the current run of lock-in, -1 none
+    lock_winner: np.ndarray  # (R,) platform 1..K of that run, 0 none
+    t: int = 0
+
+
+class PlatformCompetition(Model):
+    """K platforms competing for firms through multinomial-logit choice with network effects.
+
+    At every step each firm revises with probability ``revision_rate``; a
+    revising firm ``i`` picks the option with the highest utility
+
+    ``U_ik = a_ik + β_g x_k(t−1) + β_l ℓ_ik(t−1) − cost_k − switching_cost · [k not held by i] + τ ε_ik``
+
+    with ``ε`` standard Gumbel (so choice probabilities are the softmax of the
+    deterministic utilities divided by ``τ = noise``), ``a_ik`` the firm's
+    intrinsic fit (``fit`` plus ``fit_sd`` times a standard normal drawn per
+    firm, platform and replicate), ``x_k`` the installed base of ``k`` (fraction
+    of all firms holding it), and ``ℓ_ik`` the fraction of ``i``'s in-neighbour
+    weight on ``k``. If ``outside_option`` is given, a revising firm may also
+    choose no platform, with utility ``outside_option − switching_cost · [i
+    holds a platform] + τ ε_i0``; otherwise every revising firm picks a platform.
+
+    Parameters
+    ----------
+    platforms : sequence of str, default ("A", "B")
+        Platform names; platform ``k`` (1-based) in outputs is ``platforms[k - 1]``.
+    fit : float, list, {platform: value} or {sector: list}, default 0
+        Mean intrinsic fit per platform; a table keyed by the values of the
+        ``fit_by`` attribute (a list of K values each, optional ``default`` key)
+        gives it per sector.
+    fit_sd : float, default 0
+        Standard deviation of the firm-level fit around its mean.
+    fit_by : str, default "sector"
+        Node attribute that the per-sector ``fit`` table refers to.
+    cost : float, list or {platform: value}, default 0
+        Per-platform cost ``cost_k``.
+    global_effect, local_effect : float, default 0
+        ``β_g`` and ``β_l``.
+    switching_cost : float, default 0
+        Paid for choosing a platform the firm does not hold (including the first
+        adoption), or for dropping all platforms for the outside option.
+    noise : float, default 1
+        ``τ > 0``, the scale of the Gumbel taste shocks.
+    revision_rate : float, default 0.1
+        Probability ``r`` that a firm revises its choice in a step.
+    multihoming_cost : float or None, default None
+        If given, a revising firm that picks a platform also keeps its next-best
+        platform as a second one when that platform's utility minus
+        ``multihoming_cost`` exceeds the outside option's utility (its
+        ``outside_option + τ ε_i0``, with ``outside_option = 0`` when no outside
+        option is available).
+    outside_option : float or None, default None
+        Utility of holding no platform; ``None`` = not available.
+    initial_shares : list or {platform: share}, optional
+        Fraction of firms on each platform at step 0 (exact counts, random
+        firms per replicate); the rest start on none. Default: everyone on none.
+    lock_in_share : float, default 0.9
+        A replicate is *locked in* from step ``s`` if the leading platform's
+        market share is ``>= lock_in_share`` at every step from ``s`` to the end
+        (the same platform throughout); ``s`` is its ``lock_in_step`` and that
+        platform its ``winner`` (``-1`` and ``0`` if the final share is below).
+    record_history : bool, default False
+        Record every firm's primary platform after every step (series
+        ``platform``, int8/int16 of shape (steps + 1, runs, n)).
+
+    Notes
+    -----
+    Market shares (series ``shares``, (runs, K)) are over the firms on a
+    platform, a multi-homer counting ``1/2`` on each of its two platforms; the
+    series ``hhi`` is their Herfindahl index (both are 0 while no firm holds a
+    platform). Outputs: ``platform`` and ``platform_second`` ((runs, n) int16,
+    0 = none), ``winner``, ``lock_in_step``, ``shares`` (final, (runs, K)).
+    ``adoption_step`` is the start of a firm's current spell on a platform
+    (-1 when on none at the end). The model never becomes quiescent: it runs
+    ``max_steps`` (default 100) steps.
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> net = diffusion.generators.erdos_renyi(500, mean_degree=6, seed=1)
+    >>> model = diffusion.PlatformCompetition(["A", "B"], global_effect=6.0, revision_rate=0.2)
+    >>> res = diffusion.simulate(net, model, runs=8, seed=3, max_steps=60)
+    >>> res.series["shares"].shape, bool(abs(res.outputs["shares"].sum(axis=1) - 1).max() < 1e-9)
+    ((61, 8, 2), True)
+    """
+
+    name: ClassVar[str] = "platform_competition"
+    requires_initial: ClassVar[bool] = False
+    default_max_steps: ClassVar[int | None] = 100
+
+    def __init__(
+        self,
+        platforms: Sequence[str] = ("A", "B"),
+        *,
+        fit: Any = 0.0,
+        fit_sd: float = 0.0,
+        fit_by: str = "sector",
+        cost: Any = 0.0,
+        global_effect: float = 0.0,
+        local_effect: float = 0.0,
+        switching_cost: float = 0.0,
+        noise: float = 1.0,
+        revision_rate: float = 0.1,
+        multihoming_cost: float | None = None,
+        outside_option: float | None = None,
+        initial_shares: Any = None,
+        lock_in_share: float = 0.9,
+        record_history: bool = False,
+    ) -> None:
+        if isinstance(platforms, str) or not isinstance(platforms, Sequence) or len(platforms) < 1:
+            raise ParameterError("platforms", "must be a non-empty list of platform names")
+        names = tuple(str(p) for p in platforms)
+        if len(set(names)) != len(names):
+            raise ParameterError("platforms", "names must be unique")
+        if len(names) > 1000:
+            raise ParameterError("platforms", "at most 1000 platforms")
+        self.platforms: tuple[str, ...] = names
+        K = len(names)
+        self._fit_table: dict[str, np.ndarray] | None = None
+        if isinstance(fit, Mapping) and fit and all(
+                isinstance(v, Sequence | np.ndarray) and not isinstance(v, str) for v in fit.values()):
+            self._fit_table = {str(k): _per_platform(f"fit.{k}", v, names) for k, v in fit.items()}
+            self._fit = None
+        else:
+            self._fit = _per_platform("fit", fit, names)
+        self.fit_raw = fit
+        self.fit_sd = check_number("fit_sd", fit_sd, 0.0)
+        if not isinstance(fit_by, str):
+            raise ParameterError("fit_by", "must be a node attribute name")
+        self.fit_by = fit_by
+        self.cost = _per_platform("cost", cost, names)
+        self.global_effect = check_number("global_effect", global_effect)
+        self.local_effect = check_number("local_effect", local_effect)
+        self.switching_cost = check_number("switching_cost", switching_cost)
+        self.noise = check_number("noise", noise, 0.0)
+        if self.noise <= 0:
+            raise ParameterError("noise", "must be > 0 (the logit scale τ)")
+        self.revision_rate = check_probability("revision_rate", revision_rate)
+        self.multihoming_cost = None if multihoming_cost is None else check_number(
+            "multihoming_cost", multihoming_cost)
+        if self.multihoming_cost is not None and K < 2:
+            raise ParameterError("multihoming_cost", "multi-homing needs at least two platforms")
+        self.outside_option = None if outside_option is None else check_number("outside_option", outside_option)
+        if initial_shares is None:
+            self.initial_shares = None
+        else:
+            s = _per_platform("initial_shares", initial_shares, names)
+            if s.min() < 0 or s.sum() > 1 + 1e-9:
+                raise ParameterError("initial_shares", "must be non-negative and sum to at most 1")
+            self.initial_shares = s
+        self.lock_in_share = check_probability("lock_in_share", lock_in_share)
+        if self.lock_in_share <= 0.5 and K > 1:
+            raise ParameterError("lock_in_share", "must exceed 0.5 so that at most one platform can lead")
+        if not isinstance(record_history, bool):
+            raise ParameterError("record_history", "must be true or false")
+        self.record_history = record_history
+
+    @property
+    def K(self) -> int:
+        return len(self.platforms)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "platforms": list(self.platforms), "fit": self.fit_raw, "fit_sd": self.fit_sd, "fit_by": self.fit_by,
+            "cost": self.cost.tolist(), "global_effect": self.global_effect, "local_effect": self.local_effect,
+            "switching_cost": self.switching_cost, "noise": self.noise, "revision_rate": self.revision_rate,
+            "multihoming_cost": self.multihoming_cost, "outside_option": self.outside_option,
+            "initial_shares": None if self.initial_shares is None else self.initial_shares.tolist(),
+            "lock_in_share": self.lock_in_share, "record_history": self.record_history,
+        }
+
+    # ---------------------------------------------------------------- prepare
+    def prepare(self, network: Network) -> _PCContext:
+        if self._fit_table is not None:
+            try:
+                col = network.attribute(self.fit_by)
+            except DiffusionError as exc:
+                raise ParameterError("fit", f"a per-sector fit table needs {exc}") from None
+            keys, inv = np.unique(col, return_inverse=True)
+            rows = []
+            for k in keys.tolist():
+                key = str(k)
+                if key not in self._fit_table and key.endswith(".0") and key[:-2] in self._fit_table:
+                    key = key[:-2]
+                if key not in self._fit_table:
+                    if "default" not in self._fit_table:
+                        raise ParameterError("fit", f"no fit for {self.fit_by} = {k!r} (add it or a 'default' row)")
+                    key = "default"
+                rows.append(self._fit_table[key])
+            fit = np.asarray(rows)[inv.ravel()]
+        else:
+            assert self._fit is not None
+            fit = self._fit
+        w = network.weights
+        if self.local_effect != 0 and w is not None and w.size and w.min() < 0:
+            raise ParameterError("local_effect", "local network effects need non-negative edge weights")
+        ldtype = np.float32 if w is None else np.float64  # integer counts are exact in float32
+        return _PCContext(np.asarray(fit, dtype=np.float64), np.asarray(network.in_strength, dtype=np.float64),
+                          ldtype)
+
+    # ------------------------------------------------------------------ state
+    def _apply(self, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray,
+               new_p: np.ndarray, new_s: np.ndarray) -> np.ndarray:
+        """Move firms ``(rep, node)`` to primary ``new_p`` and second ``new_s``, updating aggregates.
+
+        Returns which replicates changed, shape (R,).
+        """
+        old_p, old_s = state.primary[rep, node], state.second[rep, node]
+        changed = (old_p != new_p) | (old_s != new_s)
+        rep, node = rep[changed], node[changed]
+        old_p, old_s, new_p, new_s = old_p[changed], old_s[changed], new_p[changed], new_s[changed]
+        state.primary[rep, node] = new_p
+        state.second[rep, node] = new_s
+        R, K = state.holders.shape
+        n = network.n
+        old_h = (old_p > 0).astype(np.float64) + (old_s > 0)
+        new_h = (new_p > 0).astype(np.float64) + (new_s > 0)
+        ks = np.concatenate([old_p, old_s, new_p, new_s]).astype(np.int64)
+        sign = np.concatenate([-np.ones(2 * len(rep)), np.ones(2 * len(rep))])
+        wgt = np.concatenate([-1 / np.maximum(old_h, 1), -1 / np.maximum(old_h, 1),
+                              1 / np.maximum(new_h, 1), 1 / np.maximum(new_h, 1)])
+        reps = np.tile(rep, 4)
+        nodes = np.tile(node, 4)
+        on = ks > 0
+        ks, sign, wgt, reps, nodes = ks[on], sign[on], wgt[on], reps[on], nodes[on]
+        code = reps * K + ks - 1
+        state.holders += np.bincount(code, weights=sign, minlength=R * K).reshape(R, K).astype(np.int64)
+        state.weighted += np.bincount(code, weights=wgt, minlength=R * K).reshape(R, K)
+        # spells on a platform: adoption step = start of the current spell
+        was_on, is_on = old_p > 0, new_p > 0
+        start = ~was_on & is_on
+        state.adopted_at[rep[start], node[start]] = state.t
+        state.adopted_at[rep[was_on & ~is_on], node[was_on & ~is_on]] = -1
+        state.count += (np.bincount(rep, weights=is_on.astype(np.float64) - was_on, minlength=R)).astype(np.int64)
+        if state.local is not None and len(ks):
+            arcs, owner = frontier_arcs(network.indptr, nodes)
+            if len(arcs):
+                w = network.weights
+                val = sign[owner] if w is None else sign[owner] * w[arcs]
+                flat = ((reps[owner] * n + np.asarray(network.indices)[arcs]) * K + ks[owner] - 1)
+                view = state.local.reshape(-1)
+                if len(flat) * 4 >= view.size:
+                    view += np.bincount(flat, weights=val, minlength=view.size).astype(view.dtype, copy=False)
+                else:
+                    np.add.at(view, flat, val.astype(view.dtype, copy=False))
+        return np.bincount(rep, minlength=R) > 0
+
+    def start(self, ctx: _PCContext, network: Network, seeds: Sequence[np.ndarray],
+              rngs: list[np.random.Generator], max_steps: int | None) -> _PCState:
+        if any(len(s) for s in seeds):
+            raise ParameterError("initial", "platform_competition starts from initial_shares, not initial adopters")
+        R, n, K = len(rngs), network.n, self.K
+        fit = None
+        if self.fit_sd > 0:
+            fit = np.empty((R, n, K), dtype=np.float32)
+            for r, g in enumerate(rngs):
+                fit[r] = ctx.fit + self.fit_sd * g.standard_normal((n, K))
+        state = _PCState(
+            np.full((R, n), -1, dtype=step_dtype(max_steps)), np.zeros(R, dtype=np.int64),
+            np.ones(R, dtype=bool), rngs,
+            primary=np.zeros((R, n), dtype=np.int16), second=np.zeros((R, n), dtype=np.int16), fit=fit,
+            holders=np.zeros((R, K), dtype=np.int64), weighted=np.zeros((R, K)),
+            local=np.zeros((R, n, K), dtype=ctx.ldtype) if self.local_effect != 0 else None,
+            lock_start=np.full(R, -1, dtype=np.int64), lock_winner=np.zeros(R, dtype=np.int64),
+        )
+        if self.initial_shares is not None:
+            counts = np.round(self.initial_shares * n).astype(np.int64)
+            while counts.sum() > n:  # rounding can overshoot by a few firms
+                counts[np.argmax(counts)] -= 1
+            labels = np.repeat(np.arange(1, K + 1, dtype=np.int16), counts)
+            lab = np.zeros((R, n), dtype=np.int16)
+            for r, g in enumerate(rngs):
+                lab[r, g.permutation(n)[: len(labels)]] = labels
+            rep, node = np.nonzero(lab)
+            self._apply(network, state, rep, node, lab[rep, node], np.zeros(len(rep), dtype=np.int16))
+        self._track_lock(state, 0)
+        return state
+
+    def _track_lock(self, state: _PCState, t: int) -> None:
+        shares = self.shares(state)
+        lead = np.argmax(shares, axis=1) + 1
+        top = shares.max(axis=1) if self.K else np.zeros(len(shares))
+        locked = top >= self.lock_in_share - 1e-12
+        fresh = locked & ((state.lock_start < 0) | (state.lock_winner != lead))
+        state.lock_start[fresh] = t
+        state.lock_winner[fresh] = lead[fresh]
+        state.lock_start[~locked] = -1
+        state.lock_winner[~locked] = 0
+
+    @staticmethod
+    def shares(state: _PCState) -> np.ndarray:
+        """Market shares ``(R, K)`` over firms on a platform (0 when none is on one)."""
+        tot = state.weighted.sum(axis=1, keepdims=True)
+        return np.divide(state.weighted, tot, out=np.zeros_like(state.weighted), where=tot > 0.5)
+
+    # ------------------------------------------------------------------- step
+    def _revisers(self, rngs: list[np.random.Generator], active: np.ndarray, n: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Firms revising this step, ``(rep, node)`` sorted by replicate then node.
+
+        Each firm revises independently with probability ``r``: positions are
+        drawn by geometric skips (``O(r n)`` draws per replicate, not ``n``).
+        """
+        r = self.revision_rate
+        reps, nodes = [], []
+        for i, g in enumerate(rngs):
+            if not active[i] or r == 0:
+                continue
+            if r >= 1:
+                pos = np.arange(n)
+            else:
+                guess = int(n * r + 6 * np.sqrt(n * r) + 16)
+                pos = np.cumsum(g.geometric(r, size=guess)) - 1
+                while pos[-1] < n:
+                    more = np.cumsum(g.geometric(r, size=guess)) + pos[-1]
+                    pos = np.concatenate([pos, more])
+                pos = pos[pos < n]
+            reps.append(np.full(len(pos), i, dtype=np.int64))
+            nodes.append(pos.astype(np.int64))
+        if not reps:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(reps), np.concatenate(nodes)
+
+    def utilities(self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray,
+                  node: np.ndarray) -> np.ndarray:
+        """Deterministic utilities ``(m, K + 1)`` of firms ``(rep, node)``; column 0 is the outside option."""
+        m, K, n = len(rep), self.K, network.n
+        U = np.empty((m, K + 1))
+        if state.fit is not None:
+            U[:, 1:] = state.fit[rep, node]
+        else:
+            U[:, 1:] = ctx.fit[node] if ctx.fit.ndim == 2 else ctx.fit
+        U[:, 1:] -= self.cost
+        if self.global_effect != 0:
+            U[:, 1:] += self.global_effect * (state.holders[rep] / n)
+        if state.local is not None:
+            d = ctx.instrength[node]
+            U[:, 1:] += self.local_effect * np.divide(state.local[rep, node], d[:, None],
+                                                      out=np.zeros((m, K)), where=d[:, None] > 0)
+        if self.switching_cost != 0:
+            p, s = state.primary[rep, node], state.second[rep, node]
+            held = np.zeros((m, K + 1), dtype=bool)
+            held[np.arange(m), p] = True
+            held[np.arange(m), s] = True
+            U[:, 1:] -= self.switching_cost * ~held[:, 1:]
+        U[:, 0] = (self.outside_option or 0.0) - (self.switching_cost * (state.primary[rep, node] > 0)
+                                                   if self.switching_cost else 0.0)
+        return U
+
+    def step(self, ctx: _PCContext, network: Network, state: _PCState, t: int) -> np.ndarray:
+        R, K = state.holders.shape
+        state.t = t
+        rep, node = self._revisers(state.rngs, state.active, network.n)
+        U = self.utilities(ctx, network, state, rep, node)
+        # Gumbel taste shocks, replicate r's from its own generator (rows sorted by replicate)
+        per = np.bincount(rep, minlength=R)
+        eps = np.concatenate([g.gumbel(size=(int(per[i]), K + 1)) for i, g in enumerate(state.rngs)]
+                             ) if len(rep) else np.empty((0, K + 1))
+        U += self.noise * eps
+        outside = U[:, 0].copy()
+        if self.outside_option is None:
+            U[:, 0] = -np.inf
+        best = np.argmax(U, axis=1)
+        new_s = np.zeros(len(rep), dtype=np.int16)
+        if self.multihoming_cost is not None and len(rep):
+            U2 = U.copy()
+            U2[:, 0] = -np.inf
+            U2[np.arange(len(rep)), best] = -np.inf
+            second = np.argmax(U2, axis=1)
+            keep = (best > 0) & (U2[np.arange(len(rep)), second] - self.multihoming_cost > outside)
+            new_s = np.where(keep, second, 0).astype(np.int16)
+        changed = self._apply(network, state, rep, node, best.astype(np.int16), new_s)
+        self._track_lock(state, t)
+        return changed
+
+    # ---------------------------------------------------------------- outputs
+    def observe(self, ctx: _PCContext, network: Network, state: _PCState) -> dict[str, np.ndarray]:
+        shares = self.shares(state)
+        out = {"shares": shares, "hhi": np.sum(shares * shares, axis=1)}
+        if self.multihoming_cost is not None:
+            out["multihoming"] = np.count_nonzero(state.second, axis=1) / network.n
+        if self.record_history:
+            out["platform"] = state.primary.astype(np.int8 if self.K < 127 else np.int16)
+        return out
+
+    def outputs(self, ctx: _PCContext, network: Network, state: _PCState) -> dict[str, np.ndarray]:
+        shares = self.shares(state)
+        return {
+            "platform": state.primary, "platform_second": state.second,
+            "winner": state.lock_winner.copy(), "lock_in_step": state.lock_start.copy(),
+            "shares": shares, "hhi": np.sum(shares * shares, axis=1),
+        }
+
+    def record_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
+        shares = result.outputs["shares"]
+        return {f"share_{p}": shares[:, k] for k, p in enumerate(self.platforms)}
+
+    def curve_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
+        mean = result.series["shares"].mean(axis=1)
+        return {f"share_{p}": mean[:, k] for k, p in enumerate(self.platforms)}
+
+    def summarize(self, result: SimulationResult) -> dict[str, Any]:
+        from ..metrics import hill
+
+        shares = result.outputs["shares"]
+        h = result.outputs["hhi"]
+        winner = result.outputs["winner"]
+        step = result.outputs["lock_in_step"]
+
+        def band(x: np.ndarray) -> dict[str, float]:
+            q = np.quantile(x, [0.05, 0.95])
+            return {"mean": float(x.mean()), "q05": float(q[0]), "q95": float(q[1])}
+
+        eff = np.asarray(hill(shares, 2.0))
+        locked = winner > 0
+        return {"platforms": {
+            "names": list(self.platforms),
+            "final_shares": {p: band(shares[:, k]) for k, p in enumerate(self.platforms)},
+            "hhi": band(h),
+            "effective_number": band(eff),
+            "lock_in": {"probability": float(locked.mean()),
+                        "step_mean": float(step[locked].mean()) if locked.any() else None},
+            "winner_counts": {p: int(np.count_nonzero(winner == k + 1)) for k, p in enumerate(self.platforms)},
+        }}
