@@ -250,29 +250,34 @@ def watts_strogatz(n: int, k: int, p: float, *, seed: SeedLike = None) -> Networ
     src = np.repeat(np.arange(n, dtype=np.int64), half)
     dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
     rewire = np.flatnonzero(rng.random(len(src)) < p)
-    if len(rewire):
-        keep = np.ones(len(src), dtype=bool)
-        keep[rewire] = False
-        lo, hi = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
+    dst = dst.copy()
+    kept = np.ones(len(src), dtype=bool)
+    kept[rewire] = False
+    u = src[rewire]
+    w = rng.integers(0, max(n - 1, 1), size=len(rewire))
+    new = w + (w >= u)  # never u itself
+    while len(rewire):
+        lo, hi = np.minimum(src[kept], dst[kept]), np.maximum(src[kept], dst[kept])
         kept_codes = np.sort(lo * n + hi)
-        u = src[rewire]
-        new = np.empty(len(rewire), dtype=np.int64)
-        todo = np.arange(len(rewire))
         for _ in range(200):
-            w = rng.integers(0, n - 1, size=len(todo))
-            new[todo] = w + (w >= u[todo])  # never u itself
-            a, b = np.minimum(u, new), np.maximum(u, new)
-            codes = a * n + b
-            pos = np.searchsorted(kept_codes, codes)
-            pos[pos == len(kept_codes)] = 0
-            clash = (kept_codes[pos] == codes) if len(kept_codes) else np.zeros(len(codes), bool)
+            codes = np.minimum(u, new) * n + np.maximum(u, new)
+            pos = np.minimum(np.searchsorted(kept_codes, codes), max(len(kept_codes) - 1, 0))
+            clash = kept_codes[pos] == codes if len(kept_codes) else np.zeros(len(codes), bool)
             clash |= _dedupe_mask(codes)
             todo = np.flatnonzero(clash)
             if not len(todo):
                 break
-        new[todo] = dst[rewire[todo]]  # no free partner found: keep the lattice edge
-        dst = dst.copy()
-        dst[rewire] = new
+            w = rng.integers(0, n - 1, size=len(todo))
+            new[todo] = w + (w >= u[todo])
+        else:
+            # no free partner found: these edges keep their lattice position; recheck the rest
+            kept[rewire[todo]] = True
+            stay = np.ones(len(rewire), dtype=bool)
+            stay[todo] = False
+            rewire, u, new = rewire[stay], u[stay], new[stay]
+            continue
+        break
+    dst[rewire] = new
     return Network.from_edges(n, src, dst)
 
 
