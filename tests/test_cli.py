@@ -14,6 +14,8 @@ import diffusion
 from diffusion.cli import main
 
 SHIPPED_SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.toml"))
+#: Keep the tests light: run replicates in this process (the default executor is covered once).
+SERIAL = ["--executor", "serial"]
 OUTPUT_FILES = ["curve.csv", "runs.csv", "scenario.toml", "summary.json"]
 
 
@@ -46,7 +48,7 @@ def test_shipped_scenario_validates_and_runs(path, runner, tmp_path):
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith(f"OK: {path}")
     out = tmp_path / "out"
-    res = runner.invoke(main, ["run", str(path), "--runs", "3", "--out", str(out)])
+    res = runner.invoke(main, ["run", str(path), "--runs", "3", "--out", str(out), *SERIAL])
     assert res.exit_code == 0, res.output
     assert "final adoption" in res.stdout
     assert sorted(p.name for p in out.iterdir()) == OUTPUT_FILES
@@ -66,7 +68,8 @@ def test_shipped_scenario_validates_and_runs(path, runner, tmp_path):
     # the resolved scenario records the override and reproduces the run
     again = diffusion.load_scenario(out / "scenario.toml")
     assert again.runs == 3
-    res = runner.invoke(main, ["run", str(out / "scenario.toml"), "-q", "--out", str(tmp_path / "again")])
+    res = runner.invoke(main, ["run", str(out / "scenario.toml"), "-q", "--out", str(tmp_path / "again"),
+                                 *SERIAL])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "again" / "runs.csv").read_bytes() == (out / "runs.csv").read_bytes()
 
@@ -84,7 +87,7 @@ def test_seed_reproducibility(runner, write_scenario, tmp_path):
     outs = []
     for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
         res = runner.invoke(main, ["run", str(path), "-q", "--seed", seed, "--runs", "6", "--out",
-                                   str(tmp_path / name)])
+                                   str(tmp_path / name), *SERIAL])
         assert res.exit_code == 0, res.output
         outs.append({f: (tmp_path / name / f).read_bytes() for f in OUTPUT_FILES})
     assert outs[0] == outs[1]
@@ -94,7 +97,8 @@ def test_seed_reproducibility(runner, write_scenario, tmp_path):
 
 def test_overrides_are_applied(runner, write_scenario, tmp_path):
     path = write_scenario()
-    res = runner.invoke(main, ["run", str(path), "--runs", "2", "--max-steps", "1", "--out", str(tmp_path / "o")])
+    res = runner.invoke(main, ["run", str(path), "--runs", "2", "--max-steps", "1", "--out", str(tmp_path / "o"),
+                                 *SERIAL])
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["runs"] == 2 and summary["max_steps"] == 1 and summary["cascade"]["steps"]["max"] <= 1
@@ -103,13 +107,13 @@ def test_overrides_are_applied(runner, write_scenario, tmp_path):
 
 def test_progress_bar_only_on_a_terminal(runner, write_scenario, tmp_path, monkeypatch):
     path = write_scenario()
-    res = runner.invoke(main, ["run", str(path), "--out", str(tmp_path / "a")])
+    res = runner.invoke(main, ["run", str(path), "--out", str(tmp_path / "a"), *SERIAL])
     assert res.exit_code == 0 and res.stderr == ""
     monkeypatch.setattr("diffusion.cli._common._stderr_is_terminal", lambda: True)
-    res = runner.invoke(main, ["run", str(path), "--out", str(tmp_path / "b")])
+    res = runner.invoke(main, ["run", str(path), "--out", str(tmp_path / "b"), *SERIAL])
     assert res.exit_code == 0, res.output
     assert "simulating" in res.stderr
-    res = runner.invoke(main, ["run", str(path), "--quiet", "--out", str(tmp_path / "c")])
+    res = runner.invoke(main, ["run", str(path), "--quiet", "--out", str(tmp_path / "c"), *SERIAL])
     assert res.exit_code == 0 and res.stderr == ""
     assert (tmp_path / "a" / "runs.csv").read_bytes() == (tmp_path / "b" / "runs.csv").read_bytes()
 
@@ -230,3 +234,31 @@ def test_bad_option_values_are_usage_errors(runner, write_scenario):
     path = write_scenario()
     res = runner.invoke(main, ["run", str(path), "--runs", "0"])
     assert res.exit_code == 2 and "--runs" in res.stderr
+
+
+# ----------------------------------------------------------------- README
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_opens_with_the_main_job_and_the_ci_test_command():
+    import re
+
+    text = README.read_text()
+    first, second = re.findall(r"```bash\n(.*?)\n```", text, re.S)[:2]
+    main_job = first.split("&& diffusion run ")[1].strip()
+    assert (README.parent / main_job).is_file()
+    assert second.endswith('pip install -e ".[dev,bench]" && pytest')
+    ci = (README.parent / ".ci" / "run").read_text().splitlines()
+    assert 'pip install -e ".[dev,bench]"' in ci and "pytest" in ci
+
+
+def test_readme_quickstart_runs(tmp_path, monkeypatch):
+    import re
+
+    (tmp_path / "scenarios").symlink_to(README.parent / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), {})
+    assert (tmp_path / "results" / "watts_small" / "summary.json").is_file()
