@@ -232,9 +232,18 @@ def _model_factory(model: Any, parameter: str | None) -> Callable[[Any], Model]:
             raise ParameterError("parameter", f"{type(model).__name__} has no parameter {parameter!r} "
                                  f"(it has: {', '.join(params)})")
         cls = type(model)
+        import inspect
+
+        sig = inspect.signature(cls)
+        if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            params = {k: v for k, v in params.items() if k in sig.parameters}
 
         def build(value: Any) -> Model:
-            return cls(**{**params, parameter: value})
+            try:
+                return cls(**{**params, parameter: value})
+            except TypeError as exc:
+                raise ParameterError("parameter", f"cannot rebuild {cls.__name__}: {exc}; "
+                                     "pass a callable value -> Model instead") from None
 
         return build
     raise ParameterError("model", "must be a Model (with parameter=...) or a callable value -> Model")
