@@ -58,7 +58,7 @@ class Initial:
             return int(self.value)
         if self.kind == "fraction":
             return max(1, round(self.value * n)) if self.value > 0 else 0
-        return len(self.value)
+        return len(set(self.value))  # repeated ids count once (resolve() de-duplicates)
 
     def resolve(self, network: Network, rngs: Sequence[np.random.Generator]) -> list[np.ndarray]:
         """Node indices of the initial adopters of each replicate (one array per generator)."""

@@ -376,7 +376,7 @@ def _resolve_file(ctx: ParseContext, table: Mapping[str, Any], key: str) -> Path
     p = Path(raw).expanduser()
     if not p.is_absolute():
         p = ctx.base_dir / p
-    p = Path(os.path.normpath(p))
+    p = Path(os.path.abspath(p))  # absolute, so a written-back scenario works from anywhere
     if not p.is_file():
         what = "is not a file" if p.exists() else "no such file"
         raise ctx.error(f"network.{key}", f"{what}: {raw}")
@@ -748,7 +748,7 @@ class ScenarioResult:
         casc = s["cascade"]
         ff = casc["final_fraction"]
         lines = [
-            f"{s['scenario']}: {s['runs']} runs of {casc['model']} on {net['nodes']:,} nodes, "
+            f"{s['scenario']}: {s['runs']} run{'s' if s['runs'] != 1 else ''} of {casc['model']} on {net['nodes']:,} nodes, "
             f"{net['edges']:,} edges (seed {s['seed']})",
             f"final adoption: mean {ff['mean']:.4f}, median {ff['q50']:.4f}, "
             f"5-95% [{ff['q05']:.4f}, {ff['q95']:.4f}]; steps: mean {casc['steps']['mean']:.1f}, "
@@ -794,7 +794,7 @@ def _check_initial(scenario: Scenario, network: Network) -> None:
         if not np.issubdtype(col.dtype, np.number):
             raise ScenarioError(f"node attribute {init.by!r} is not numeric", path=where,
                                 key="cascade.initial.by")
-    if init.count_for(network.n) > network.n:
+    if init.kind != "nodes" and init.count_for(network.n) > network.n:
         raise ScenarioError(f"asks for {init.count_for(network.n)} initial adopters but the network has "
                             f"{network.n} nodes", path=where, key=f"cascade.initial.{init.kind}")
 

@@ -262,3 +262,40 @@ def test_readme_quickstart_runs(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
     assert (tmp_path / "results" / "watts_small" / "summary.json").is_file()
+
+
+FILE_SCENARIO = """
+[scenario]
+name = "from_file"
+seed = 1
+
+[network]
+generator = "file"
+path = "{edges}"
+
+[cascade]
+model = "linear_threshold"
+
+[cascade.initial]
+nodes = {nodes}
+"""
+
+
+@pytest.mark.parametrize(
+    ("edges", "nodes", "key", "fragment"),
+    [
+        ("source,target\n", '["a"]', "network.path", "no edges"),
+        ("source,target,weight\na,b,heavy\n", '["a"]', "network.path", "not a number"),
+        ("source,target\na,b\nb,c\n", '["a", "z"]', "cascade.initial.nodes", "'z'"),
+        ("source,target\na,b\n", '["a", "b", "a"]', None, None),
+    ],
+    ids=["empty graph file", "bad weight", "unknown node id", "valid"],
+)
+def test_bad_graph_files(edges, nodes, key, fragment, runner, write_scenario, tmp_path):
+    write_scenario(edges, name="edges.csv")
+    path = write_scenario(FILE_SCENARIO.format(edges="edges.csv", nodes=nodes), name="from_file.toml")
+    res = runner.invoke(main, ["run", str(path), "-q", "--out", str(tmp_path / "out"), *SERIAL])
+    if key is None:
+        assert res.exit_code == 0, res.output
+        return
+    assert_one_line_error(res, 2, f"error: {path}: {key}: ", fragment)

@@ -162,8 +162,7 @@ def test_missing_and_unreadable_files(tmp_path):
     assert "UTF-8" in str(raises(load_scenario, bad))
 
 
-def test_file_network_paths_are_relative_to_the_scenario(tmp_path, basic):
-    pytest.importorskip("diffusion.readwrite")
+def test_file_network_paths_are_relative_to_the_scenario(tmp_path, basic, monkeypatch):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "edges.csv").write_text("source,target\na,b\n")
@@ -172,6 +171,11 @@ def test_file_network_paths_are_relative_to_the_scenario(tmp_path, basic):
     net_table = {"generator": "file", "path": "../data/edges.csv"}
     sc = parse_scenario(basic(network=net_table), path=sub / "s.toml")
     assert sc.network.path == data_dir / "edges.csv"
+    # a relative scenario path still gives absolute graph paths (the written-back file works anywhere)
+    monkeypatch.chdir(tmp_path)
+    sc = parse_scenario(basic(network=net_table), path=Path("sc") / "s.toml")
+    assert sc.network.path == data_dir / "edges.csv" and sc.network.path.is_absolute()
+    assert sc.network.to_dict()["path"] == str(data_dir / "edges.csv")
     err = error_of(basic(network={"generator": "file", "path": "missing.csv"}))
     assert err.key == "network.path" and "no such file" in err.reason
     err = error_of(basic(network={"generator": "file"}))
