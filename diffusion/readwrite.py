@@ -17,7 +17,8 @@ Edge-list CSV
     the table without edges are isolated nodes; an edge end point missing
     from the table is an error. Node ids stay strings unless every id is an
     integer. Without a node table the nodes are the edge end points, sorted if
-    the ids are integers and in order of first appearance otherwise.
+    the ids are integers and in order of first appearance (row by row,
+    source before target) otherwise.
     Self-loops are dropped and repeated rows merged (weights added); a CSV
     says nothing about direction, so pass ``directed=True`` for arcs.
 GraphML, GEXF, node-link JSON
@@ -291,7 +292,7 @@ def _read_edgelist(path: Path, nodes: Path | None, delimiter: str, weight: str |
         dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
         if len(dup):
             i = int(order[dup[0] + 1])
-            raise GraphFormatError(f"{nodes}: line {n_lines[i]}: duplicate id {keys[i]!r}")
+            raise GraphFormatError(f"{nodes}: line {n_lines[i]}: duplicate id {str(keys[i])!r}")
         if len(ids) == 0:
             raise GraphFormatError(f"{nodes}: the node table lists no nodes")
         for k, name in enumerate(n_header):
@@ -312,7 +313,7 @@ def _read_edgelist(path: Path, nodes: Path | None, delimiter: str, weight: str |
     else:
         if not len(rows):
             raise GraphFormatError(f"{path}: the edge list has no edges (and no node table was given)")
-        ends = _as_ids(np.concatenate([src_raw, dst_raw]))
+        ends = _as_ids(np.column_stack([src_raw, dst_raw]).ravel())  # row by row
         if ends.dtype.kind == "i":
             node_ids, inv = np.unique(ends, return_inverse=True)
         else:
@@ -321,7 +322,7 @@ def _read_edgelist(path: Path, nodes: Path | None, delimiter: str, weight: str |
             rank = np.empty(len(uniq), dtype=np.int64)
             rank[by_first] = np.arange(len(uniq))
             node_ids, inv = uniq[by_first], rank[inv]
-        s_idx, t_idx = inv[: len(rows)], inv[len(rows) :]
+        s_idx, t_idx = inv[0::2], inv[1::2]
     try:
         return Network.from_edges(len(node_ids), s_idx, t_idx, w, directed=directed,
                                   node_ids=node_ids, attributes=attributes)
@@ -338,6 +339,8 @@ def _read_networkx(path: Path, fmt: str, weight: str | None) -> Network:
         raise GraphFormatError(f"{path}: file not found")
     if path.is_dir():
         raise GraphFormatError(f"{path}: is a directory, not a graph file")
+    if path.stat().st_size == 0:
+        raise GraphFormatError(f"{path}: empty file")
     try:
         if fmt == "json":
             text = _read_text(path)
