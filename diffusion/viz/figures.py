@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..errors import ParameterError
 from ..outputs import atomic_write
@@ -127,6 +128,7 @@ def adoption_curve(
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, max(1.0, float(curve.max())) * 1.02)
     ax.set_xlim(0, max(1, len(steps) - 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f} %")
     ax.legend(loc="lower right", frameon=False)
     ax.set_title(_text(title) if title else "Adoption over time")
@@ -227,14 +229,15 @@ def platform_shares(
         if ok.any():
             q = np.quantile(hhi[:, ok], [lo, hi], axis=1)
             ax2.fill_between(steps, q[0], q[1], color=_ORANGE, alpha=0.2, linewidth=0)
-    with np.errstate(invalid="ignore"):
-        mean_hhi = np.nanmean(np.where(np.isfinite(hhi), hhi, np.nan), axis=1) if np.isfinite(hhi).any() \
-            else np.full(len(steps), np.nan)
+    fin = np.isfinite(hhi)  # replicates with no adopter yet have no concentration
+    cnt = fin.sum(axis=1)
+    mean_hhi = np.where(cnt > 0, np.where(fin, hhi, 0.0).sum(axis=1) / np.maximum(cnt, 1), np.nan)
     ax2.plot(steps, mean_hhi, color=_ORANGE, linewidth=2, label="HHI")
     k_active = max(1, int((~is_none).sum()))
     ax2.axhline(1.0 / k_active, color=_GREY, linewidth=1, linestyle=":", label=f"even split (1/{k_active})")
     ax2.set_ylim(0, 1.02)
     ax2.set_xlabel("Step")
+    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.set_ylabel("Concentration (HHI)")
     ax2.legend(loc="best", frameon=False)
     ax.set_title(_text(title) if title else "Platform shares and concentration")
@@ -275,6 +278,9 @@ def fragility_curve(
     records : list of dict or mapping of str to sequence
         Flat records with columns ``x`` and ``y`` (several records per
         severity, e.g. one per replicate, give the band) and optionally ``by``.
+        Summary records (one per severity, as from
+        :func:`diffusion.shocks.fragility_curve`) with ``y = "<name>_mean"``
+        draw their band from the ``<name>_q05`` and ``<name>_q95`` columns.
     path : path-like, optional
         Write ``<path>.png`` and ``<path>.svg``.
     x, y : str
@@ -296,8 +302,17 @@ def fragility_curve(
     >>> fig.axes[0].get_xlabel(), fig.axes[0].lines[0].get_ydata().tolist()
     ('Shock severity', [0.0, 0.25, 1.0])
     """
-    cols = _columns(records, [x, y] + ([by] if by else []))
+    rows = records if isinstance(records, Mapping) else list(records)
+    cols = _columns(rows, [x, y] + ([by] if by else []))
     lo, hi = _check_band(band)
+    given = None
+    if y.endswith("_mean"):
+        stem = y[: -len("_mean")]
+        try:
+            q = _columns(rows, [f"{stem}_q05", f"{stem}_q95"])
+            given = (q[f"{stem}_q05"].astype(np.float64), q[f"{stem}_q95"].astype(np.float64))
+        except ParameterError:
+            given = None
     xs, ys = cols[x].astype(np.float64), cols[y].astype(np.float64)
     groups = cols[by] if by else np.zeros(len(xs), dtype=np.int64)
     fig, (ax,) = _new_figure()
@@ -309,7 +324,10 @@ def fragility_curve(
         color = _PALETTE[gi % len(_PALETTE)]
         order = np.argsort(inv, kind="stable")
         splits = np.split(yy[order], np.cumsum(np.bincount(inv, minlength=len(ux)))[:-1])
-        if max(len(v) for v in splits) > 1:
+        if given is not None:
+            gx = np.argsort(xs[m], kind="stable")
+            ax.fill_between(xs[m][gx], given[0][m][gx], given[1][m][gx], color=color, alpha=0.18, linewidth=0)
+        elif max(len(v) for v in splits) > 1:
             q = np.array([np.quantile(v, [lo, hi]) for v in splits])
             ax.fill_between(ux, q[:, 0], q[:, 1], color=color, alpha=0.18, linewidth=0)
         ax.plot(ux, mean, color=color, linewidth=2, marker="o", markersize=3.5,

@@ -1,0 +1,268 @@
+"""HTML export without a browser: the pure pieces, the page's content and its safety."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import diffusion
+from diffusion.errors import DiffusionError, ParameterError
+from diffusion.viz import ReducedViewWarning, node_coloring, style, to_html
+from diffusion.viz.html import _Outcomes
+from diffusion.viz.layout import force_layout
+from diffusion.viz.reduce import group_quotient, largest_firms, subgraph_edges
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def firms():
+    n = 120
+    rng = np.random.default_rng(4)
+    net = diffusion.generators.watts_strogatz(n, 4, 0.1, seed=2)
+    labels = np.array([f"firm {i}" for i in range(n)], dtype=object)
+    labels[7] = HOSTILE
+    net = net.with_attributes(
+        sector=rng.choice(["retail", "food", "<b>tech</b>"], n),
+        region=rng.choice(["north", "south"], n),
+        size=rng.lognormal(2.0, 1.0, n),
+        label=labels.astype(str),
+    )
+    res = diffusion.simulate(net, diffusion.LinearThreshold(0.3), initial=4, runs=3, seed=11)
+    return net, res
+
+
+def _payload(text: str, name: str):
+    """The JSON literal assigned in the page (``new vis.DataSet(<json>)`` etc.)."""
+    if name == "timeline":
+        m = re.search(r"var DIFFUSION_TIMELINE = (.*?);\n", text, re.S)
+    else:
+        m = re.search(rf"var raw{name} = (.*?);\n", text, re.S)
+    assert m, name
+    return json.loads(m.group(1))
+
+
+# --------------------------------------------------------------- pure pieces
+def test_categorical_colors_stable_and_pooled():
+    vals = np.array(list("abcdefghijklmnop") + ["a"] * 10)
+    cols, legend = style.categorical_colors(vals, max_levels=5)
+    assert [lab for lab, _ in legend] == ["a", "b", "c", "d", "other"]  # 4 colours + "other"
+    assert cols[0] == cols[-1]  # same category, same colour
+    assert len(set(cols.tolist())) == 5
+
+
+def test_sequential_colors_monotone_in_value():
+    cols = style.sequential_colors(np.array([0.0, 0.5, 1.0, np.nan]))
+    assert cols[0] == style.VIRIDIS[0] and cols[2] == style.VIRIDIS[-1]
+    assert cols[3] == style.EMPTY
+    assert style.sequential_colors(np.array([3.0, 3.0])).tolist() == [style.VIRIDIS[0]] * 2
+
+
+def test_node_sizes_area_proportional():
+    s = style.node_sizes(np.array([1.0, 4.0, 9.0, np.nan]), 4, low=0, high=2)
+    assert s.tolist() == [0.0, 1.0, 2.0, 0.0]
+    assert style.node_sizes(None, 3).tolist() == [22.0] * 3
+
+
+def test_tooltips_plain_text():
+    tips = style.tooltips(["x"], {"sector": np.array([HOSTILE]), "share": np.array([0.123456])})
+    assert tips == [f"x\nsector: {HOSTILE}\nshare: 0.1235"]
+
+
+def test_coloring_timeline_consistent():
+    steps = np.array([0, 2, -1, 1])
+    c = node_coloring("adoption", attributes={}, outcomes=_Outcomes(steps=steps), degree=np.ones(4, int))
+    assert c.times.tolist() == steps.tolist()
+    assert c.colors[2] == style.EMPTY and c.colors[0] != c.colors[1]
+    assert (c.pending == style.EMPTY).all()
+    with pytest.raises(ParameterError, match="color_by"):
+        node_coloring("platform", attributes={}, outcomes=_Outcomes(steps=steps), degree=np.ones(4, int))
+    with pytest.raises(ParameterError, match="sector"):
+        node_coloring("nope", attributes={"sector": np.array(list("abcd"))}, outcomes=_Outcomes(),
+                      degree=np.ones(4, int))
+
+
+def test_layout_deterministic_and_bounded():
+    net = diffusion.generators.watts_strogatz(300, 4, 0.05, seed=1)
+    s, t = net.edges()
+    a = force_layout(net.n, s, t, seed=3, scale=500)
+    b = force_layout(net.n, s, t, seed=3, scale=500)
+    assert np.array_equal(a, b)
+    assert np.abs(a).max() == pytest.approx(500)
+    # neighbours end up closer than random pairs
+    d_edge = np.linalg.norm(a[s] - a[t], axis=1).mean()
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, net.n, 2000), rng.integers(0, net.n, 2000)
+    assert d_edge < 0.5 * np.linalg.norm(a[i] - a[j], axis=1).mean()
+
+
+def test_largest_firms_and_subgraph():
+    size = np.array([5.0, 1.0, 9.0, 3.0, 9.0])
+    net = diffusion.Network.from_edges(5, [0, 2, 2, 1], [2, 4, 3, 3], attributes={"size": size})
+    keep = largest_firms(net, 3)
+    assert keep.tolist() == [0, 2, 4]
+    s, t, w = subgraph_edges(net, keep)
+    assert sorted(zip(s.tolist(), t.tolist(), strict=True)) == [(0, 1), (1, 2)]
+    assert w is None
+
+
+def test_group_quotient_counts_ties():
+    net = diffusion.Network.from_edges(
+        6, [0, 1, 2, 3, 4], [1, 2, 3, 4, 5],
+        attributes={"sector": list("aabbcc"), "region": list("xxxxxx")})
+    q = group_quotient(net, ("sector", "region"))
+    assert q.labels == ["a · x", "b · x", "c · x"]
+    assert q.counts.tolist() == [2, 2, 2]
+    assert q.internal.tolist() == [1.0, 1.0, 1.0]
+    assert sorted(zip(q.sources.tolist(), q.targets.tolist(), q.ties.tolist(), strict=True)) == [
+        (0, 1, 1.0), (1, 2, 1.0)]
+
+
+# ------------------------------------------------------------------- pages
+def test_page_self_contained_and_complete(firms, tmp_path):
+    net, res = firms
+    out = to_html(net, tmp_path / "sub" / "net.html", res, scenario="demo", replicate=1)
+    text = out.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=", text, re.I)
+    assert "cdn.jsdelivr" not in text and "cdnjs" not in text and "bootstrap" not in text
+    assert "default-src 'none'" in text  # the page may not fetch anything
+    nodes = _payload(text, "Nodes")
+    edges = _payload(text, "Edges")
+    assert len(nodes) == net.n and len(edges) == net.number_of_edges
+    assert "demo — seed 11" in text
+    tl = _payload(text, "timeline")
+    assert tl["times"] == res.adoption_step[1].tolist()
+    assert tl["max"] == int(res.adoption_step[1].max())
+    # every node's colour at the last step is its final colour
+    final = [nd["color"] for nd in nodes]
+    assert tl["final"] == final
+    assert [e > -1 for e in tl["times"]] == [c != style.EMPTY for c in final]
+    assert not list(tmp_path.joinpath("sub").glob(".*tmp"))  # atomic write left nothing behind
+
+
+def test_hostile_strings_escaped(firms, tmp_path):
+    net, res = firms
+    out = to_html(net, tmp_path / "x.html", res, scenario="<script>alert(2)</script>", color_by="sector")
+    text = out.read_text(encoding="utf-8")
+    assert HOSTILE not in text and "<b>tech</b>" not in text
+    assert "<script>alert(2)</script>" not in text
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text  # the title shows it as text
+    assert "&lt;b&gt;tech&lt;/b&gt;" in text  # legend entry escaped
+    nodes = _payload(text, "Nodes")
+    assert nodes[7]["label"] == HOSTILE  # drawn on the canvas as text
+    assert HOSTILE in nodes[7]["title"]
+    assert "textContent" in text  # tooltips are set as text, never parsed as HTML
+
+
+@pytest.mark.parametrize("color_by", ["adoption", "step", "sector", "size", "degree", "none"])
+def test_colorings_write(firms, tmp_path, color_by):
+    net, res = firms
+    text = to_html(net, tmp_path / "c.html", res, color_by=color_by).read_text()
+    nodes = _payload(text, "Nodes")
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", nd["color"]) for nd in nodes)
+
+
+def test_platform_and_shock_colourings(firms, tmp_path):
+    net, res = firms
+    rng = np.random.default_rng(0)
+    platform = rng.integers(0, 3, size=(res.runs, net.n))
+    res2 = type(res)(**{**res.__dict__, "outputs": {**res.outputs, "platform": platform},
+                        "params": {**res.params, "platforms": ["Shop<i>", "Market"]}})
+    text = to_html(net, tmp_path / "p.html", res2, color_by="platform", replicate=2).read_text()
+    assert "Shop&lt;i&gt;" in text and "no platform" in text
+    nodes = _payload(text, "Nodes")
+    assert len({nd["color"] for nd in nodes}) == 3
+    failed = np.where(rng.random(net.n) < 0.2, rng.integers(0, 4, net.n), -1)
+    shock = {"failed_round": failed, "loss": np.where(failed >= 0, 1.0, rng.random(net.n) * 0.3)}
+    for cb in ("failure", "loss"):
+        text = to_html(net, tmp_path / f"{cb}.html", res, shock=shock, color_by=cb).read_text()
+        tl = _payload(text, "timeline")
+        assert tl["unit"] == "round"
+        assert tl["max"] == int(failed.max())
+    with pytest.raises(ParameterError, match=r"shock\.loss"):
+        to_html(net, tmp_path / "bad.html", shock={"loss": np.zeros(3)})
+
+
+def test_propagation_result_as_shock(tmp_path):
+    from diffusion.shocks import TargetedFailures, apply_shock
+
+    net = diffusion.generators.erdos_renyi(150, mean_degree=4, seed=1)
+    res = apply_shock(net, TargetedFailures("degree", count=5), exposure={"resources": 0.4})
+    text = to_html(net, tmp_path / "s.html", shock=res).read_text()
+    tl = _payload(text, "timeline")
+    failed = np.atleast_2d(res.failed)[0]
+    assert sum(t >= 0 for t in tl["times"]) == int(failed.sum())
+
+
+def test_bad_arguments(firms, tmp_path):
+    net, res = firms
+    with pytest.raises(ParameterError, match="replicate"):
+        to_html(net, tmp_path / "a.html", res, replicate=3)
+    with pytest.raises(ParameterError, match="max_nodes"):
+        to_html(net, tmp_path / "a.html", res, max_nodes=0)
+    with pytest.raises(ParameterError, match="reduce"):
+        to_html(net, tmp_path / "a.html", res, reduce="random")
+    with pytest.raises(DiffusionError, match="nope"):
+        to_html(net, tmp_path / "a.html", res, size_by="nope")
+    with pytest.raises(DiffusionError, match="Network"):
+        to_html(net.to_networkx(), tmp_path / "a.html")
+    assert not (tmp_path / "a.html").exists()
+
+
+def test_labels_from_name_column(tmp_path):
+    net = diffusion.Network.from_edges(3, [0, 1], [1, 2], attributes={"name": ["Acme", "Bolt", "Coop"]})
+    nodes = _payload(to_html(net, tmp_path / "n.html").read_text(), "Nodes")
+    assert [nd["label"] for nd in nodes] == ["Acme", "Bolt", "Coop"]
+
+
+def test_reduced_view_largest(firms, tmp_path):
+    net, res = firms
+    with pytest.warns(ReducedViewWarning, match="50 largest firms"):
+        text = to_html(net, tmp_path / "r.html", res, max_nodes=50).read_text()
+    assert "50 largest firms" in text  # said in the page as well
+    nodes = _payload(text, "Nodes")
+    assert len(nodes) == 50
+    keep = largest_firms(net, 50)
+    sizes = [float(re.search(r"size: ([0-9.e+-]+)", nd["title"]).group(1)) for nd in nodes]
+    assert min(sizes) >= np.sort(net.attribute("size"))[-50] * (1 - 1e-3)
+    assert len(_payload(text, "Edges")) == len(subgraph_edges(net, keep)[0])
+
+
+def test_reduced_view_groups(firms, tmp_path):
+    net, res = firms
+    with pytest.warns(ReducedViewWarning, match="sector × region"):
+        text = to_html(net, tmp_path / "g.html", res, max_nodes=10, reduce="groups").read_text()
+    nodes = _payload(text, "Nodes")
+    assert len(nodes) == 6  # 3 sectors × 2 regions
+    tl = _payload(text, "timeline")
+    assert len(tl["frames"]) == tl["max"] + 1 and len(tl["frames"][0]) == 6
+    assert tl["frames"][-1] == [nd["color"] for nd in nodes]
+
+
+def test_million_nodes_fast_and_bounded(tmp_path):
+    # Guard against quadratic work or whole-network per-node Python loops: a
+    # million firms (random ties) must reduce and export in seconds.
+    n = 1_000_000
+    rng = np.random.default_rng(0)
+    net = diffusion.Network.from_edges(n, rng.integers(0, n, 2 * n), rng.integers(0, n, 2 * n),
+                                       attributes={"size": rng.lognormal(size=n),
+                                                   "sector": rng.integers(0, 6, n)})
+    steps = np.full((1, n), -1, dtype=np.int16)
+    steps[0, rng.choice(n, 5000, replace=False)] = rng.integers(0, 9, 5000)
+    counts = np.cumsum(np.bincount(steps[steps >= 0], minlength=9))[:, None]
+    res = diffusion.SimulationResult("demo", {}, 1, n, 5, steps, np.array([8]), counts)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        out = to_html(net, tmp_path / "big.html", res, max_nodes=2000)
+        out2 = to_html(net, tmp_path / "groups.html", res, reduce="groups")
+    elapsed = time.perf_counter() - t0
+    assert sum(issubclass(w.category, ReducedViewWarning) for w in got) == 2
+    assert len(_payload(out.read_text(), "Nodes")) == 2000
+    assert len(_payload(out2.read_text(), "Nodes")) == 6
+    assert elapsed < 30  # generous bound: measured ~2 s; a per-node loop over 1e6 nodes would not pass
