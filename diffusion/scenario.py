@@ -257,7 +257,7 @@ def _table(ctx: ParseContext, data: Mapping[str, Any], name: str, *, required: b
 
 
 def _get_int(ctx: ParseContext, table: Mapping[str, Any], key: str, dotted: str, *,
-             low: int = 0, default: Any = ..., ) -> Any:
+             low: int = 0, default: Any = ...) -> Any:
     if key not in table:
         if default is ...:
             raise ctx.error(dotted, "missing")
@@ -318,7 +318,7 @@ def _parse_settings(ctx: ParseContext, table: Mapping[str, Any]) -> dict[str, An
     if unknown:
         raise ctx.error(f"scenario.{unknown[0]}", f"unknown key (valid: {', '.join(_SCENARIO_KEYS)})")
     name = _get_str(ctx, table, "name", "scenario.name")
-    if not _NAME_RE.match(name) or name in (".", ".."):
+    if not _NAME_RE.match(name):
         raise ctx.error("scenario.name", f"must be a plain name (letters, digits, '_', '-', '.'), got {name!r}")
     return {
         "name": name,
@@ -732,15 +732,19 @@ class ScenarioResult:
     def write(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         """Write ``summary.json``, ``runs.csv``, ``curve.csv`` and ``scenario.toml`` atomically.
 
-        Returns the written paths by file name. The directory is created if needed.
+        Each file is written to a temporary file and renamed into place
+        (:mod:`diffusion.outputs`); ``summary.json`` comes last, so once it is new
+        the others are too. The directory is created if needed. Returns the
+        written paths by file name.
         """
         out = Path(out_dir)
-        return {
-            "summary.json": write_json(out / "summary.json", self.summary),
+        files = {
+            "scenario.toml": write_text(out / "scenario.toml", self.scenario.to_toml()),
             "runs.csv": write_csv(out / "runs.csv", self.runs),
             "curve.csv": write_csv(out / "curve.csv", self.curve),
-            "scenario.toml": write_text(out / "scenario.toml", self.scenario.to_toml()),
+            "summary.json": write_json(out / "summary.json", self.summary),
         }
+        return {name: files[name] for name in ("summary.json", "runs.csv", "curve.csv", "scenario.toml")}
 
     def describe(self) -> list[str]:
         """A few human-readable lines summarizing the run."""
@@ -892,3 +896,4 @@ def run_scenario(
 
 # Optional tables that register themselves (see register_table).
 from . import sweep as _sweep  # noqa: E402, F401  ([sweep])
+from .shocks import tables as _shock_tables  # noqa: E402, F401  ([shock], [frontier])

@@ -230,6 +230,14 @@ def test_unexpected_errors_exit_1_and_debug_shows_traceback(runner, write_scenar
     assert "Traceback (most recent call last)" in res.stderr and "broken" in res.stderr
 
 
+def test_unwritable_output_is_one_line_exit_1(runner, write_scenario, tmp_path):
+    path = write_scenario()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    res = runner.invoke(main, ["run", str(path), "-q", "--out", str(blocker / "out"), *SERIAL])
+    assert_one_line_error(res, 1, str(blocker))
+
+
 def test_bad_option_values_are_usage_errors(runner, write_scenario):
     path = write_scenario()
     res = runner.invoke(main, ["run", str(path), "--runs", "0"])

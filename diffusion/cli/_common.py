@@ -26,8 +26,9 @@ def _debug(ctx: click.Context) -> bool:
 class ErrorHandlingGroup(click.Group):
     """A click group that turns exceptions into one line on stderr and an exit status.
 
-    :class:`~diffusion.errors.DiffusionError` (bad input) exits 2, anything else 1;
-    the traceback is printed only with ``--debug``.
+    :class:`~diffusion.errors.DiffusionError` (bad input) exits 2; an
+    :class:`OSError` (say, an output directory that cannot be written) and
+    anything else exit 1. The traceback is printed only with ``--debug``.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -37,6 +38,9 @@ class ErrorHandlingGroup(click.Group):
             raise
         except DiffusionError as exc:
             self._report(ctx, f"error: {exc}", EXIT_BAD_INPUT)
+        except OSError as exc:  # e.g. an output directory that cannot be written
+            where = f"{exc.filename}: " if exc.filename else ""
+            self._report(ctx, f"error: {where}{exc.strerror or exc}", EXIT_FAILURE)
         except Exception as exc:
             name = type(exc).__name__
             hint = "" if _debug(ctx) else " (run with --debug for the traceback)"
