@@ -38,7 +38,7 @@ from numba import njit
 __all__ = [
     "ic_edge_cascade",
     "ic_uniform_cascade",
-    "lt_count_cascade",
+    "lt_batch_cascade",
     "lt_need",
     "lt_weighted_cascade",
 ]
@@ -90,51 +90,131 @@ def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
     return nz
 
 
-@njit(cache=True, nogil=True)
-def lt_count_cascade(indptr, indices, rem, zero, seeds, row, max_steps, queue, hist):  # pragma: no cover
-    """Unweighted threshold cascade of one replicate.
+#: Replicates advanced together by :func:`lt_batch_cascade` (one bit each in a uint64 word).
+BATCH = 64
 
-    ``rem`` holds each node's integer threshold (:func:`lt_need`) and is
-    consumed: it counts down as in-neighbours adopt, and a node adopts in the
-    step its count reaches 0. ``zero`` lists the nodes with threshold 0 (they
-    adopt at step 1 without any adopted neighbour).
+# de Bruijn sequence and table: index of the lowest set bit of a uint64 in O(1)
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_BIT_INDEX = np.array([
+    0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+    62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+    63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+    46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _grow(hist, t):  # pragma: no cover - compiled
+    if t < hist.shape[0]:
+        return hist
+    out = np.zeros((2 * hist.shape[0] + t, hist.shape[1]), dtype=hist.dtype)
+    out[: hist.shape[0]] = hist
+    return out
+
+
+@njit(cache=True, nogil=True)
+def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_steps):  # pragma: no cover
+    """Unweighted threshold cascades of up to 64 replicates at once (bit-parallel).
+
+    Replicate ``r`` of the batch is bit ``r`` of the uint64 masks: which
+    replicates a node adopted in (``adopted``) and in which it adopted in the
+    previous step (the frontier). Every frontier node's arcs are read once per
+    step for all the replicates it is new in, so the index arrays are shared by
+    the batch. ``rem[v, r]`` holds node ``v``'s integer threshold in replicate
+    ``r`` (:func:`lt_need`) and counts down as in-neighbours adopt; the node
+    adopts in the step it reaches 0. ``zmask[v]`` has bit ``r`` set when ``v``'s
+    threshold in replicate ``r`` is 0 (it adopts at step 1). Replicate ``r``'s
+    seeds are ``seed_idx[seed_ptr[r]:seed_ptr[r + 1]]`` (distinct); its
+    adoption steps go to ``rows[r]``.
+
+    A step's frontier is walked in node order (a scan of the masks) when it is
+    large, else through the list of its nodes; the result is the same.
+
+    Returns ``(steps, hist)``: the number of steps each replicate evaluated and
+    ``hist[t, r]``, its adopters at step ``t``.
     """
-    q = 0
-    for s in seeds:
-        row[s] = 0
-        rem[s] = -1  # counts only go down from here: never reaches 0 again
-        queue[q] = s
-        q += 1
-    hist[0] = q
-    lo = 0
-    hi = q
+    n = rows.shape[1]
+    B = rows.shape[0]
+    hist = np.zeros((64, B), dtype=np.int64)
+    steps = np.zeros(B, dtype=np.int64)
+    adopted = np.zeros(n, dtype=np.uint64)
+    front = np.zeros(n, dtype=np.uint64)
+    nxt = np.zeros(n, dtype=np.uint64)
+    cur_list = np.empty(n, dtype=np.int64)
+    nxt_list = np.empty(n, dtype=np.int64)
+    one = np.uint64(1)
+    ncur = 0
+    for r in range(B):
+        bit = one << np.uint64(r)
+        for k in range(seed_ptr[r], seed_ptr[r + 1]):
+            s = seed_idx[k]
+            rows[r, s] = 0
+            adopted[s] |= bit
+            if front[s] == 0:
+                cur_list[ncur] = s
+                ncur += 1
+            front[s] |= bit
+        hist[0, r] = seed_ptr[r + 1] - seed_ptr[r]
+    active = np.uint64(0)
+    for r in range(B):
+        active |= one << np.uint64(r)
     t = 0
-    while max_steps < 0 or t < max_steps:
+    while active != 0 and (max_steps < 0 or t < max_steps):
         t += 1
-        start = q
+        hist = _grow(hist, t)
+        nn = 0
         if t == 1:
-            for z in zero:
-                if row[z] < 0:
-                    row[z] = 1
-                    rem[z] = -1
-                    queue[q] = z
-                    q += 1
-        for k in range(lo, hi):
-            u = queue[k]
+            for v in range(n):
+                z = zmask[v] & ~adopted[v]
+                if z != 0:
+                    adopted[v] |= z
+                    if nxt[v] == 0:
+                        nxt_list[nn] = v
+                        nn += 1
+                    nxt[v] |= z
+                    while z != 0:
+                        low = z & (~z + one)
+                        r = _BIT_INDEX[np.int64(((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63))]
+                        rows[r, v] = 1
+                        hist[1, r] += 1
+                        z ^= low
+        dense = ncur * 16 > n
+        count = n if dense else ncur
+        for k in range(count):
+            u = k if dense else cur_list[k]
+            m = front[u]
+            if m == 0:
+                continue
+            front[u] = 0
             for a in range(indptr[u], indptr[u + 1]):
                 v = indices[a]
-                r = rem[v] - 1
-                rem[v] = r
-                if r == 0:
-                    row[v] = t
-                    queue[q] = v
-                    q += 1
-        hist[t] = q - start
-        if q == start:
-            break
-        lo = start
-        hi = q
-    return t
+                mm = m & ~adopted[v]
+                while mm != 0:
+                    low = mm & (~mm + one)
+                    mm ^= low
+                    r = _BIT_INDEX[np.int64(((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63))]
+                    x = rem[v, r] - 1
+                    rem[v, r] = x
+                    if x <= 0:
+                        adopted[v] |= low
+                        if nxt[v] == 0:
+                            nxt_list[nn] = v
+                            nn += 1
+                        nxt[v] |= low
+                        rows[r, v] = t
+                        hist[t, r] += 1
+        for r in range(B):
+            bit = one << np.uint64(r)
+            if (active & bit) != 0 and hist[t, r] == 0:
+                steps[r] = t
+                active &= ~bit
+        front, nxt = nxt, front
+        cur_list, nxt_list = nxt_list, cur_list
+        ncur = nn
+    for r in range(B):
+        if (active & (one << np.uint64(r))) != 0:
+            steps[r] = t
+    return steps, hist
 
 
 @njit(cache=True, nogil=True)

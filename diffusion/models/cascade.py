@@ -27,7 +27,14 @@ from ..engine import Model, State
 from ..errors import ParameterError
 from ..network import Network
 from ._common import check_probability, frontier_arcs
-from .threshold import adoption_dtype, check_backend, history_from_hists, use_numba
+from .threshold import (
+    adoption_dtype,
+    check_backend,
+    distinct_seeds,
+    history_from_hists,
+    mark_seeds,
+    use_numba,
+)
 
 __all__ = ["IndependentCascade"]
 
@@ -129,9 +136,8 @@ class IndependentCascade(Model):
               rngs: list[np.random.Generator], max_steps: int | None) -> _ICState:
         R, n = len(rngs), network.n
         adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, max_steps))
-        clean = [np.unique(np.asarray(s, dtype=np.int64)) for s in seeds]
-        for r, s in enumerate(clean):
-            adopted_at[r, s] = 0
+        clean = distinct_seeds(seeds)
+        mark_seeds(adopted_at, clean)
         count = np.array([len(s) for s in clean], dtype=np.int64)
         return _ICState(adopted_at, count, count > 0, rngs, seeds=clean)
 

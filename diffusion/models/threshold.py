@@ -52,6 +52,33 @@ def adoption_dtype(n: int, max_steps: int | None) -> type:
     return np.int16 if bound <= np.iinfo(np.int16).max else np.int32
 
 
+def distinct_seeds(seeds: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Each replicate's initial adopters as sorted distinct int64 indices.
+
+    Replicates that share one array (fixed initial adopters) share the result.
+    """
+    out: list[np.ndarray] = []
+    done: dict[int, np.ndarray] = {}
+    for s in seeds:
+        key = id(s)
+        if key not in done:
+            a = np.asarray(s, dtype=np.int64).ravel()
+            if len(a) > 1 and not np.all(a[1:] > a[:-1]):
+                a = np.unique(a)
+            done[key] = a
+        out.append(done[key])
+    return out
+
+
+def mark_seeds(adopted_at: np.ndarray, seeds: Sequence[np.ndarray]) -> None:
+    """Set the adoption step of each replicate's initial adopters to 0."""
+    if seeds and all(s is seeds[0] for s in seeds):
+        adopted_at[:, seeds[0]] = 0
+        return
+    for r, s in enumerate(seeds):
+        adopted_at[r, s] = 0
+
+
 def integer_thresholds(theta: np.ndarray, deg: np.ndarray, rule: str = "fraction") -> np.ndarray:
     """The least number of adopted in-neighbours at which each node adopts.
 
@@ -225,9 +252,8 @@ class LinearThreshold(Model):
               rngs: list[np.random.Generator], max_steps: int | None) -> _LTState:
         R, n = len(rngs), network.n
         adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, max_steps))
-        clean = [np.unique(np.asarray(s, dtype=np.int64)) for s in seeds]
-        for r, s in enumerate(clean):
-            adopted_at[r, s] = 0
+        clean = distinct_seeds(seeds)
+        mark_seeds(adopted_at, clean)
         count = np.array([len(s) for s in clean], dtype=np.int64)
         # step 1 is always evaluated: nodes with threshold 0 adopt without neighbours
         return _LTState(adopted_at, count, np.ones(R, dtype=bool), rngs, seeds=clean)
@@ -249,26 +275,36 @@ class LinearThreshold(Model):
         R, n = state.adopted_at.shape
         indptr, indices = network.indptr, network.indices
         cap = -1 if max_steps is None else int(max_steps)
-        queue = np.empty(n, dtype=np.int64)
-        hist = np.zeros(n + 2, dtype=np.int64)
         random = isinstance(ctx.threshold, Distribution)
-        hists = []
+        hists: list[np.ndarray] = []
         if ctx.weights is None:
-            rem = np.empty(n, dtype=np.int32)
+            fraction = self.rule == "fraction"
             zero_buf = np.empty(n, dtype=np.int64)
-            for r in range(R):
+            # counters never exceed the in-degree + 1: int16 halves the batch's working set
+            small = n == 0 or int(ctx.deg.max()) < np.iinfo(np.int16).max - 1
+            for b0 in range(0, R, K.BATCH):
+                B = min(K.BATCH, R - b0)
+                rem = np.empty((n, B), dtype=np.int16 if small else np.int32)
+                zmask = np.zeros(n, dtype=np.uint64)
                 if random:
-                    theta = self._thresholds(ctx, state.rngs[r], n)
-                    nz = K.lt_need(theta, ctx.deg, self.rule == "fraction", rem, zero_buf)
-                    zero = zero_buf[:nz]
+                    for j in range(B):
+                        theta = self._thresholds(ctx, state.rngs[b0 + j], n)
+                        nz = K.lt_need(theta, ctx.deg, fraction, rem[:, j], zero_buf)
+                        zmask[zero_buf[:nz]] |= np.uint64(1 << j)
                 else:
-                    np.copyto(rem, ctx.need)
-                    zero = ctx.zero
-                steps = K.lt_count_cascade(indptr, indices, rem, zero, state.seeds[r],
-                                           state.adopted_at[r], cap, queue, hist)
-                hists.append(hist[: steps + 1].copy())
+                    rem[:] = ctx.need[:, None]
+                    zmask[ctx.zero] = np.uint64((1 << B) - 1)
+                batch = state.seeds[b0 : b0 + B]  # type: ignore[index]
+                seed_ptr = np.zeros(B + 1, dtype=np.int64)
+                seed_ptr[1:] = np.cumsum([len(x) for x in batch])
+                seed_idx = np.concatenate(batch) if B else np.empty(0, np.int64)
+                steps, hist = K.lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx,
+                                                 state.adopted_at[b0 : b0 + B], cap)
+                hists.extend(hist[: steps[j] + 1, j].copy() for j in range(B))
         else:
             received = np.empty(n, dtype=np.float64)
+            queue = np.empty(n, dtype=np.int64)
+            hist = np.zeros(n + 2, dtype=np.int64)
             denom = ctx.denom if ctx.denom is not None else np.empty(0)
             for r in range(R):
                 theta = np.ascontiguousarray(self._thresholds(ctx, state.rngs[r], n))
