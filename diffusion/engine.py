@@ -418,7 +418,10 @@ def merge_chunks(
     }
     outputs = {k: np.concatenate([c.outputs[k] for c in chunks], axis=0) for k in chunks[0].outputs}
     dtype = np.result_type(*[c.adoption_step.dtype for c in chunks])
-    adoption = np.concatenate([c.adoption_step.astype(dtype, copy=False) for c in chunks], axis=0)
+    if len(chunks) == 1:  # one chunk: hand over its array (no copy of R x n steps)
+        adoption = chunks[0].adoption_step
+    else:
+        adoption = np.concatenate([c.adoption_step.astype(dtype, copy=False) for c in chunks], axis=0)
     return SimulationResult(
         model=model.name,
         params=model.params(),
