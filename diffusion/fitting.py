@@ -10,7 +10,8 @@ so that for fractions (``m = 1``) ``F_t = F_{t−1} + (p + q F_{t−1})(1 − F_
 the recursion :class:`~diffusion.Isomorphic` follows on a complete graph.
 ``p``, ``q`` and ``m`` are estimated by nonlinear least squares on the per-period
 adoptions ``x_t`` (:func:`scipy.optimize.least_squares`, trust-region
-reflective with bounds ``p ∈ [0, 1]``, ``q ∈ [−1, 10]``, ``m ≥ N_T``), started
+reflective with bounds ``p ∈ [0, 1]``, ``q ∈ [−1, 10]``, ``m ≥ N_T / 2`` — noise can
+carry the observed ``N_T`` past ``m``), started
 from Bass's own OLS estimates of ``x_t = a + b N_{t−1} + c N_{t−1}²``.
 Standard errors are the usual asymptotic ones, ``σ² (JᵀJ)⁻¹`` with
 ``σ² = RSS / (T − k)`` (``k`` = number of free parameters).
@@ -133,7 +134,7 @@ def _ols_start(prev: np.ndarray, x: np.ndarray, m_fixed: float | None) -> tuple[
         p, q = a / m, -c * m
         if not (0 <= p <= 1 and -1 <= q <= 10):
             return guess
-        return float(p), float(q), float(max(m, top))
+        return float(p), float(q), float(max(m, top / 2))
     except np.linalg.LinAlgError:
         return guess
 
@@ -206,7 +207,7 @@ def fit_bass(curve: Any, *, m: float | None = None, cumulative: bool = True,
         return (p + q * ps / mm) * (mm - ps) - xs
 
     if m is None:
-        lo_m = max(top / scale, 1e-12)
+        lo_m = max(0.5 * top / scale, 1e-12)
         x0 = np.array([p0, q0, max(m0, lo_m * (1 + 1e-9))])
         bounds = ([0.0, -1.0, lo_m], [1.0, 10.0, np.inf])
     else:

@@ -29,6 +29,7 @@ class _BCState(State):
     order: np.ndarray  # (R, m) firms in the order they act (initial adopters excluded)
     pos: int  # next position in ``order``
     action: np.ndarray  # (R, n) int8: 0 not yet acted, +1 adopt, -1 reject
+    acted_at: np.ndarray  # (R, n) step at which each firm acted (0: initial adopter, -1: not yet)
     signal: np.ndarray  # (R, n) int8: +1 / -1 private signal
     coin: np.ndarray  # (R, n) int8: +1 / -1 tie-breaking coin
     herd: np.ndarray  # (R, n) bool: the firm's action did not depend on its signal
@@ -80,7 +81,8 @@ class BayesianCascade(Model):
     cascade after ``n`` firms", of probability ``(p − p²)^{n/2}`` for even ``n``.
     Initial adopters (optional) adopt at step 0, are observed like everyone
     else and do not act again. Outputs also include ``action`` ((runs, n)
-    int8), ``herders`` and ``correct_fraction``.
+    int8, +1 adopt, −1 reject), ``acted_at`` ((runs, n), the step each firm
+    acted), ``herders``, ``correct_fraction`` and ``true_state``.
 
     Examples
     --------
@@ -150,6 +152,7 @@ class BayesianCascade(Model):
             order[r] = idx[free[idx]]
         count = np.count_nonzero(action > 0, axis=1).astype(np.int64)
         return _BCState(adopted_at, count, np.full(R, m > 0), rngs, order=order, pos=0, action=action,
+                        acted_at=adopted_at.copy(),
                         signal=signal, coin=coin, herd=np.zeros((R, n), dtype=bool), truth=truth,
                         first_herd=np.full(R, -1, dtype=np.int64),
                         first_herd_action=np.zeros(R, dtype=np.int8))
@@ -168,6 +171,7 @@ class BayesianCascade(Model):
         d = evidence + state.signal[rep, node]
         act = np.where(d > 0, 1, np.where(d < 0, -1, state.coin[rep, node])).astype(np.int8)
         state.action[rep, node] = act
+        state.acted_at[rep, node] = t
         herd = np.abs(evidence) >= 2
         state.herd[rep, node] = herd
         hr = np.nonzero(herd)[0]
@@ -196,7 +200,7 @@ class BayesianCascade(Model):
         return {
             "cascade": cascade, "cascade_step": state.first_herd.copy(), "herders": herders.astype(np.int64),
             "correct_fraction": correct / np.maximum(acted, 1), "true_state": (state.truth > 0).astype(np.int8),
-            "action": state.action,
+            "action": state.action, "acted_at": state.acted_at,
         }
 
     def summarize(self, result: SimulationResult) -> dict[str, Any]:

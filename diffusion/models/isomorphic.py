@@ -455,11 +455,11 @@ class Isomorphic(Model):
         added = np.bincount(rep, minlength=R)
         state.count += added
         self._push(ctx, network, state, rep, node)
-        # hazards never decrease, so a replicate with a waiting firm of positive hazard (or a
-        # mandate still to come) stays active
+        # hazards never decrease, so a replicate stays active while it has new adopters (they
+        # raise hazards), a waiting firm of positive hazard, or a mandate still to come
         waiting = np.bincount(orep[~fire & (h > 0)], minlength=R) > 0
         future = any(m.start > t for m in self.mandates)
-        state.active = state.active & (waiting | future)
+        state.active = state.active & ((added > 0) | waiting | future)
         return added > 0
 
     # ---------------------------------------------------------------- outputs

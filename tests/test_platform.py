@@ -1,0 +1,231 @@
+"""Platform competition: logit shares, lock-in (Arthur / Pólya), revision, switching, multi-homing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+
+import diffusion
+from diffusion import ParameterError, PlatformCompetition
+from diffusion.generators import complete_graph, erdos_renyi, watts_strogatz
+from diffusion.metrics import assortativity
+
+
+def softmax(v: np.ndarray) -> np.ndarray:
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+
+def test_no_network_effects_gives_logit_shares_with_outside_option():
+    n, R, tau = 4000, 10, 0.5
+    fit, cost, u0 = np.array([0.5, 0.0, -0.5]), np.array([0.0, 0.2, 0.0]), 0.1
+    model = PlatformCompetition(["A", "B", "C"], fit=fit.tolist(), cost=cost.tolist(), noise=tau,
+                                revision_rate=1.0, outside_option=u0)
+    res = diffusion.simulate(erdos_renyi(n, mean_degree=4, seed=1), model, runs=R, seed=2, max_steps=1)
+    # P(k) = exp((fit_k - cost_k)/tau) / (exp(u0/tau) + sum_l exp((fit_l - cost_l)/tau))
+    probs = softmax(np.r_[u0, fit - cost] / tau)
+    off = 1 - res.final_fraction
+    assert abs(off.mean() - probs[0]) < 4 * np.sqrt(probs[0] * (1 - probs[0]) / (n * R))
+    # shares are over firms on a platform: the conditional logit (IIA) softmax of the platforms only
+    cond = softmax((fit - cost) / tau)
+    shares = res.outputs["shares"].mean(axis=0)
+    se = np.sqrt(cond * (1 - cond) / (n * R * (1 - probs[0])))
+    assert np.all(np.abs(shares - cond) < 4 * se)  # multinomial, 4 standard errors
+
+
+def test_every_firm_picks_a_platform_without_outside_option():
+    model = PlatformCompetition(["A", "B"], revision_rate=1.0)
+    res = diffusion.simulate(complete_graph(50), model, runs=3, seed=1, max_steps=2)
+    assert np.all(res.final_count == 50) and np.all(res.outputs["platform"] > 0)
+    assert res.adoption_step.max() == 1 and res.adoption_step.min() == 1
+
+
+def test_switching_cost_in_one_revision():
+    # everyone starts on A; with switching cost s, P(switch to B) = 1 / (1 + exp(s / tau))
+    n, R, s = 3000, 10, 1.0
+    model = PlatformCompetition(["A", "B"], switching_cost=s, revision_rate=1.0, initial_shares=[1.0, 0.0])
+    res = diffusion.simulate(erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1)
+    pb = 1 / (1 + np.exp(s))
+    b = res.outputs["shares"][:, 1].mean()
+    assert abs(b - pb) < 4 * np.sqrt(pb * (1 - pb) / (n * R))
+    assert np.all(res.adoption_step == 0)  # nobody left the market: spells started at step 0
+
+
+def test_revision_rate_is_the_fraction_revising():
+    n, R, r = 5000, 5, 0.2
+    model = PlatformCompetition(["A", "B"], fit=[0.0, -50.0], revision_rate=r, initial_shares=[0.0, 1.0])
+    res = diffusion.simulate(erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1)
+    moved = res.outputs["shares"][:, 0]
+    assert abs(moved.mean() - r) < 4 * np.sqrt(r * (1 - r) / (n * R))
+
+
+def test_beta_zero_with_revision_converges_to_logit_shares():
+    n, R = 2000, 5
+    model = PlatformCompetition(["A", "B"], fit=[0.4, 0.0], revision_rate=0.2, initial_shares=[0.0, 1.0])
+    res = diffusion.simulate(erdos_renyi(n, mean_degree=4, seed=5), model, runs=R, seed=6, max_steps=60)
+    target = softmax(np.array([0.4, 0.0]))[0]
+    # the share of A relaxes geometrically at rate (1 - r): after 60 steps the gap is 0.8^60 ~ 2e-6
+    late = res.series["shares"][-10:, :, 0]
+    assert abs(late.mean() - target) < 4 * np.sqrt(target * (1 - target) / (n * R))
+    early = res.series["shares"][1, :, 0].mean()
+    assert early == pytest.approx(0.2 * target, abs=4 * np.sqrt(0.2 * target / (n * R)))
+
+
+def test_strong_global_effects_lock_in_with_symmetric_winners():
+    R = 200
+    model = PlatformCompetition(["A", "B"], global_effect=10.0, revision_rate=0.2)
+    res = diffusion.simulate(erdos_renyi(300, mean_degree=4, seed=7), model, runs=R, seed=8, max_steps=80)
+    winner = res.outputs["winner"]
+    assert np.mean(winner > 0) >= 0.97
+    a = np.mean(winner[winner > 0] == 1)
+    assert abs(a - 0.5) < 4 * np.sqrt(0.25 / np.count_nonzero(winner > 0))  # binomial, 4 SE
+    s = res.summary()["platforms"]
+    assert s["names"] == ["A", "B"]
+    assert s["lock_in"]["probability"] == pytest.approx(np.mean(winner > 0))
+    assert sum(s["winner_counts"].values()) == np.count_nonzero(winner > 0)
+    assert s["hhi"]["mean"] > 0.9 and 1 <= s["effective_number"]["mean"] < 1.2
+    assert set(s["final_shares"]) == {"A", "B"}
+
+
+def test_weak_effects_keep_a_diverse_market():
+    model = PlatformCompetition(["A", "B", "C"], global_effect=0.5, revision_rate=0.2, fit_sd=0.5)
+    res = diffusion.simulate(erdos_renyi(300, mean_degree=4, seed=7), model, runs=20, seed=8, max_steps=50)
+    assert np.all(res.outputs["winner"] == 0)
+    assert np.all(res.outputs["hhi"] < 0.4)
+
+
+def test_lock_in_step_definition_with_history():
+    model = PlatformCompetition(["A", "B"], global_effect=10.0, revision_rate=0.3, record_history=True,
+                                lock_in_share=0.9)
+    res = diffusion.simulate(erdos_renyi(200, mean_degree=4, seed=9), model, runs=20, seed=10, max_steps=60)
+    hist = res.series["platform"]
+    assert hist.dtype == np.int8 and hist.shape == (61, 20, 200)
+    assert np.array_equal(hist[-1], res.outputs["platform"])
+    shares = res.series["shares"]
+    for r in range(20):  # the definition, replicate by replicate
+        w, s = res.outputs["winner"][r], res.outputs["lock_in_step"][r]
+        if w == 0:
+            assert s == -1 and shares[-1, r].max() < 0.9
+            continue
+        assert np.all(shares[s:, r, w - 1] >= 0.9)
+        assert s == 0 or shares[s - 1, r, w - 1] < 0.9
+    # the recorded shares are those of the recorded platforms
+    from diffusion.metrics import shares_from_labels
+
+    assert np.allclose(shares_from_labels(hist[-1].astype(np.int64), 2), shares[-1])
+
+
+def _multihoming_probability(c: float) -> float:
+    """P(min(e1, e2) - c > e0) for i.i.d. standard Gumbel e0, e1, e2."""
+    def integrand(x: float) -> float:
+        return np.exp(-x - np.exp(-x)) * (1 - np.exp(-np.exp(-(x + c)))) ** 2
+    return quad(integrand, -20, 40)[0]
+
+
+def test_multihoming_probability_and_shares():
+    n, R, c = 4000, 5, 0.5
+    model = PlatformCompetition(["A", "B"], multihoming_cost=c, revision_rate=1.0)
+    res = diffusion.simulate(erdos_renyi(n, mean_degree=3, seed=1), model, runs=R, seed=2, max_steps=1)
+    second = res.outputs["platform_second"]
+    first = res.outputs["platform"]
+    pm = _multihoming_probability(c)
+    frac = np.count_nonzero(second, axis=1).mean() / n
+    assert abs(frac - pm) < 4 * np.sqrt(pm * (1 - pm) / (n * R))
+    assert np.all((second == 0) | (second != first)) and np.all(first > 0)
+    # shares weight a multi-homer 1/2 on each platform: recompute them from the firm arrays
+    for r in range(R):
+        w = np.zeros(2)
+        single = second[r] == 0
+        np.add.at(w, first[r][single] - 1, 1.0)
+        np.add.at(w, first[r][~single] - 1, 0.5)
+        np.add.at(w, second[r][~single] - 1, 0.5)
+        assert np.allclose(res.outputs["shares"][r], w / w.sum())
+    assert "multihoming" in res.series
+
+
+def test_per_sector_fit_and_local_effects():
+    rng = np.random.default_rng(0)
+    net = watts_strogatz(600, 6, 0.05, seed=1)
+    net = net.with_attributes(sector=rng.choice(["retail", "manufacturing"], net.n))
+    model = PlatformCompetition(["A", "B"], fit={"retail": [2.0, 0.0], "manufacturing": [0.0, 2.0]},
+                                revision_rate=1.0)
+    res = diffusion.simulate(net, model, runs=4, seed=3, max_steps=1)
+    retail = net.attribute("sector") == "retail"
+    on_a = res.outputs["platform"] == 1
+    assert on_a[:, retail].mean() > 0.8 and on_a[:, ~retail].mean() < 0.2
+    local = PlatformCompetition(["A", "B"], local_effect=4.0, revision_rate=0.3)
+    res = diffusion.simulate(net, local, runs=4, seed=3, max_steps=40)
+    assert np.all(assortativity(net, res.outputs["platform"].astype(np.int64)) > 0.3)
+    none = PlatformCompetition(["A", "B"], revision_rate=0.3)
+    res0 = diffusion.simulate(net, none, runs=4, seed=3, max_steps=40)
+    assert np.all(np.abs(assortativity(net, res0.outputs["platform"].astype(np.int64))) < 0.15)
+
+
+def test_records_and_curve_columns():
+    model = PlatformCompetition(["alpha", "beta"], global_effect=2.0, revision_rate=0.5)
+    res = diffusion.simulate(complete_graph(30), model, runs=4, seed=1, max_steps=5)
+    rec = res.to_records()[0]
+    assert {"share_alpha", "share_beta", "hhi", "winner", "lock_in_step"} <= set(rec)
+    cur = res.curve_records()
+    assert len(cur) == 6 and {"share_alpha", "share_beta", "hhi"} <= set(cur[-1])
+    assert cur[0]["share_alpha"] == 0 and cur[0]["hhi"] == 0  # empty market at step 0
+    assert model.platforms == ("alpha", "beta")
+    out = res.outputs
+    assert out["platform"].dtype == np.int16 and out["platform_second"].dtype == np.int16
+
+
+def test_initial_adopters_are_rejected():
+    with pytest.raises(ParameterError) as err:
+        diffusion.simulate(complete_graph(10), PlatformCompetition(), initial=2, runs=1, seed=0)
+    assert err.value.name == "initial"
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [
+    ({"platforms": []}, "platforms"),
+    ({"platforms": ["A", "A"]}, "platforms"),
+    ({"fit": [1.0]}, "fit"),
+    ({"fit": {"C": 1.0}}, "fit.C"),
+    ({"cost": "x"}, "cost"),
+    ({"fit_sd": -1}, "fit_sd"),
+    ({"noise": 0}, "noise"),
+    ({"revision_rate": 1.5}, "revision_rate"),
+    ({"global_effect": float("nan")}, "global_effect"),
+    ({"initial_shares": [0.8, 0.8]}, "initial_shares"),
+    ({"lock_in_share": 0.4}, "lock_in_share"),
+    ({"multihoming_cost": "x"}, "multihoming_cost"),
+    ({"record_history": 1}, "record_history"),
+])
+def test_invalid_parameters_name_the_key(kwargs, name):
+    with pytest.raises(ParameterError) as err:
+        PlatformCompetition(**kwargs)
+    assert err.value.name == name
+
+
+def test_per_sector_fit_needs_the_attribute():
+    model = PlatformCompetition(["A", "B"], fit={"retail": [1.0, 0.0]})
+    with pytest.raises(ParameterError) as err:
+        diffusion.simulate(complete_graph(5), model, runs=1, seed=0)
+    assert err.value.name == "fit"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(beta=st.floats(0, 8), local=st.floats(0, 3), switch=st.floats(0, 2), r=st.floats(0.05, 1),
+       mh=st.one_of(st.none(), st.floats(0, 2)), outside=st.one_of(st.none(), st.floats(-2, 2)),
+       seed=st.integers(0, 2**32 - 1))
+def test_properties(beta, local, switch, r, mh, outside, seed):
+    net = erdos_renyi(80, mean_degree=4, seed=seed % 997)
+    model = PlatformCompetition(["A", "B", "C"], global_effect=beta, local_effect=local, switching_cost=switch,
+                                revision_rate=r, multihoming_cost=mh, outside_option=outside, fit_sd=0.3)
+    a = diffusion.simulate(net, model, runs=3, seed=seed, max_steps=15)
+    b = diffusion.simulate(net, model, runs=3, seed=seed, max_steps=15, chunk_size=1)
+    assert np.array_equal(a.outputs["platform"], b.outputs["platform"])
+    assert np.array_equal(a.series["shares"], b.series["shares"])
+    sums = a.series["shares"].sum(axis=2)
+    on = a.counts > 0
+    assert np.allclose(sums[on], 1.0) and np.all(sums[~on] == 0)
+    assert np.all(a.counts <= net.n)
+    assert np.array_equal(np.count_nonzero(a.outputs["platform"], axis=1), a.final_count)
+    assert np.array_equal(a.adoption_step >= 0, a.outputs["platform"] > 0)
