@@ -17,6 +17,8 @@ SHIPPED_SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios"
 #: Keep the tests light: run replicates in this process (the default executor is covered once).
 SERIAL = ["--executor", "serial"]
 OUTPUT_FILES = ["curve.csv", "runs.csv", "scenario.toml", "summary.json"]
+#: What ``diffusion run`` leaves in its output directory (figures/ unless --no-plots).
+OUTPUT_ENTRIES = sorted([*OUTPUT_FILES, "figures"])
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -51,7 +53,7 @@ def test_shipped_scenario_validates_and_runs(path, runner, tmp_path):
     res = runner.invoke(main, ["run", str(path), "--runs", "3", "--out", str(out), *SERIAL])
     assert res.exit_code == 0, res.output
     assert "final adoption" in res.stdout
-    assert sorted(p.name for p in out.iterdir()) == OUTPUT_FILES
+    assert sorted(p.name for p in out.iterdir()) == OUTPUT_ENTRIES
     summary = json.loads((out / "summary.json").read_text())
     assert summary["runs"] == 3 and summary["version"] == diffusion.__version__
     assert summary["scenario"] == diffusion.load_scenario(path).name
@@ -79,7 +81,7 @@ def test_default_output_directory_and_quiet(runner, write_scenario, in_tmp):
     path = write_scenario()
     res = runner.invoke(main, ["run", str(path), "--quiet"])
     assert res.exit_code == 0 and res.stdout == "" and res.stderr == ""
-    assert sorted(p.name for p in (in_tmp / "results" / "basic").iterdir()) == OUTPUT_FILES
+    assert sorted(p.name for p in (in_tmp / "results" / "basic").iterdir()) == OUTPUT_ENTRIES
 
 
 def test_seed_reproducibility(runner, write_scenario, tmp_path):

@@ -266,3 +266,56 @@ def test_million_nodes_fast_and_bounded(tmp_path):
     assert len(_payload(out.read_text(), "Nodes")) == 2000
     assert len(_payload(out2.read_text(), "Nodes")) == 6
     assert elapsed < 30  # generous bound: measured ~2 s; a per-node loop over 1e6 nodes would not pass
+
+
+# --------------------------------------------------------------------- CLI
+def test_cli_run_writes_figures_and_html(runner, write_scenario, tmp_path):
+    from diffusion.cli import main
+
+    path = write_scenario()
+    out = tmp_path / "out"
+    res = runner.invoke(main, ["run", str(path), "-q", "--runs", "4", "--html", "--out", str(out),
+                               "--executor", "serial"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["adoption.png", "adoption.svg"]
+    text = (out / "network.html").read_text()
+    assert "basic — seed 11" in text
+    assert len(_payload(text, "Nodes")) == 300
+    res = runner.invoke(main, ["run", str(path), "-q", "--runs", "2", "--no-plots", "--out",
+                               str(tmp_path / "bare"), "--executor", "serial"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "bare" / "figures").exists() and not (tmp_path / "bare" / "network.html").exists()
+
+
+def test_cli_export_html_options_and_errors(runner, write_scenario, tmp_path):
+    from diffusion.cli import main
+
+    path = write_scenario()
+    target = tmp_path / "view.html"
+    res = runner.invoke(main, ["export-html", str(path), "--out", str(target), "--runs", "3",
+                               "--replicate", "2", "--color-by", "step", "--max-nodes", "100"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == f"wrote {target}"
+    assert res.stderr.startswith("note: ") and "100 largest firms" in res.stderr
+    text = target.read_text()
+    assert len(_payload(text, "Nodes")) == 100 and "Adoption step" in text and "replicate 2 of 3" in text
+    res = runner.invoke(main, ["export-html", str(path), "--out", str(target), "--runs", "3",
+                               "--replicate", "5"])
+    assert res.exit_code == 2 and "replicate" in res.stderr
+    res = runner.invoke(main, ["export-html", str(path), "--out", str(target), "--color-by", "nope"])
+    assert res.exit_code == 2 and "color_by" in res.stderr
+
+
+def test_platform_run_figures_and_page(tmp_path):
+    from diffusion.viz.report import write_figures
+
+    net = diffusion.generators.erdos_renyi(300, mean_degree=6, seed=1)
+    model = diffusion.PlatformCompetition(["Alpha", "Beta<script>"], global_effect=6.0, revision_rate=0.3)
+    res = diffusion.simulate(net, model, runs=4, seed=3, max_steps=30)
+    files = write_figures(res, tmp_path / "figs")
+    assert sorted(files) == ["adoption.png", "adoption.svg", "platforms.png", "platforms.svg"]
+    text = to_html(net, tmp_path / "p.html", res).read_text()
+    assert "Beta&lt;script&gt;" in text and "Beta<script>" not in text
+    nodes = _payload(text, "Nodes")
+    plat = res.outputs["platform"][0]
+    assert len({nd["color"] for nd in nodes}) == len(np.unique(plat))

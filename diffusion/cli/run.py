@@ -25,10 +25,16 @@ _BAR_STEPS = 20
 @click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
 @click.option("--max-steps", type=click.IntRange(min=0), help="Step cap (overrides the file).")
 @executor_options
+@click.option("--html", is_flag=True, help="Also write network.html, an interactive view of the cascade.")
+@click.option("--no-plots", is_flag=True, help="Do not write the figures (figures/*.png, *.svg).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, max_steps: int | None,
-        executor: str, workers: int | None, scheduler: str | None, quiet: bool) -> None:
-    """Run SCENARIO (a TOML file) and write summary.json, runs.csv, curve.csv and scenario.toml."""
+        executor: str, workers: int | None, scheduler: str | None, html: bool, no_plots: bool,
+        quiet: bool) -> None:
+    """Run SCENARIO (a TOML file) and write summary.json, runs.csv, curve.csv and scenario.toml.
+
+    Figures go to figures/ (unless --no-plots); --html adds network.html.
+    """
     sc = load_scenario(scenario).replace(runs=runs, seed=seed, max_steps=max_steps)
     out_dir = out if out is not None else Path("results") / sc.name
     with get_executor(executor, workers, scheduler) as ex, \
@@ -36,6 +42,15 @@ def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, ma
         chunk = -(-sc.runs // _BAR_STEPS) if update is not None else None
         result = run_scenario(sc, progress=update, chunk_size=chunk, map_chunks=ex)
     files = result.write(out_dir)
+    if not no_plots:
+        from ..viz.report import write_figures
+
+        files.update({f"figures/{k}": v for k, v in write_figures(result, out_dir / "figures").items()})
+    if html:
+        from ..viz.report import write_network_html
+
+        files["network.html"] = write_network_html(
+            result, out_dir / "network.html", notify=lambda msg: click.echo(f"note: {msg}", err=True))
     if not quiet:
         for line in result.describe():
             click.echo(line)

@@ -356,8 +356,9 @@ def frontier(
     """The homogeneity–fragility frontier: concentration against systemic loss.
 
     One point per scenario (or sweep value), with error bars when the records
-    carry ``<y>_q05``/``<y>_q95`` columns, joined in order of concentration and
-    labelled by the ``label`` column.
+    carry ``<y>_q05``/``<y>_q95`` columns (or ``<name>_q05``/``<name>_q95`` for
+    ``y = "<name>_mean"``), joined in order of concentration and labelled by
+    the ``label`` column.
 
     Examples
     --------
@@ -379,12 +380,16 @@ def frontier(
     fig, (ax,) = _new_figure()
     order = np.argsort(xs, kind="stable")
     ax.plot(xs[order], ys[order], color=_GREY, linewidth=1, zorder=1)
-    try:
-        q = _columns(rows, [f"{y}_q05", f"{y}_q95"])
-        err = np.vstack([ys - q[f"{y}_q05"].astype(float), q[f"{y}_q95"].astype(float) - ys])
+    for stem in (y, y[: -len("_mean")] if y.endswith("_mean") else None):
+        if stem is None:
+            continue
+        try:
+            q = _columns(rows, [f"{stem}_q05", f"{stem}_q95"])
+        except ParameterError:
+            continue
+        err = np.vstack([ys - q[f"{stem}_q05"].astype(float), q[f"{stem}_q95"].astype(float) - ys])
         ax.errorbar(xs, ys, yerr=np.clip(err, 0, None), fmt="none", ecolor=_BLUE, alpha=0.5, zorder=2)
-    except ParameterError:
-        pass
+        break
     ax.scatter(xs, ys, color=_ORANGE, edgecolor="#333333", s=45, zorder=3, label="scenario")
     if names is not None:
         for xi, yi, nm in zip(xs.tolist(), ys.tolist(), names.tolist(), strict=True):

@@ -342,8 +342,9 @@ def to_html(
         ``"adoption"`` (initial / adopted / not), ``"step"`` (adoption step),
         ``"platform"`` (``result.outputs["platform"]``), ``"failure"`` or
         ``"loss"`` (need ``shock``), ``"degree"``, ``"none"``, or any node
-        attribute (e.g. ``"sector"``). Default: ``"adoption"`` with a result,
-        ``"failure"`` with only a shock, else ``"none"``.
+        attribute (e.g. ``"sector"``). Default: ``"platform"`` for a result
+        with platforms, ``"adoption"`` for any other result, ``"failure"`` with
+        only a shock, else ``"none"``.
     size_by : str or None, default "auto"
         Numeric node attribute (or ``"degree"``) giving node area; ``"auto"``
         uses ``size`` when present, else the degree; ``None``: equal sizes.
@@ -413,8 +414,12 @@ def to_html(
     path = Path(path)
     outcomes, pnames = _outcomes(network, result, shock, int(replicate))
     if color_by is None:
-        color_by = "adoption" if outcomes.steps is not None else (
-            "failure" if outcomes.failed_round is not None else "none")
+        if outcomes.platform is not None:
+            color_by = "platform"
+        elif outcomes.steps is not None:
+            color_by = "adoption"
+        else:
+            color_by = "failure" if outcomes.failed_round is not None else "none"
     color_by = str(color_by)
     if color_by not in COLOR_BY and color_by not in network.attributes:
         node_coloring(color_by, attributes=network.attributes, outcomes=_Outcomes(),
