@@ -747,7 +747,7 @@ def smb_network(
         Pareto sizes: ``P(size > s) = (size_min / s)^size_shape`` for
         ``s >= size_min`` (defaults 1.5 and 1.0).
     size_exponent : float, default 0.8
-        ``alpha`` in the degree propensity ``theta = size^alpha``.
+        ``alpha >= 0`` in the degree propensity ``theta = size^alpha`` (0: no size effect).
     resources_ratio, resources_sd : float
         Buffers: ``resources = resources_ratio * size * exp(resources_sd * e - resources_sd^2 / 2)``.
     uncertainty_median, uncertainty_size_effect, uncertainty_sd : float
@@ -843,7 +843,7 @@ def smb_network(
         smin = _float("size_min", 1.0 if size_min is None else size_min, 0.0, open_low=True)
     else:
         raise ParameterError("size_distribution", f"must be \"lognormal\" or \"pareto\", got {size_distribution!r}")
-    alpha = _float("size_exponent", size_exponent)
+    alpha = _float("size_exponent", size_exponent, 0.0)
     res_ratio = _float("resources_ratio", resources_ratio, 0.0)
     res_sd = _float("resources_sd", resources_sd, 0.0)
     u_med = _float("uncertainty_median", uncertainty_median, 0.0, 1.0)
@@ -868,7 +868,8 @@ def smb_network(
     logs = np.log(size)
     spread = logs.std() if n else 0.0
     zsize = (logs - logs.mean()) / spread if spread > 0 else np.zeros(n)
-    theta = np.power(size / np.median(size), alpha) if n else size
+    # theta = size^alpha up to a constant factor (which cancels), computed without overflow
+    theta = np.exp(alpha * (logs - logs.max())) if n else size
     noise = rng.standard_normal((4, n))
     resources = res_ratio * size * np.exp(res_sd * noise[0] - res_sd**2 / 2)
     uncertainty = expit(logit(u_med) - u_eff * zsize + u_sd * noise[1])
