@@ -195,3 +195,19 @@ def test_large_precomputed_and_reduced_views(browser, tmp_path):
     assert p.colors() != before
     assert p.errors == [] and p.requests == []
     p.page.close()
+
+
+def test_platform_history_slider(browser, tmp_path):
+    net = diffusion.generators.erdos_renyi(200, mean_degree=6, seed=1)
+    model = diffusion.PlatformCompetition(["A", "B"], global_effect=5.0, revision_rate=0.3, record_history=True)
+    res = diffusion.simulate(net, model, runs=1, seed=3, max_steps=12)
+    p = Page(browser, to_html(net, tmp_path / "plat.html", res))
+    final = p.colors()
+    p.page.locator("#timeline-slider").fill("0")
+    at0 = p.colors()
+    assert at0 != final and set(at0) == {diffusion.viz.style.EMPTY}  # nobody on a platform at step 0
+    assert "step 0 of 12" in p.page.inner_text("#timeline-status")
+    p.page.locator("#timeline-slider").fill("12")
+    assert p.colors() == final
+    assert p.errors == [] and p.requests == []
+    p.page.close()

@@ -319,3 +319,18 @@ def test_platform_run_figures_and_page(tmp_path):
     nodes = _payload(text, "Nodes")
     plat = res.outputs["platform"][0]
     assert len({nd["color"] for nd in nodes}) == len(np.unique(plat))
+
+
+def test_platform_history_replayed(tmp_path):
+    net = diffusion.generators.erdos_renyi(200, mean_degree=6, seed=1)
+    model = diffusion.PlatformCompetition(["A", "B", "C"], global_effect=5.0, revision_rate=0.3,
+                                          record_history=True)
+    res = diffusion.simulate(net, model, runs=2, seed=3, max_steps=15)
+    text = to_html(net, tmp_path / "h.html", res, replicate=1).read_text()
+    tl = _payload(text, "timeline")
+    hist = res.series["platform"][:, 1, :]
+    assert tl["max"] == hist.shape[0] - 1 and len(tl["frames"][0]) == net.n
+    pairs = {(int(p), i) for row, h in zip(tl["frames"], hist, strict=True)
+             for i, p in zip(row, h.tolist(), strict=True)}
+    assert len(pairs) == len({i for _, i in pairs}) == len(np.unique(hist))  # one colour per platform
+    assert [tl["palette"][i] for i in tl["frames"][-1]] == [nd["color"] for nd in _payload(text, "Nodes")]

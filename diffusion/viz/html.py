@@ -53,10 +53,12 @@ class _Outcomes:
     platform: np.ndarray | None = None
     failed_round: np.ndarray | None = None
     loss: np.ndarray | None = None
+    platform_history: np.ndarray | None = None  # (T + 1, n): platform after each step
 
     def take(self, idx: np.ndarray) -> _Outcomes:
         return _Outcomes(*(None if a is None else a[idx] for a in
-                           (self.steps, self.platform, self.failed_round, self.loss)))
+                           (self.steps, self.platform, self.failed_round, self.loss)),
+                         None if self.platform_history is None else self.platform_history[:, idx])
 
 
 # ------------------------------------------------------------ pure pieces
@@ -130,9 +132,16 @@ def node_coloring(
         if o.platform is None:
             raise ParameterError("color_by", "'platform' needs a result with a 'platform' output")
         kmax = int(o.platform.max(initial=0))
-        colors, legend = style.categorical_colors(
-            o.platform, names=platform_names or _platform_names(None, kmax), empty=0)
+        names = platform_names or _platform_names(None, kmax)
         caption = "Platform"
+        if o.platform_history is not None:  # replay the platform each firm held at every step
+            hist = np.asarray(o.platform_history, dtype=np.int64)
+            values = np.unique(np.concatenate([np.unique(o.platform), np.unique(hist)]))
+            table, legend = style.categorical_colors(values, names=names, empty=0)
+            colors = table[np.searchsorted(values, o.platform)]
+            return style.Coloring(colors=colors, legend=legend, caption=caption,
+                                  frames=np.searchsorted(values, hist), palette=table.tolist())
+        colors, legend = style.categorical_colors(o.platform, names=names, empty=0)
     elif color_by in ("failure", "loss"):
         if o.failed_round is None and (color_by == "failure" or o.loss is None):
             raise ParameterError("color_by", f"{color_by!r} needs shock results (failed_round, loss)")
@@ -242,6 +251,9 @@ def _outcomes(network: Network, result: Any, shock: Any, replicate: int) -> tupl
             plat = np.asarray(plat)
             o.platform = (plat[replicate] if plat.ndim == 2 else plat).astype(np.int64)
             names = _platform_names(getattr(result, "params", None), int(o.platform.max(initial=0)))
+            hist = (getattr(result, "series", None) or {}).get("platform")
+            if hist is not None and np.ndim(hist) == 3 and np.shape(hist)[2] == n:
+                o.platform_history = np.asarray(hist)[:, replicate, :]
     o.failed_round, o.loss = _shock_arrays(shock, replicate, n)
     if o.failed_round is not None:
         o.failed_round = o.failed_round.astype(np.int64)
@@ -554,7 +566,22 @@ def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.nda
     net.nodes, net.edges = vis_nodes, vis_edges
     nodes, edges, _, _, _, options = net.get_network_data()
     timeline = None
-    if coloring.times is not None and coloring.pending is not None:
+    if coloring.frames is not None and coloring.palette is not None:
+        frames = np.asarray(coloring.frames)
+        tmax = len(frames) - 1
+        labels = {c: lab for lab, c in coloring.legend}
+        status = []
+        for t in range(tmax + 1):
+            cnt = np.bincount(frames[t], minlength=len(coloring.palette))
+            parts = [f"{labels.get(c, c)} {100 * cnt[j] / max(k, 1):.0f} %"
+                     for j, c in enumerate(coloring.palette) if cnt[j]]
+            status.append(f"step {t} of {tmax}: " + ", ".join(parts))
+        timeline = {
+            "ids": list(range(k)), "times": None, "final": cols, "pending": None,
+            "frames": frames.tolist(), "palette": coloring.palette, "max": tmax, "unit": "step",
+            "label": "step of the cascade", "status": status, "interval": interval_ms,
+        }
+    elif coloring.times is not None and coloring.pending is not None:
         tmax = max(int(coloring.times.max(initial=0)), 1)
         verb = "failed" if coloring.time_label == "round" else "adopted"
         timeline = {

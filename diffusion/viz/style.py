@@ -76,9 +76,11 @@ class Coloring:
         the timeline replays; ``None`` when there is nothing to replay.
     pending : ndarray of str or None
         Colour of each node before its event time.
-    frames : ndarray of str or None
+    frames : ndarray or None
         Alternative to ``times``: colour of node ``i`` at time ``t`` in
-        ``frames[t, i]`` (used for aggregated views).
+        ``frames[t, i]`` — a colour string, or an index into ``palette``.
+    palette : list of str or None
+        Colours that integer ``frames`` index.
     time_label : str
         Name of the timeline unit ("step", "round").
     """
@@ -90,6 +92,7 @@ class Coloring:
     times: np.ndarray | None = None
     pending: np.ndarray | None = None
     frames: np.ndarray | None = None
+    palette: list[str] | None = None
     time_label: str = "step"
 
 

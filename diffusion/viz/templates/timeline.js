@@ -1,7 +1,8 @@
 /* Timeline of a diffusion cascade: a slider and a play button that recolour
  * the nodes step by step. DIFFUSION_TIMELINE holds either per-node event times
  * (`times`, -1 = never) with the colour before (`pending`) and from the event
- * on (`final`), or a colour per step and node (`frames`). */
+ * on (`final`), or a colour per step and node (`frames`: colours, or indices
+ * into `palette`). */
 (function () {
   "use strict";
   var tl = DIFFUSION_TIMELINE;
@@ -14,7 +15,9 @@
 
   function colorsAt(t) {
     if (tl.frames) {
-      return tl.frames[Math.max(0, Math.min(t, tl.frames.length - 1))];
+      var row = tl.frames[Math.max(0, Math.min(t, tl.frames.length - 1))];
+      if (!tl.palette) { return row; }
+      return row.map(function (k) { return tl.palette[k]; });
     }
     var out = new Array(ids.length);
     for (var i = 0; i < ids.length; i++) {
