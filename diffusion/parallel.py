@@ -419,9 +419,15 @@ class DaskExecutor(Executor):
             return self._client
         distributed = _import_dask()
         if self.scheduler is not None:
+            from distributed.comm import resolve_address
+
             try:
-                self._client = distributed.Client(self.scheduler, timeout=self.timeout,
-                                                  set_as_default=False)
+                address = resolve_address(self.scheduler.strip())
+            except (OSError, ValueError, TypeError) as exc:
+                raise ParameterError("scheduler", f"invalid Dask scheduler address {self.scheduler!r}: "
+                                     f"{exc}") from None
+            try:
+                self._client = distributed.Client(address, timeout=self.timeout, set_as_default=False)
             except (OSError, TimeoutError, ValueError, TypeError) as exc:
                 raise DiffusionError(
                     f"scheduler: cannot reach the Dask scheduler at {self.scheduler} "

@@ -351,11 +351,14 @@ class PointResult:
     curve: list[dict[str, Any]]
 
 
-def _run_point(data: Mapping[str, Any], path: str | None, index: int,
+def _run_point(data: Mapping[str, Any], path: str | None, index: int, params: Mapping[str, Any],
                map_chunks: Callable[..., Any] | None = None) -> PointResult:
     """Run one point (in this process or in a worker); ``data`` is its scenario mapping."""
-    scenario = parse_scenario(data, path=path)
-    res = run_scenario(scenario, map_chunks=map_chunks)
+    try:
+        scenario = parse_scenario(data, path=path)
+        res = run_scenario(scenario, map_chunks=map_chunks)
+    except ScenarioError as exc:
+        raise _blame(exc, params, index, path) from None
     return PointResult(index, jsonable(res.summary), jsonable(res.runs), jsonable(res.curve))
 
 
@@ -646,7 +649,7 @@ class SweepRunner:
             raise DiffusionError(f"{self.out_dir}: not a directory")
         meta = {
             "format": str(FORMAT),
-            "scenario": _canonical(base),
+            "scenario": _canonical({k: v for k, v in base.items() if k != "sweep"}),
             "keys": json.dumps(list(self.sweep.keys)),
             "points": _canonical(self.params),
             "version": __version__,
@@ -664,6 +667,16 @@ class SweepRunner:
     def total(self) -> int:
         """Number of points in the sweep."""
         return len(self.params)
+
+    def close(self) -> None:
+        """Close the database (:meth:`run` does it when it finishes)."""
+        self.store.close()
+
+    def __enter__(self) -> SweepRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def run(self, executor: Callable[..., Iterable[Any]] | None = None,
             progress: Callable[[int], None] | None = None) -> SweepResult:
@@ -684,10 +697,11 @@ class SweepRunner:
         completed = 0
         try:
             if executor is not None and workers > 1 and len(self.pending) >= 2 * workers:
-                tasks = [(self.data[i], where, i) for i in self.pending]
+                tasks = [(self.data[i], where, i, self.params[i]) for i in self.pending]
                 results: Iterable[PointResult] = executor(_run_point, tasks)
             else:
-                results = (_run_point(self.data[i], where, i, executor) for i in self.pending)
+                results = (_run_point(self.data[i], where, i, self.params[i], executor)
+                           for i in self.pending)
             for res in results:
                 if self.store.add(res, self.seeds[res.index], self.params[res.index]):
                     completed += 1

@@ -41,16 +41,16 @@ def sweep(scenario: Path, out: Path | None, executor: str, workers: int | None, 
     """
     sc = load_scenario(scenario)
     out_dir = out if out is not None else Path("results") / sc.name
-    runner = SweepRunner(sc, out_dir)
-    if runner.pending:
-        with get_executor(executor, workers, scheduler) as ex:
-            label = f"{sc.name}: {runner.total} points"
-            if len(runner.pending) < runner.total:
-                label += f", {runner.total - len(runner.pending)} already done"
-            with progress_bar(len(runner.pending), label, enabled=not quiet) as update:
-                result = runner.run(executor=ex, progress=update)
-    else:
-        result = runner.run()
+    with SweepRunner(sc, out_dir) as runner:
+        if runner.pending:
+            with get_executor(executor, workers, scheduler) as ex:
+                label = f"{sc.name}: {runner.total} points"
+                if len(runner.pending) < runner.total:
+                    label += f", {runner.total - len(runner.pending)} already done"
+                with progress_bar(len(runner.pending), label, enabled=not quiet) as update:
+                    result = runner.run(executor=ex, progress=update)
+        else:
+            result = runner.run()
     if not quiet:
         resumed = result.points - result.completed
         note = f" ({resumed} from an earlier run)" if resumed else ""

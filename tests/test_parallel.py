@@ -1,0 +1,267 @@
+"""Executors: identical results serially, on a process pool and on Dask; efficient pickling."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import diffusion
+from diffusion import parallel
+from diffusion.errors import DiffusionError, ParameterError
+from diffusion.parallel import DaskExecutor, ProcessExecutor, SerialExecutor, get_executor
+from diffusion.scenario import parse_scenario, run_scenario
+
+distributed = pytest.importorskip("dask.distributed")
+
+
+# ----------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def pool():
+    with ProcessExecutor(workers=2) as ex:
+        yield ex
+
+
+@pytest.fixture(scope="module")
+def dask_ex():
+    with DaskExecutor(workers=2, processes=False) as ex:
+        yield ex
+
+
+@pytest.fixture(scope="module")
+def net():
+    g = diffusion.generators.erdos_renyi(3000, mean_degree=5.0, seed=4)
+    return g.with_attributes(size=np.linspace(1.0, 2.0, g.n))
+
+
+def _result_bytes(res) -> dict[str, bytes]:
+    out = {"adoption_step": res.adoption_step.tobytes(), "steps": res.steps.tobytes(),
+           "counts": res.counts.tobytes(), "dtype": str(res.adoption_step.dtype).encode()}
+    out.update({f"series.{k}": v.tobytes() for k, v in res.series.items()})
+    out.update({f"outputs.{k}": v.tobytes() for k, v in res.outputs.items()})
+    out["summary"] = repr(res.summary()).encode()
+    return out
+
+
+MODELS = [
+    pytest.param(lambda: diffusion.LinearThreshold({"distribution": "uniform", "low": 0.1, "high": 0.3}),
+                 id="threshold-random"),
+    pytest.param(lambda: diffusion.IndependentCascade(0.2), id="cascade"),
+]
+
+
+# ----------------------------------------------------------------- identical results
+@pytest.mark.parametrize("make_model", MODELS)
+def test_simulation_identical_on_every_executor(net, pool, dask_ex, make_model):
+    model = make_model()
+    ref = diffusion.simulate(net, model, initial=3, runs=24, seed=99)
+    expected = _result_bytes(ref)
+    for ex in (SerialExecutor(), pool, dask_ex):
+        for chunk_size in (None, 5):
+            got = diffusion.simulate(net, model, initial=3, runs=24, seed=99, chunk_size=chunk_size,
+                                     map_chunks=ex)
+            assert _result_bytes(got) == expected, (ex, chunk_size)
+
+
+SCENARIO = {
+    "scenario": {"name": "executors", "seed": 5, "runs": 30},
+    "network": {"generator": "erdos_renyi", "n": 2000, "mean_degree": 4.0},
+    "cascade": {"model": "linear_threshold",
+                "threshold": {"distribution": "normal", "mean": 0.18, "sd": 0.05},
+                "initial": {"count": 2}},
+}
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file()}
+
+
+def test_scenario_files_identical_on_every_executor(tmp_path, pool, dask_ex):
+    sc = parse_scenario(SCENARIO)
+    run_scenario(sc).write(tmp_path / "default")
+    expected = _files(tmp_path / "default")
+    assert set(expected) >= {"summary.json", "runs.csv", "curve.csv"}
+    for name, ex, chunk in (("serial", SerialExecutor(), 7), ("process", pool, None),
+                            ("process7", pool, 7), ("dask", dask_ex, None), ("dask7", dask_ex, 7)):
+        run_scenario(sc, map_chunks=ex, chunk_size=chunk).write(tmp_path / name)
+        assert _files(tmp_path / name) == expected, name
+
+
+def _cli(args: list[str]):
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    return CliRunner().invoke(main, args)
+
+
+def test_cli_run_identical_serial_and_process(tmp_path, write_scenario):
+    path = write_scenario()
+    for ex in ("serial", "process"):
+        res = _cli(["run", str(path), "--out", str(tmp_path / ex), "--quiet", "--no-plots",
+                    "--executor", ex, "--workers", "2"])
+        assert res.exit_code == 0, res.output
+    assert _files(tmp_path / "serial") == _files(tmp_path / "process")
+
+
+def test_large_shared_arguments_go_through_a_mapped_file(net, pool, monkeypatch):
+    """Shared arguments above the inline limit are written once, memory-mapped, then removed."""
+    monkeypatch.setattr(parallel, "_INLINE_BYTES", 0)
+    made: list[str] = []
+    real = parallel._Payload.__init__
+
+    def spy(self, shared):
+        real(self, shared)
+        made.append(self.path)
+
+    monkeypatch.setattr(parallel._Payload, "__init__", spy)
+    model = diffusion.IndependentCascade(0.25)
+    ref = diffusion.simulate(net, model, initial=2, runs=12, seed=3)
+    got = diffusion.simulate(net, model, initial=2, runs=12, seed=3, chunk_size=3, map_chunks=pool)
+    assert made and made[0] is not None
+    assert not os.path.exists(made[0])  # removed when the call finished
+    assert _result_bytes(got) == _result_bytes(ref)
+
+
+def test_payload_round_trip_is_read_only_and_zero_copy(net, monkeypatch):
+    monkeypatch.setattr(parallel, "_INLINE_BYTES", 0)
+    payload = parallel._Payload((net, "x"))
+    try:
+        assert payload.path is not None and payload.data is None
+        clone = pickle.loads(pickle.dumps(payload))  # what a worker receives
+        assert len(pickle.dumps(payload)) < 1000  # the arrays stay in the file
+        net2, tag = clone.load()
+        assert tag == "x"
+        assert np.array_equal(net2.indices, net.indices) and np.array_equal(net2.indptr, net.indptr)
+        assert not net2.indices.flags.writeable and not net2.indices.flags.owndata
+        assert np.array_equal(net2.attribute("size"), net.attribute("size"))
+    finally:
+        payload.cleanup()
+    assert not os.path.exists(payload.path or "")
+
+
+# ----------------------------------------------------------------- pickling
+def test_network_pickles_only_its_defining_arrays():
+    n = 20000
+    rng = np.random.default_rng(0)
+    src, dst = rng.integers(0, n, 100000), rng.integers(0, n, 100000)
+    g = diffusion.Network.from_edges(n, src, dst, weights=rng.random(100000), directed=True,
+                                     node_ids=[f"firm{i}" for i in range(n)],
+                                     attributes={"sector": rng.integers(0, 5, n)})
+    _ = g.reverse, g.in_degree, g.out_strength  # fill the caches
+    arrays = (g.indptr.nbytes + g.indices.nbytes + g.weights.nbytes + g.node_ids.nbytes
+              + g.attribute("sector").nbytes)
+    blob = pickle.dumps(g, protocol=pickle.HIGHEST_PROTOCOL)
+    assert len(blob) < arrays * 1.02 + 4096  # no cached reverse graph, no per-element overhead
+    h = pickle.loads(blob)
+    assert h.n == g.n and h.directed and h.number_of_edges == g.number_of_edges
+    for a, b in ((h.indptr, g.indptr), (h.indices, g.indices), (h.weights, g.weights),
+                 (h.node_ids, g.node_ids), (h.attribute("sector"), g.attribute("sector"))):
+        assert np.array_equal(a, b) and a.dtype == b.dtype and not a.flags.writeable
+    assert np.array_equal(h.reverse.indices, g.reverse.indices)
+    with pytest.raises(TypeError):
+        h.attributes["x"] = 1  # still a read-only mapping
+
+
+def test_models_and_their_context_pickle_compactly(net):
+    """What every chunk task carries besides the network: the model and its prepared context."""
+    for model in (diffusion.LinearThreshold(0.2), diffusion.IndependentCascade(0.1)):
+        ctx = model.prepare(net)
+        blob = pickle.dumps((model, ctx), protocol=5)
+        arrays = sum(a.nbytes for a in _arrays((model, ctx)))
+        assert len(blob) < arrays * 1.05 + 64_000, type(model).__name__
+        m2, _ = pickle.loads(blob)
+        assert type(m2) is type(model) and m2.params() == model.params()
+
+
+def _arrays(obj, seen=None):
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    out = []
+    children = []
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, list | tuple):
+        children = list(obj)
+    elif hasattr(obj, "__dict__"):
+        children = list(vars(obj).values())
+    elif hasattr(obj, "__slots__"):
+        children = [getattr(obj, s, None) for s in obj.__slots__]
+    for c in children:
+        out += _arrays(c, seen)
+    return out
+
+
+def test_errors_survive_the_trip_back_from_a_worker(pool):
+    with pytest.raises(ParameterError) as info:
+        list(pool(_raise_parameter_error, [("cascade.threshold",), ("x",)]))
+    assert info.value.name in ("cascade.threshold", "x")
+
+
+def _raise_parameter_error(name: str) -> None:
+    raise ParameterError(name, "boom")
+
+
+# ----------------------------------------------------------------- construction
+def test_get_executor_names_and_validation():
+    with get_executor("serial") as ex:
+        assert isinstance(ex, SerialExecutor) and ex.workers == 1
+    ex = get_executor("process", workers=3)
+    assert isinstance(ex, ProcessExecutor) and ex.workers == 3 and ex._pool is None  # lazy
+    assert get_executor().workers == parallel.available_workers()
+    with pytest.raises(ParameterError, match=r"^executor: must be one of serial, process, dask"):
+        get_executor("threads")
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ParameterError, match=r"^workers:"):
+            get_executor("process", workers=bad)
+    with pytest.raises(ParameterError, match=r"^scheduler:"):
+        get_executor("process", scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(ParameterError, match=r"^start_method:"):
+        ProcessExecutor(start_method="fork")
+
+
+def test_process_pool_is_shut_down_on_exit():
+    with ProcessExecutor(workers=2) as ex:
+        assert sorted(ex(pow, [(2, 5), (3, 3), (5, 2)])) == [25, 27, 32]
+        pool = ex._pool
+        assert pool is not None
+    assert ex._pool is None
+    with pytest.raises(RuntimeError):
+        pool.submit(pow, 2, 2)
+
+
+def test_unreachable_scheduler_fails_fast():
+    start = time.monotonic()
+    with pytest.raises(DiffusionError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:1"):
+        with DaskExecutor(scheduler="tcp://127.0.0.1:1", timeout=1.0):
+            pass
+    assert time.monotonic() - start < 10
+    with pytest.raises(ParameterError, match=r"^scheduler: invalid Dask scheduler address"):
+        DaskExecutor(scheduler="nonsense:::").connect()
+
+
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
+def test_existing_cluster_by_address():
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        with get_executor("dask", scheduler=cluster.scheduler_address) as ex:
+            assert ex.workers == 1
+            assert sorted(ex(divmod, [(7, 2), (9, 4)])) == [(2, 1), (3, 1)]
+
+
+def test_cli_unreachable_scheduler_exits_2(write_scenario):
+    start = time.monotonic()
+    res = _cli(["run", str(write_scenario()), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1",
+               "--quiet"])
+    assert res.exit_code == 2
+    assert "cannot reach the Dask scheduler" in res.stderr and res.stderr.count("\n") == 1
+    assert time.monotonic() - start < 15
