@@ -257,9 +257,9 @@ def test_readme_opens_with_the_main_job_and_the_ci_test_command():
     first, second = re.findall(r"```bash\n(.*?)\n```", text, re.S)[:2]
     main_job = first.split("&& diffusion run ")[1].strip()
     assert (README.parent / main_job).is_file()
-    assert second.endswith('pip install -e ".[dev,bench]" && pytest')
+    assert second.endswith('pip install -e ".[dev,bench,dask]" && pytest')
     ci = (README.parent / ".ci" / "run").read_text().splitlines()
-    assert 'pip install -e ".[dev,bench]"' in ci and "pytest" in ci
+    assert 'pip install -e ".[dev,bench,dask]"' in ci and "pytest" in ci
 
 
 def test_readme_quickstart_runs(tmp_path, monkeypatch):
