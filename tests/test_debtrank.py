@@ -42,6 +42,13 @@ def test_single_hit_propagates_once():
     np.testing.assert_allclose(lin.distress, [2 / 3, 1 / 3, 2 / 3], atol=1e-10)
 
 
+def test_failed_round():
+    W = np.array([[0, 1.0, 0], [0, 0, 1.0], [0, 0, 0]])
+    for variant in ("single_hit", "linear"):
+        assert debtrank(W, [1.0, 0, 0], variant=variant).failed_round.tolist() == [0, 1, 2]
+    assert debtrank(W, [0.5, 0, 0]).failed_round.tolist() == [-1, -1, -1]
+
+
 def test_linear_first_rounds_by_hand():
     # Bardoscia et al. (2015): h(t+1) = min(1, h(t) + (h(t) - h(t-1)) W), h(0) = 0, h(1) = h0.
     h = debtrank(W3, [1.0, 0, 0], variant="linear", max_rounds=1).distress

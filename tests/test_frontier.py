@@ -143,3 +143,118 @@ def test_platform_competition_frontier(net):
     s = fr.summary()
     assert s[0]["hhi_mean"] < s[1]["hhi_mean"]
     assert s[0]["total_loss_mean"] < s[1]["total_loss_mean"]
+
+
+# ----------------------------------------------------------------- scenario files and the CLI
+def _scenario(**tables):
+    base = {
+        "scenario": {"name": "frag", "seed": 7, "runs": 6, "max_steps": 20},
+        "network": {"generator": "smb", "n": 300, "mean_degree": 6.0},
+        "cascade": {"model": "platform_competition", "platforms": ["A", "B", "C"], "global_effect": 4.0,
+                    "revision_rate": 0.3, "fit_sd": 1.0},
+        "shock": {"type": "platform_outage", "platform": "dominant", "severity": 1.0,
+                  "severities": [0.5, 1.0], "exposure": {"loss_given_default": 0.25}},
+    }
+    for k, v in tables.items():
+        if v is None:
+            base.pop(k, None)
+        else:
+            base[k] = v
+    return base
+
+
+def _write(tmp_path, data):
+    import tomli_w
+
+    path = tmp_path / "s.toml"
+    path.write_text(tomli_w.dumps(data))
+    return path
+
+
+def test_shock_stage_in_run_scenario():
+    if "platform_competition" not in diffusion.MODELS:
+        pytest.skip("platform competition model not available")
+    res = diffusion.run_scenario(diffusion.parse_scenario(_scenario()))
+    frag = res.summary["fragility"]
+    for key in ("initial_loss", "systemic_loss", "failed_fraction", "amplification",
+                "systemic_event_probability", "expected_shortfall"):
+        assert key in frag
+    assert set(frag["systemic_loss"]) >= {"mean", "q05", "q50", "q95"}
+    assert {"systemic_loss", "failed_fraction"} <= set(res.runs[0])
+    again = diffusion.run_scenario(diffusion.parse_scenario(_scenario()))
+    assert [r["total_loss"] for r in res.runs] == [r["total_loss"] for r in again.runs]
+    # random shocks draw from the scenario's shock stream: reproducible
+    rnd = _scenario(shock={"type": "random", "fraction": 0.05, "propagation": "debtrank"})
+    a = diffusion.run_scenario(diffusion.parse_scenario(rnd)).runs
+    b = diffusion.run_scenario(diffusion.parse_scenario(rnd)).runs
+    assert [r["systemic_loss"] for r in a] == [r["systemic_loss"] for r in b]
+
+
+@pytest.mark.parametrize(("shock", "key"), [
+    ({"type": "platform_outage", "severity": 1.5}, "shock.severity"),
+    ({"type": "meteor"}, "shock.type"),
+    ({"type": "platform_outage", "propagation": "contagion"}, "shock.propagation"),
+    ({"type": "platform_outage", "capacity": 0}, "shock.capacity"),
+    ({"type": "platform_outage", "exposure": {"resources": -1}}, "shock.exposure.resources"),
+    ({"type": "platform_outage", "exposure": {"leverage": 2}}, "shock.exposure.leverage"),
+    ({"type": "random", "fraction": 0.1, "platform": "A"}, "shock.platform"),
+    ({"type": "random"}, "shock.count"),
+])
+def test_shock_table_errors_name_the_key(shock, key):
+    with pytest.raises(diffusion.ScenarioError) as err:
+        diffusion.parse_scenario(_scenario(shock=shock))
+    assert err.value.key == key
+
+
+def test_frontier_table_errors():
+    if "platform_competition" not in diffusion.MODELS:
+        pytest.skip("platform competition model not available")
+    with pytest.raises(diffusion.ScenarioError) as err:
+        diffusion.parse_scenario(_scenario(frontier={"parameter": "cascade.strength", "values": [1]}))
+    assert err.value.key == "frontier.parameter"
+    with pytest.raises(diffusion.ScenarioError) as err:
+        diffusion.parse_scenario(_scenario(frontier={"parameter": "cascade.global_effect", "values": []}))
+    assert err.value.key == "frontier.values"
+
+
+def test_fragility_cli(tmp_path):
+    if "platform_competition" not in diffusion.MODELS:
+        pytest.skip("platform competition model not available")
+    import csv
+
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    data = _scenario(frontier={"parameter": "cascade.global_effect", "values": [0.0, 6.0]})
+    path = _write(tmp_path, data)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["fragility", str(path), "--out", str(out), "-e", "serial", "--no-plots"])
+    assert r.exit_code == 0, r.output
+    curve = list(csv.DictReader(open(out / "fragility_curve.csv")))
+    assert [float(c["severity"]) for c in curve] == [0.5, 1.0]
+    rows = list(csv.DictReader(open(out / "frontier.csv")))
+    assert len(rows) == 2 * 6 and {"hhi", "total_loss", "direct_risk"} <= set(rows[0])
+    summ = list(csv.DictReader(open(out / "frontier_summary.csv")))
+    assert float(summ[0]["hhi_mean"]) < float(summ[1]["hhi_mean"])
+    assert float(summ[0]["total_loss_mean"]) < float(summ[1]["total_loss_mean"])
+    # bad input: exit 2, one line naming the key
+    bad = _write(tmp_path, _scenario(shock={"type": "platform_outage", "platform": "Z"}))
+    r = CliRunner().invoke(main, ["fragility", str(bad), "--out", str(out), "-e", "serial", "--no-plots"])
+    assert r.exit_code == 2 and "shock.platform" in r.output and "unknown platform 'Z'" in r.output
+    r = CliRunner().invoke(main, ["run", str(bad), "--out", str(out), "-e", "serial", "--no-plots", "-q"])
+    assert r.exit_code == 2 and "shock.platform" in r.output
+    noshock = _write(tmp_path, _scenario(shock=None))
+    r = CliRunner().invoke(main, ["fragility", str(noshock), "--out", str(out), "-e", "serial"])
+    assert r.exit_code == 2 and "[shock]" in r.output
+
+
+def test_shipped_frontier_scenario_is_valid():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "homogeneity_fragility.toml"
+    if "platform_competition" not in diffusion.MODELS:
+        pytest.skip("platform competition model not available")
+    sc = diffusion.load_scenario(path)
+    assert sc.table("shock").propagation == "threshold"
+    assert sc.table("frontier").parameter == "cascade.global_effect"

@@ -179,6 +179,7 @@ def test_threshold_cascade_by_hand_capacities():
     assert res.failed.tolist() == [[True, True, False, False]]
     np.testing.assert_allclose(res.distress, [[1.0, 1.0, 0.3, 0.6]])
     assert res.rounds.tolist() == [1]
+    assert res.failed_round.tolist() == [[0, 1, -1, -1]]
     with pytest.raises(ParameterError) as err:
         threshold_cascade(W, [1.0, 0, 0, 0], capacity=0.0)
     assert err.value.name == "capacity"

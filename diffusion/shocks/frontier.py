@@ -194,6 +194,8 @@ class FrontierResult:
         if m < 3 or np.ptp(xs) == 0:
             return {"slope": float("nan"), "se": float("nan"), "t": float("nan"),
                     "correlation": float("nan"), "n": int(m)}
+        if np.ptp(ys) <= 1e-12 * max(1.0, float(np.abs(ys).max())):  # constant: no trend at all
+            return {"slope": 0.0, "se": 0.0, "t": 0.0, "correlation": 0.0, "n": int(m)}
         xc, yc = xs - xs.mean(), ys - ys.mean()
         sxx = float(xc @ xc)
         slope = float(xc @ yc) / sxx
@@ -215,7 +217,7 @@ class FrontierResult:
         sys_t = self.trend("total_loss")
         ind_t = self.trend("direct_risk")
         rises = bool(np.isfinite(sys_t["t"]) and sys_t["t"] > 2)
-        safer = bool(not np.isfinite(ind_t["t"]) or ind_t["t"] <= 2 or ind_t["slope"] <= 1e-12)
+        safer = bool(not np.isfinite(ind_t["t"]) or ind_t["t"] <= 2)
         return {"systemic_rises": rises, "firms_look_safer": safer, "shown": rises and safer,
                 "total_loss_vs_hhi": sys_t, "direct_risk_vs_hhi": ind_t,
                 "failure_probability_vs_hhi": self.trend("individual_failure_probability")}

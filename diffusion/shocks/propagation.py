@@ -83,6 +83,9 @@ class PropagationResult:
     (``distress`` of shape ``(n,)``, ``rounds`` an int, scalar losses).
     value : ndarray, shape (n,)
         Firm values used to weight losses.
+    failed_round : ndarray of int, shape (R, n)
+        Round in which each firm failed (reached distress 1), ``0`` for the
+        shock itself, ``-1`` never.
 
     The loss properties are arrays of shape ``(R,)`` (scalars when the input
     distress was one-dimensional).
@@ -95,12 +98,13 @@ class PropagationResult:
     rounds: np.ndarray
     value: np.ndarray
     single: bool = False
+    failed_round: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.single:  # one-dimensional input: drop the replicate axis
-            for name in ("initial", "distress", "failed"):
+            for name in ("initial", "distress", "failed", "failed_round"):
                 a = getattr(self, name)
-                if a.ndim == 2:
+                if a is not None and a.ndim == 2:
                     object.__setattr__(self, name, a[0])
             r = np.asarray(self.rounds)
             if r.ndim:
@@ -219,7 +223,13 @@ def check_stability(W: Any, *, stacklevel: int = 3) -> float:
 
 
 # ----------------------------------------------------------------- rules
-def _single_hit(push: _Pusher, h: np.ndarray, max_rounds: int) -> np.ndarray:
+def _mark(failed_round: np.ndarray, rows: np.ndarray, new: np.ndarray, t: int) -> None:
+    fr = failed_round[rows]
+    fr[(new >= 1.0 - 1e-12) & (fr < 0)] = t
+    failed_round[rows] = fr
+
+
+def _single_hit(push: _Pusher, h: np.ndarray, max_rounds: int, failed_round: np.ndarray) -> np.ndarray:
     R = h.shape[0]
     rounds = np.zeros(R, dtype=np.int64)
     distressed = h > 0
@@ -232,6 +242,7 @@ def _single_hit(push: _Pusher, h: np.ndarray, max_rounds: int) -> np.ndarray:
         hr = h[rows]
         new = np.minimum(1.0, hr + push(hr * D))
         rounds[rows[(new != hr).any(axis=1)]] = t
+        _mark(failed_round, rows, new, t)
         h[rows] = new
         inact = inactive[rows] | D
         inactive[rows] = inact
@@ -241,7 +252,8 @@ def _single_hit(push: _Pusher, h: np.ndarray, max_rounds: int) -> np.ndarray:
     return rounds
 
 
-def _linear(push: _Pusher, h: np.ndarray, max_rounds: int, tol: float) -> np.ndarray:
+def _linear(push: _Pusher, h: np.ndarray, max_rounds: int, tol: float,
+            failed_round: np.ndarray) -> np.ndarray:
     R = h.shape[0]
     rounds = np.zeros(R, dtype=np.int64)
     delta = h.copy()
@@ -252,6 +264,7 @@ def _linear(push: _Pusher, h: np.ndarray, max_rounds: int, tol: float) -> np.nda
         hr = h[rows]
         new = np.minimum(1.0, hr + push(delta[rows]))
         d = new - hr
+        _mark(failed_round, rows, new, t)
         h[rows] = new
         delta[rows] = d
         moving = (d > tol).any(axis=1)
@@ -323,15 +336,16 @@ def debtrank(exposure: Any, initial_distress: Any, value: Any = None, variant: s
     v = _value(value, n)
     h = h0.copy()
     push = _Pusher(W)
+    failed_round = np.where(h0 >= 1.0 - 1e-12, 0, -1).astype(np.int32)
     if variant == "single_hit":
-        rounds = _single_hit(push, h, _max_rounds(max_rounds, n + 1))
+        rounds = _single_hit(push, h, _max_rounds(max_rounds, n + 1), failed_round)
         method = "debtrank"
     else:
         if check_stability_:
             check_stability(W)
-        rounds = _linear(push, h, _max_rounds(max_rounds, 10_000), float(tol))
+        rounds = _linear(push, h, _max_rounds(max_rounds, 10_000), float(tol), failed_round)
         method = "linear_debtrank"
-    return PropagationResult(method, h0, h, h >= 1.0 - 1e-12, rounds, v, single)
+    return PropagationResult(method, h0, h, h >= 1.0 - 1e-12, rounds, v, single, failed_round)
 
 
 def _capacity(capacity: Any, n: int) -> np.ndarray:
@@ -395,6 +409,7 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
     loss = h0.copy()
     failed = loss >= cap - eps
     new = failed.copy()
+    failed_round = np.where(failed, 0, -1).astype(np.int32)
     rounds = np.zeros(R, dtype=np.int64)
     push = _Pusher(W)
     rows = np.flatnonzero(new.any(axis=1))
@@ -407,11 +422,14 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
         newly = (lr >= cap[rows] - eps) & ~fr
         failed[rows] = fr | newly
         new[rows] = newly
+        frd = failed_round[rows]
+        frd[newly] = t
+        failed_round[rows] = frd
         rounds[rows[newly.any(axis=1)]] = t
         rows = rows[newly.any(axis=1)]
     initial = np.where(h0 >= cap - eps, 1.0, h0)
     distress = np.where(failed, 1.0, np.minimum(loss, 1.0))
-    return PropagationResult("threshold", initial, distress, failed, rounds, v, single)
+    return PropagationResult("threshold", initial, distress, failed, rounds, v, single, failed_round)
 
 
 def propagate(exposure: Any, initial_distress: Any, method: str = "threshold", *, capacity: Any = 1.0,

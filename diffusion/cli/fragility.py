@@ -1,0 +1,46 @@
+"""``diffusion fragility``: the severity curve of a scenario's shock and its ``[frontier]`` sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..parallel import get_executor
+from ..scenario import load_scenario
+from ..shocks.tables import run_fragility
+from .sweep import executor_options
+
+__all__ = ["fragility"]
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory  [default: results/<scenario name>/]")
+@click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file).")
+@click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
+@executor_options
+@click.option("--no-plots", is_flag=True, help="Do not write the figures (figures/*.png, *.svg).")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stdout.")
+def fragility(scenario: Path, out: Path | None, runs: int | None, seed: int | None, executor: str,
+              workers: int | None, scheduler: str | None, no_plots: bool, quiet: bool) -> None:
+    """Run SCENARIO's shock over its severities and its [frontier] sweep.
+
+    Writes fragility_curve.csv (loss against severity), frontier.csv (one row per
+    swept value and replicate: HHI, losses, individual risk), frontier_summary.csv
+    (per value: means, standard errors, 5-95 % bands) and fragility.json.
+    """
+    sc = load_scenario(scenario).replace(runs=runs, seed=seed)
+    out_dir = out if out is not None else Path("results") / sc.name
+    with get_executor(executor, workers, scheduler) as ex:
+        report = run_fragility(sc, map_chunks=ex)
+    files = report.write(out_dir)
+    if not no_plots:
+        from ..viz.report import write_figures
+
+        files.update({f"figures/{k}": v for k, v in write_figures(report, out_dir / "figures").items()})
+    if not quiet:
+        for line in report.describe():
+            click.echo(line)
+        click.echo(f"wrote {', '.join(files)} to {out_dir}")
