@@ -896,3 +896,4 @@ def run_scenario(
 
 # Optional tables that register themselves (see register_table).
 from . import sweep as _sweep  # noqa: E402, F401  ([sweep])
+from .shocks import tables as _shock_tables  # noqa: E402, F401  ([shock], [frontier])

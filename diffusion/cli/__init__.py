@@ -22,13 +22,13 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
-from . import export_html, info, run, sweep, validate
+from . import export_html, fragility, info, run, sweep, validate
 from ._common import ErrorHandlingGroup
 
 __all__ = ["COMMANDS", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS: list[click.Command] = [run.run, sweep.sweep, export_html.export_html,
+COMMANDS: list[click.Command] = [run.run, sweep.sweep, fragility.fragility, export_html.export_html,
                                   validate.validate, info.info]
 
 
