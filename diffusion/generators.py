@@ -795,7 +795,7 @@ def smb_network(
     (without the factor 2 for an ordered pair if directed), and every firm's
     expected degree is ``z n theta_i / Theta`` whatever its group, so degree
     grows like ``size^alpha`` and homophily only moves ties between groups.
-    The expected share of ties inside firm ``i``'s own block is
+    The expected share of ties with both ends in the same block is
     ``h_block + sum_{t != block} h_t sum_G (Theta_G / Theta) sum_{B in G}
     (Theta_B / Theta_G)^2``.
 

@@ -115,13 +115,13 @@ class Network:
         if node_ids is None:
             ids = np.arange(n)
         else:
-            ids = np.asarray(node_ids if isinstance(node_ids, np.ndarray) else list(node_ids))
+            ids = np.array(node_ids) if isinstance(node_ids, np.ndarray) else np.asarray(list(node_ids))
             if ids.shape != (n,):
                 raise DiffusionError(f"node_ids must have length {n}, got {ids.shape}")
         self._node_ids = _readonly(ids)
         attrs: dict[str, np.ndarray] = {}
         for key, col in (attributes or {}).items():
-            arr = np.asarray(col)
+            arr = np.array(col) if isinstance(col, np.ndarray) and col.flags.writeable else np.asarray(col)
             if arr.shape[:1] != (n,):
                 raise DiffusionError(f"attribute {key!r} must have length {n}, got {arr.shape}")
             attrs[str(key)] = _readonly(arr)

@@ -143,6 +143,11 @@ def test_immutability():
             arr[0] = 7
     with pytest.raises(TypeError):
         net.attributes["size"] = np.zeros(3)  # type: ignore[index]
+    # arrays handed in are copied, so the caller cannot change the network afterwards
+    size, ids = np.array([1.0, 2.0, 3.0]), np.array([7, 8, 9])
+    owned = Network.from_edges(3, [0], [1], node_ids=ids, attributes={"size": size})
+    size[0], ids[0] = 99.0, 99
+    assert owned.attributes["size"][0] == 1.0 and owned.node_ids[0] == 7
     bigger = net.with_attributes(region=[0, 1, 1])
     assert "region" in bigger.attributes and "region" not in net.attributes
     assert bigger.indices is net.indices
