@@ -195,8 +195,13 @@ def test_propagation_result_as_shock(tmp_path):
     res = apply_shock(net, TargetedFailures("degree", count=5), exposure={"resources": 0.4})
     text = to_html(net, tmp_path / "s.html", shock=res).read_text()
     tl = _payload(text, "timeline")
-    failed = np.atleast_2d(res.failed)[0]
-    assert sum(t >= 0 for t in tl["times"]) == int(failed.sum())
+    rounds = getattr(res, "failed_round", None)
+    if rounds is not None:  # per-firm failure rounds are replayed as recorded
+        assert tl["times"] == np.atleast_2d(rounds)[0].tolist()
+    else:
+        assert sum(t >= 0 for t in tl["times"]) == int(np.atleast_2d(res.failed)[0].sum())
+    nodes = _payload(text, "Nodes")
+    assert "loss: " in nodes[0]["title"] and "failed: " in nodes[0]["title"]
 
 
 def test_bad_arguments(firms, tmp_path):

@@ -162,6 +162,7 @@ def node_coloring(
             times = np.where(fr >= 0, fr, 0) if o.failed_round is not None else None
             if times is not None:
                 pending = np.where(fr >= 0, style.EMPTY, colors)
+                legend = [("fails later in the replay", style.EMPTY)]
     elif color_by == "degree":
         colors = style.sequential_colors(degree.astype(np.float64))
         gradient = {"low": f"degree {int(degree.min(initial=0))}",
@@ -204,15 +205,16 @@ def _shock_arrays(shock: Any, replicate: int, n: int) -> tuple[np.ndarray | None
     """``(failed_round, loss)`` of one replicate from a shock result, a mapping or None."""
     if shock is None:
         return None, None
-    if (not isinstance(shock, Mapping) and getattr(shock, "failed_round", None) is None
-            and getattr(shock, "failed", None) is not None):
-        # A propagation result without per-node rounds: firms the shock itself knocked out
-        # fail in round 0, every other failure is shown at round 1; loss = final distress.
-        failed = np.asarray(shock.failed, dtype=bool)
-        first = np.asarray(getattr(shock, "initial", np.zeros(failed.shape)), dtype=np.float64) >= 1.0
-        rounds = np.where(failed, np.where(first, 0, 1), -1)
-        distress = getattr(shock, "distress", None)
-        shock = {"failed_round": rounds, "loss": distress}
+    if (not isinstance(shock, Mapping) and getattr(shock, "failed", None) is not None
+            and getattr(shock, "distress", None) is not None):
+        # A propagation result: loss = final distress. Without per-node rounds, firms the
+        # shock itself knocked out fail in round 0 and every other failure shows at round 1.
+        rounds = getattr(shock, "failed_round", None)
+        if rounds is None:
+            failed = np.asarray(shock.failed, dtype=bool)
+            first = np.asarray(getattr(shock, "initial", np.zeros(failed.shape)), dtype=np.float64) >= 1.0
+            rounds = np.where(failed, np.where(first, 0, 1), -1)
+        shock = {"failed_round": rounds, "loss": shock.distress}
     out = []
     for key in ("failed_round", "loss"):
         if isinstance(shock, Mapping):

@@ -92,15 +92,43 @@ def force_layout(
     rng = default_rng(seed)
     if n == 0:
         return np.zeros((0, 2))
-    if n == 1:
-        return np.zeros((1, 2))
-    side = np.sqrt(n)  # unit density: ideal edge length k = 1
-    pos = rng.uniform(-side / 2, side / 2, size=(n, 2))
     src = np.asarray(sources, dtype=np.int64)
     dst = np.asarray(targets, dtype=np.int64)
     keep = src != dst
     src, dst = src[keep], dst[keep]
     w = np.ones(len(src)) if weights is None else np.abs(np.asarray(weights, dtype=np.float64))[keep]
+    linked = np.zeros(n, dtype=bool)
+    linked[src] = True
+    linked[dst] = True
+    pos = np.zeros((n, 2))
+    core = np.flatnonzero(linked)
+    if len(core) >= 2:
+        remap = np.full(n, -1, dtype=np.int64)
+        remap[core] = np.arange(len(core))
+        pos[core] = _fruchterman_reingold(len(core), remap[src], remap[dst], w, iterations, rng)
+    # Firms without ties go on a tidy grid below the drawing instead of flying off.
+    iso = np.flatnonzero(~linked)
+    if len(iso):
+        if len(core) >= 2:
+            lo, hi = pos[core].min(axis=0), pos[core].max(axis=0)
+        else:
+            lo = hi = np.zeros(2)
+        width = max(float(hi[0] - lo[0]), np.sqrt(len(iso)))
+        step = 1.0
+        per_row = max(1, int(width / step) + 1)
+        r, c = np.divmod(np.arange(len(iso)), per_row)
+        pos[iso, 0] = lo[0] + c * step
+        pos[iso, 1] = hi[1] + 2.0 + r * step
+    pos -= (pos.min(axis=0) + pos.max(axis=0)) / 2
+    extent = float(np.abs(pos).max())
+    return pos * (scale / extent) if extent > 0 else pos
+
+
+def _fruchterman_reingold(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, iterations: int,
+                          rng: np.random.Generator) -> np.ndarray:
+    """Raw force-directed positions (ideal edge length 1) of a graph whose nodes all have ties."""
+    side = np.sqrt(n)  # unit density: ideal edge length k = 1
+    pos = rng.uniform(-side / 2, side / 2, size=(n, 2))
     if len(w) and w.max() > 0:
         w = w / w.mean()
     G = int(min(256, max(16, 2 ** np.ceil(np.log2(2 * side)))))
@@ -119,22 +147,20 @@ def force_layout(
         fx = np.fft.irfft2(rho_hat * kx_hat, s=(P, P))[:G, :G].ravel() / h
         fy = np.fft.irfft2(rho_hat * ky_hat, s=(P, P))[:G, :G].ravel() / h
         disp = np.column_stack([(fx[idx] * cw).sum(axis=0), (fy[idx] * cw).sum(axis=0)])
-        if len(src):
-            delta = pos[dst] - pos[src]
-            dist = np.sqrt((delta**2).sum(axis=1)) + 1e-9
-            pull = delta * (dist * w)[:, None]  # |F| = d² / k with k = 1
-            for c in range(2):
-                disp[:, c] += np.bincount(src, pull[:, c], minlength=n)
-                disp[:, c] -= np.bincount(dst, pull[:, c], minlength=n)
+        delta = pos[dst] - pos[src]
+        dist = np.sqrt((delta**2).sum(axis=1)) + 1e-9
+        pull = delta * (dist * w)[:, None]  # |F| = d² / k with k = 1
+        for c in range(2):
+            disp[:, c] += np.bincount(src, pull[:, c], minlength=n)
+            disp[:, c] -= np.bincount(dst, pull[:, c], minlength=n)
         disp -= gravity * pos * np.sqrt((pos**2).sum(axis=1))[:, None]
         length = np.sqrt((disp**2).sum(axis=1)) + 1e-12
         pos += disp * (np.minimum(length, temp) / length)[:, None]
+    # Small components drift far out; pull them to the rim of the main drawing.
     pos -= np.median(pos, axis=0)
-    # Isolated nodes and small components drift far out; pull them to the rim.
     r = np.sqrt((pos**2).sum(axis=1))
     rim = 1.1 * float(np.quantile(r, 0.98)) if n > 20 else float(r.max())
     far = r > rim
     if far.any() and rim > 0:
         pos[far] *= (rim / r[far])[:, None]
-    extent = float(np.abs(pos).max())
-    return pos * (scale / extent) if extent > 0 else pos
+    return pos
