@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffusion
 from diffusion.engine import Model, State
@@ -398,3 +400,49 @@ def test_killed_writer_never_leaves_a_truncated_file(tmp_path):
     time.sleep(0)
     write_json(target, {"complete": "again"})
     assert json.loads(target.read_text()) == {"complete": "again"}
+
+
+# ----------------------------------------------------------------- round trip (property)
+_names = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
+_unit = st.floats(0.0, 1.0, allow_nan=False)
+_thresholds = st.one_of(
+    _unit,
+    st.tuples(_unit, _unit).map(lambda t: {"distribution": "uniform", "low": min(t), "high": max(t)}),
+    st.builds(lambda m, s: {"distribution": "normal", "mean": m, "sd": s}, _unit, st.floats(0, 1)),
+    st.sampled_from(["size", "resources"]),
+)
+_initials = st.one_of(
+    st.builds(lambda k: {"count": k}, st.integers(0, 50)),
+    st.builds(lambda f: {"fraction": f}, _unit),
+    st.builds(lambda k, by: {"top": k, "by": by}, st.integers(0, 50), st.sampled_from(["degree", "size"])),
+    st.builds(lambda ids: {"nodes": ids}, st.lists(st.integers(0, 99), min_size=1, max_size=5)),
+)
+_networks = st.one_of(
+    st.builds(lambda n, z: {"generator": "erdos_renyi", "n": n, "mean_degree": z},
+              st.integers(1, 10_000), st.floats(0, 20)),
+    st.builds(lambda n, m: {"generator": "barabasi_albert", "n": n, "m": m}, st.integers(10, 1000),
+              st.integers(1, 5)),
+    st.builds(lambda n, h: {"generator": "smb", "n": n, "homophily": h, "sectors": ["a", "b"]},
+              st.integers(1, 1000), _unit),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=_names, seed=st.integers(0, 2**63 - 1), runs=st.integers(1, 10_000),
+       max_steps=st.none() | st.integers(0, 1000), network=_networks, threshold=_thresholds,
+       rule=st.sampled_from(["fraction", "count"]), initial=_initials)
+def test_scenarios_round_trip_through_toml(tmp_path_factory, name, seed, runs, max_steps, network,
+                                           threshold, rule, initial):
+    settings_table = {"name": name, "seed": seed, "runs": runs}
+    if max_steps is not None:
+        settings_table["max_steps"] = max_steps
+    data = {"scenario": settings_table, "network": network,
+            "cascade": {"model": "linear_threshold", "threshold": threshold, "rule": rule,
+                        "initial": initial}}
+    sc = parse_scenario(data)
+    path = tmp_path_factory.mktemp("rt") / "s.toml"
+    path.write_text(sc.to_toml())
+    again = load_scenario(path)
+    assert again.to_dict() == sc.to_dict()
+    assert (again.name, again.seed, again.runs, again.max_steps) == (name, seed, runs, max_steps)
+    assert again.cascade.initial == sc.cascade.initial
