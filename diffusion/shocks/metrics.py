@@ -86,7 +86,7 @@ def distribution_summary(x: Any) -> dict[str, float]:
         return {k: float("nan") for k in ("mean", "std", "se", "q05", "q50", "q95")}
     q = np.quantile(a, [0.05, 0.5, 0.95])
     sd = float(a.std(ddof=1)) if a.size > 1 else 0.0
-    return {"mean": float(a.mean()), "std": sd, "se": sd / np.sqrt(a.size),
+    return {"mean": float(a.mean()), "std": sd, "se": float(sd / np.sqrt(a.size)),
             "q05": float(q[0]), "q50": float(q[1]), "q95": float(q[2])}
 
 
