@@ -708,6 +708,8 @@ class SweepRunner:
                 if progress is not None:
                     progress(1)
             self.pending = sorted(set(self.pending) - self.store.completed())
+            # a finished database is one self-contained file (no -wal / -shm next to it)
+            self.store.conn.execute("PRAGMA journal_mode=DELETE")
             csv_path = write_sweep_csv(self.store.path)
         finally:
             self.store.close()
