@@ -689,6 +689,30 @@ def _group_endpoints(rng: np.random.Generator, labels: np.ndarray, ngroups: int,
     return out
 
 
+def _cap_propensity(theta: np.ndarray, z: float, kmax: float) -> np.ndarray:
+    """Cap ``theta`` at ``c`` so that ``z n min(theta_i, c) / sum_j min(theta_j, c) <= kmax``.
+
+    With the top ``k`` propensities capped, ``c = kmax (T - P_k) / (z n - k kmax)``
+    (``T`` the total, ``P_k`` the sum of the ``k`` largest); the smallest ``k``
+    for which the capped and uncapped nodes fall on the right sides of ``c``
+    is the solution.
+    """
+    n = len(theta)
+    if n == 0 or z <= 0 or z * n * theta.max() <= kmax * theta.sum():
+        return theta
+    desc = np.sort(theta)[::-1]
+    prefix = np.concatenate([[0.0], np.cumsum(desc)])
+    k = np.arange(n)
+    denom = z * n - k * kmax
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(denom > 0, kmax * (prefix[-1] - prefix[:-1]) / denom, np.inf)
+    above = np.concatenate([[np.inf], desc[:-1]])  # the k-th largest, capped (inf when k = 0)
+    ok = (denom > 0) & (desc <= c) & (above >= c)
+    if not ok.any():  # every firm at the cap: all propensities equal
+        return np.ones_like(theta)
+    return np.minimum(theta, c[np.argmax(ok)])
+
+
 def smb_network(
     n: int,
     *,
@@ -704,6 +728,7 @@ def smb_network(
     size_shape: float | None = None,
     size_min: float | None = None,
     size_exponent: float = 0.8,
+    max_degree: float | None = None,
     resources_ratio: float = 0.25,
     resources_sd: float = 0.5,
     uncertainty_median: float = 0.5,
@@ -748,6 +773,13 @@ def smb_network(
         ``s >= size_min`` (defaults 1.5 and 1.0).
     size_exponent : float, default 0.8
         ``alpha >= 0`` in the degree propensity ``theta = size^alpha`` (0: no size effect).
+    max_degree : float, optional
+        Largest expected degree of a firm: the propensities of the very
+        largest firms are capped so that ``z n theta_i / Theta <= max_degree``.
+        The default is the structural cut-off ``sqrt(z n)`` (at most
+        ``n - 1``), above which two giant firms would expect more than one tie
+        between them and repeats would be merged away; it rarely binds for
+        lognormal sizes, but keeps heavy Pareto tails from absorbing the ties.
     resources_ratio, resources_sd : float
         Buffers: ``resources = resources_ratio * size * exp(resources_sd * e - resources_sd^2 / 2)``.
     uncertainty_median, uncertainty_size_effect, uncertainty_sd : float
@@ -779,7 +811,7 @@ def smb_network(
     success * theta / mean(success * theta)`` (visibility times success,
     mean 1).
 
-    *Ties.* Let ``theta_i = size_i^alpha``, ``Theta = sum_i theta_i`` and, for
+    *Ties.* Let ``theta_i = size_i^alpha`` (capped, see ``max_degree``), ``Theta = sum_i theta_i`` and, for
     a group ``G`` (one block, sector or region), ``Theta_G = sum_{i in G}
     theta_i``. The expected number of edges is ``M = n z / 2`` (``n z`` if
     directed), split into tie types with shares ``h_block``, ``h_sector``,
@@ -844,6 +876,10 @@ def smb_network(
     else:
         raise ParameterError("size_distribution", f"must be \"lognormal\" or \"pareto\", got {size_distribution!r}")
     alpha = _float("size_exponent", size_exponent, 0.0)
+    if max_degree is None:  # the structural cut-off: no pair expects more than one tie
+        kmax = max(min(n - 1.0, float(np.sqrt(z * n))), 1.0)
+    else:
+        kmax = _float("max_degree", max_degree, 0.0, open_low=True)
     res_ratio = _float("resources_ratio", resources_ratio, 0.0)
     res_sd = _float("resources_sd", resources_sd, 0.0)
     u_med = _float("uncertainty_median", uncertainty_median, 0.0, 1.0)
@@ -870,6 +906,7 @@ def smb_network(
     zsize = (logs - logs.mean()) / spread if spread > 0 else np.zeros(n)
     # theta = size^alpha up to a constant factor (which cancels), computed without overflow
     theta = np.exp(alpha * (logs - logs.max())) if n else size
+    theta = _cap_propensity(theta, z, kmax)
     noise = rng.standard_normal((4, n))
     resources = res_ratio * size * np.exp(res_sd * noise[0] - res_sd**2 / 2)
     uncertainty = expit(logit(u_med) - u_eff * zsize + u_sd * noise[1])

@@ -477,6 +477,24 @@ def test_smb_pareto_sizes_weights_and_direction():
     assert stats.spearmanr(size, net.in_degree)[0] > 0.4
 
 
+def test_smb_max_degree_caps_the_giants():
+    n, z = 20_000, 6.0
+    for cap in (None, 60.0):
+        net = smb_network(n, mean_degree=z, size_distribution="pareto", size_shape=1.1,
+                          size_exponent=1.0, max_degree=cap, seed=5)
+        kmax = np.sqrt(z * n) if cap is None else cap
+        # a capped firm's degree is ~ Poisson(kmax) at most: 5 SE above the cap
+        assert net.degree.max() <= kmax + 5 * np.sqrt(kmax)
+        assert net.degree.max() >= 0.5 * kmax  # the cap binds for this heavy tail
+        assert net.mean_degree > 0.9 * z  # few ties lost to repeats
+    theta = np.random.default_rng(1).pareto(0.5, 5000) + 1
+    capped = g._cap_propensity(theta, 4.0, 50.0)
+    assert (4.0 * 5000 * capped / capped.sum()).max() == pytest.approx(50.0)
+    np.testing.assert_array_equal(capped[theta < capped.max()], theta[theta < capped.max()])
+    with pytest.raises(ParameterError, match=r"^max_degree"):
+        smb_network(10, max_degree=0)
+
+
 def test_smb_shares_and_small_cases():
     net = smb_network(8000, sectors=2, sector_shares=[3, 1], regions=1, seed=0)
     sec = np.asarray(net.attributes["sector"])
