@@ -116,3 +116,26 @@ def test_frontier_points_labels_errorbars(tmp_path):
     offsets = [c for c in ax.collections if c.get_offsets().shape == (3, 2)]
     assert offsets  # the scatter of the three scenarios
     assert len(ax.collections) >= 2  # scatter + error bars
+
+
+def test_write_figures_picks_what_the_run_has(tmp_path):
+    from types import SimpleNamespace
+
+    from diffusion.shocks.frontier import RECORD_KEYS, FrontierResult
+    from diffusion.viz.report import write_figures
+
+    net = diffusion.generators.erdos_renyi(150, mean_degree=4, seed=1)
+    sim = diffusion.simulate(net, diffusion.IndependentCascade(0.3), initial=3, runs=4, seed=2)
+    curve = [{"severity": s, "total_loss_mean": s / 2, "total_loss_q05": s / 3, "total_loss_q95": s}
+             for s in (0.0, 0.5, 1.0)]
+    rng = np.random.default_rng(0)
+    records = [{"parameter": "cascade.beta", "value": v, "replicate": r,
+                **{k: float(rng.random()) for k in RECORD_KEYS}} for v in (0.0, 1.0) for r in range(3)]
+    front = FrontierResult("cascade.beta", [0.0, 1.0], records)
+    run = SimpleNamespace(simulation=sim, scenario=SimpleNamespace(name="demo"),
+                          extras={"fragility_curve": curve, "frontier": front})
+    files = write_figures(run, tmp_path)
+    assert sorted(files) == sorted(f"{b}.{e}" for b in ("adoption", "fragility", "frontier")
+                                   for e in ("png", "svg"))
+    for p in files.values():
+        assert p.stat().st_size > 1000

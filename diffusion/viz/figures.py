@@ -392,8 +392,12 @@ def frontier(
         break
     ax.scatter(xs, ys, color=_ORANGE, edgecolor="#333333", s=45, zorder=3, label="scenario")
     if names is not None:
-        for xi, yi, nm in zip(xs.tolist(), ys.tolist(), names.tolist(), strict=True):
-            ax.annotate(_text(nm), (xi, yi), xytext=(5, 5), textcoords="offset points", fontsize=9)
+        rank = np.empty(len(xs), dtype=np.int64)
+        rank[order] = np.arange(len(xs))
+        for xi, yi, nm, rk in zip(xs.tolist(), ys.tolist(), names.tolist(), rank.tolist(), strict=True):
+            # alternate above / below along the curve so that neighbouring labels do not collide
+            ax.annotate(_text(nm), (xi, yi), xytext=(6, 6) if rk % 2 == 0 else (6, -14),
+                        textcoords="offset points", fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, 1.02)

@@ -91,13 +91,16 @@ def write_figures(result: Any, out_dir: str | os.PathLike[str], *, title: str | 
     curve = _records_with(extras, "severity")
     if curve is not None:
         y = "total_loss_mean" if "total_loss_mean" in curve[0] else "loss"
-        fig = figures.fragility_curve(curve, y=y, title=f"{name}: fragility")
+        fig = figures.fragility_curve(curve, y=y, title=f"{name}: fragility",
+                                      ylabel="Total loss (share of value)")
         files += figures.save_figure(fig, out / "fragility")
     for value in extras.values():
         if hasattr(value, "summary") and hasattr(value, "records") and hasattr(value, "parameter"):
-            rows = [dict(r, label=f"{value.parameter}={r['value']}") for r in value.summary()]
+            short = str(value.parameter).rsplit(".", 1)[-1]
+            rows = [dict(r, label=str(r["value"])) for r in value.summary()]
             fig = figures.frontier(rows, x="hhi_mean", y="total_loss_mean", label="label",
-                                   title=f"{name}: homogeneity–fragility frontier")
+                                   title=f"{name}: homogeneity–fragility frontier (points: {short})",
+                                   ylabel="Loss from a dominant-platform outage (share of value)")
             files += figures.save_figure(fig, out / "frontier")
             break
     return {p.name: p for p in files}
