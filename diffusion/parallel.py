@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import multiprocessing
 import os
@@ -50,6 +51,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -130,6 +132,25 @@ def _spill_dir(size: int) -> str:
     return tempfile.gettempdir()
 
 
+def _remove_orphans(directory: str) -> None:
+    """Remove shared-argument files left by processes that were killed (e.g. ``kill -9``)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:  # pragma: no cover
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) < 3 or parts[0] != "diffusion" or not name.endswith(".pkl") or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+        except OSError:  # alive, owned by someone else
+            pass
+
+
 class _Payload:
     """The arguments every task of one call shares, pickled once.
 
@@ -152,7 +173,9 @@ class _Payload:
         if size <= _INLINE_BYTES:
             self.data = (main, [bytes(r) for r in raws])
             return
-        fd, path = tempfile.mkstemp(prefix="diffusion-", suffix=".pkl", dir=_spill_dir(size))
+        directory = _spill_dir(size)
+        _remove_orphans(directory)
+        fd, path = tempfile.mkstemp(prefix=f"diffusion-{os.getpid()}-", suffix=".pkl", dir=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(main)
@@ -346,11 +369,14 @@ class ProcessExecutor(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield fut.result()
+        except BrokenProcessPool:
+            self._pool = None  # a worker died (e.g. out of memory): start afresh next time
+            raise
         finally:
+            # abandoned early (an error, Ctrl-C): drop what has not started; tasks still
+            # running keep their mapping of the file, whose results nobody reads
             for fut in pending:
                 fut.cancel()
-            if pending:  # abandoned early: let running tasks finish before removing the file
-                wait(pending)
             payload.cleanup()
 
     def close(self) -> None:

@@ -265,3 +265,28 @@ def test_cli_unreachable_scheduler_exits_2(write_scenario):
     assert res.exit_code == 2
     assert "cannot reach the Dask scheduler" in res.stderr and res.stderr.count("\n") == 1
     assert time.monotonic() - start < 15
+
+
+def test_files_of_killed_processes_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    names = [f"diffusion-{dead}-abc.pkl", f"diffusion-{os.getpid()}-def.pkl", "other-1-x.pkl",
+             "diffusion-notapid-x.pkl"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    parallel._remove_orphans(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
+def test_cli_run_on_a_local_dask_cluster_of_processes(tmp_path, write_scenario):
+    path = write_scenario()
+    for ex in ("serial", "dask"):
+        res = _cli(["run", str(path), "--out", str(tmp_path / ex), "--quiet", "--no-plots",
+                    "--executor", ex, "--workers", "2"])
+        assert res.exit_code == 0, res.output
+    assert _files(tmp_path / "serial") == _files(tmp_path / "dask")
