@@ -747,23 +747,68 @@ class ScenarioResult:
         return {name: files[name] for name in ("summary.json", "runs.csv", "curve.csv", "scenario.toml")}
 
     def describe(self) -> list[str]:
-        """A few human-readable lines summarizing the run."""
-        s, net = self.summary, self.summary["network"]
-        casc = s["cascade"]
-        ff = casc["final_fraction"]
+        """A few human-readable lines summarizing the run (what ``diffusion run`` prints).
+
+        Besides adoption, summary sections that models and stages add
+        (``cascade.platforms``, ``cascade.cascades``, ``cascade.adoptions_by_pressure``,
+        ``fragility``) get a line each when present.
+        """
+        s = self.summary
+        net, casc = s["network"], s["cascade"]
+        ff, steps = casc["final_fraction"], casc["steps"]
+        runs = s["runs"]
         lines = [
-            f"{s['scenario']}: {s['runs']} run{'s' if s['runs'] != 1 else ''} of {casc['model']} on {net['nodes']:,} nodes, "
-            f"{net['edges']:,} edges (seed {s['seed']})",
+            f"{s['scenario']}: {runs} run{'s' if runs != 1 else ''} of {casc['model']} on "
+            f"{net['nodes']:,} nodes, {net['edges']:,} edges (seed {s['seed']})",
             f"final adoption: mean {ff['mean']:.4f}, median {ff['q50']:.4f}, "
-            f"5-95% [{ff['q05']:.4f}, {ff['q95']:.4f}]; steps: mean {casc['steps']['mean']:.1f}, "
-            f"max {casc['steps']['max']}",
+            f"5-95% [{ff['q05']:.4f}, {ff['q95']:.4f}]; steps: mean {steps['mean']:.1f}, max {steps['max']}",
         ]
         reach = [f"{lvl} in {v['reached']:.0%} of runs" + (f" (step {v['mean']:.1f})" if v["mean"] is not None
                                                           else "")
                  for lvl, v in casc.get("time_to", {}).items()]
         if reach:
             lines.append("reached " + ", ".join(reach))
+        for section, describe in _DESCRIBERS:
+            value = s.get(section) if section == "fragility" else casc.get(section)
+            if isinstance(value, Mapping):
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    lines.append(describe(value))
         return lines
+
+
+def _band(stats: Mapping[str, Any], fmt: str = ".3f") -> str:
+    return f"mean {stats['mean']:{fmt}} [5-95%: {stats['q05']:{fmt}}, {stats['q95']:{fmt}}]"
+
+
+def _describe_platforms(p: Mapping[str, Any]) -> str:
+    shares = ", ".join(f"{name} {v['mean']:.2f}" for name, v in p["final_shares"].items())
+    line = f"platforms: final shares {shares}; HHI {_band(p['hhi'])}"
+    if "lock_in" in p:
+        line += f"; locked in: {p['lock_in']['probability']:.0%} of runs"
+    return line
+
+
+def _describe_bhw(c: Mapping[str, Any]) -> str:
+    return (f"cascades: correct {c['correct']:.0%}, wrong {c['wrong']:.0%}, "
+            f"none {c['none']:.0%} of runs")
+
+
+def _describe_pressures(p: Mapping[str, Any]) -> str:
+    return "adoptions by pressure: " + ", ".join(f"{k} {v['share']:.0%}" for k, v in p.items())
+
+
+def _describe_fragility(f: Mapping[str, Any]) -> str:
+    return (f"shock: systemic loss {_band(f['systemic_loss'])}; failed firms "
+            f"{_band(f['failed_fraction'])}; systemic events in {f['systemic_event_probability']:.0%} of runs")
+
+
+#: Summary sections with a line in :meth:`ScenarioResult.describe`: (key, formatter).
+_DESCRIBERS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+    ("platforms", _describe_platforms),
+    ("cascades", _describe_bhw),
+    ("adoptions_by_pressure", _describe_pressures),
+    ("fragility", _describe_fragility),
+]
 
 
 def _build_network(scenario: Scenario) -> Network:

@@ -446,3 +446,23 @@ def test_scenarios_round_trip_through_toml(tmp_path_factory, name, seed, runs, m
     assert again.to_dict() == sc.to_dict()
     assert (again.name, again.seed, again.runs, again.max_steps) == (name, seed, runs, max_steps)
     assert again.cascade.initial == sc.cascade.initial
+
+
+def test_describe_mentions_model_and_stage_sections(basic):
+    res = run_scenario(parse_scenario(basic()))
+    base = res.describe()
+    assert base[0].startswith("basic: 8 runs of linear_threshold on 300 nodes")
+    stats = {"mean": 0.5, "q05": 0.1, "q95": 0.9}
+    res.summary["cascade"]["platforms"] = {"final_shares": {"A": stats, "B": stats}, "hhi": stats,
+                                           "lock_in": {"probability": 0.25}}
+    res.summary["cascade"]["cascades"] = {"correct": 0.6, "wrong": 0.3, "none": 0.1}
+    res.summary["fragility"] = {"systemic_loss": stats, "failed_fraction": stats,
+                                "systemic_event_probability": 0.2}
+    res.summary["cascade"]["adoptions_by_pressure"] = {"broken": {}}  # malformed: skipped, no crash
+    extra = res.describe()[len(base):]
+    assert extra == [
+        "platforms: final shares A 0.50, B 0.50; HHI mean 0.500 [5-95%: 0.100, 0.900]; locked in: 25% of runs",
+        "cascades: correct 60%, wrong 30%, none 10% of runs",
+        "shock: systemic loss mean 0.500 [5-95%: 0.100, 0.900]; failed firms mean 0.500 "
+        "[5-95%: 0.100, 0.900]; systemic events in 20% of runs",
+    ]
