@@ -80,15 +80,23 @@ class BassFit:
 
     def predict(self, steps: int | None = None) -> np.ndarray:
         """The fitted cumulative curve ``N_0 .. N_steps`` (default: the fitted length)."""
-        return bass_curve(self.p, self.q, self.n_obs if steps is None else steps, m=self.m, start=self.start)
+        return bass_curve(
+            self.p, self.q, self.n_obs if steps is None else steps, m=self.m, start=self.start
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the estimates and their standard errors."""
         return {
             "form": "discrete",
-            "p": self.p, "q": self.q, "m": self.m,
-            "se_p": _finite(self.se_p), "se_q": _finite(self.se_q), "se_m": _finite(self.se_m),
-            "sigma": self.sigma, "n_obs": self.n_obs, "success": self.success,
+            "p": self.p,
+            "q": self.q,
+            "m": self.m,
+            "se_p": _finite(self.se_p),
+            "se_q": _finite(self.se_q),
+            "se_m": _finite(self.se_m),
+            "sigma": self.sigma,
+            "n_obs": self.n_obs,
+            "success": self.success,
         }
 
 
@@ -115,7 +123,9 @@ def bass_curve(p: float, q: float, steps: int, *, m: float = 1.0, start: float =
     return out
 
 
-def _ols_start(prev: np.ndarray, x: np.ndarray, m_fixed: float | None) -> tuple[float, float, float]:
+def _ols_start(
+    prev: np.ndarray, x: np.ndarray, m_fixed: float | None
+) -> tuple[float, float, float]:
     """Bass's OLS starting values from ``x_t = a + b N + c N²`` (fallbacks if degenerate)."""
     top = float(prev[-1] + x[-1])
     guess = (0.01, 0.3, m_fixed if m_fixed is not None else max(top * 1.05, 1e-12))
@@ -139,8 +149,9 @@ def _ols_start(prev: np.ndarray, x: np.ndarray, m_fixed: float | None) -> tuple[
         return guess
 
 
-def fit_bass(curve: Any, *, m: float | None = None, cumulative: bool = True,
-             start: float | None = None) -> BassFit:
+def fit_bass(
+    curve: Any, *, m: float | None = None, cumulative: bool = True, start: float | None = None
+) -> BassFit:
     """Estimate the discrete Bass model's ``p``, ``q`` and ``m`` with standard errors.
 
     Parameters
@@ -214,8 +225,17 @@ def fit_bass(curve: Any, *, m: float | None = None, cumulative: bool = True,
         x0 = np.array([p0, q0])
         bounds = ([0.0, -1.0], [1.0, 10.0])
     x0 = np.clip(x0, np.asarray(bounds[0]) + 1e-12, np.asarray(bounds[1]) - 1e-12)
-    sol = least_squares(resid, x0, bounds=bounds, method="trf", x_scale="jac", xtol=1e-14, ftol=1e-14,
-                        gtol=1e-14, max_nfev=10_000)
+    sol = least_squares(
+        resid,
+        x0,
+        bounds=bounds,
+        method="trf",
+        x_scale="jac",
+        xtol=1e-14,
+        ftol=1e-14,
+        gtol=1e-14,
+        max_nfev=10_000,
+    )
     theta = sol.x
     r = sol.fun
     dof = x.size - k
@@ -232,10 +252,19 @@ def fit_bass(curve: Any, *, m: float | None = None, cumulative: bool = True,
     se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
     m_hat = float(theta[2] * scale) if m is None else float(m)
     return BassFit(
-        p=float(theta[0]), q=float(theta[1]), m=m_hat,
-        se_p=float(se[0]), se_q=float(se[1]), se_m=float(se[2]) if m is None else 0.0,
-        cov=cov, sigma=float(np.sqrt(s2)) if np.isfinite(s2) else np.nan, rss=rss,
-        n_obs=int(x.size), start=n0, success=bool(sol.success), message=str(sol.message),
+        p=float(theta[0]),
+        q=float(theta[1]),
+        m=m_hat,
+        se_p=float(se[0]),
+        se_q=float(se[1]),
+        se_m=float(se[2]) if m is None else 0.0,
+        cov=cov,
+        sigma=float(np.sqrt(s2)) if np.isfinite(s2) else np.nan,
+        rss=rss,
+        n_obs=int(x.size),
+        start=n0,
+        success=bool(sol.success),
+        message=str(sol.message),
     )
 
 
@@ -275,7 +304,9 @@ def read_curve_csv(path: str | os.PathLike[str], column: str | None = None) -> n
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
     except OSError as exc:
-        raise DiffusionError(f"cannot read curve file {os.fspath(path)!r}: {exc.strerror}") from None
+        raise DiffusionError(
+            f"cannot read curve file {os.fspath(path)!r}: {exc.strerror}"
+        ) from None
     rows = [r for r in rows if r and any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DiffusionError(f"{os.fspath(path)}: needs a header row and at least one data row")
@@ -283,7 +314,9 @@ def read_curve_csv(path: str | os.PathLike[str], column: str | None = None) -> n
     lower = [h.lower() for h in header]
     if column is not None:
         if column not in header:
-            raise ParameterError("column", f"{column!r} not in the CSV header ({', '.join(header)})")
+            raise ParameterError(
+                "column", f"{column!r} not in the CSV header ({', '.join(header)})"
+            )
         idx = header.index(column)
     else:
         cands = [lower.index(c) for c in _PREFERRED if c in lower]
@@ -292,10 +325,14 @@ def read_curve_csv(path: str | os.PathLike[str], column: str | None = None) -> n
         else:
             rest = [i for i, h in enumerate(lower) if h not in _TIME]
             if len(rest) != 1:
-                raise ParameterError("column", f"several value columns ({', '.join(header)}); name one")
+                raise ParameterError(
+                    "column", f"several value columns ({', '.join(header)}); name one"
+                )
             idx = rest[0]
     try:
         values = np.array([float(r[idx]) for r in rows[1:]])
     except (ValueError, IndexError):
-        raise DiffusionError(f"{os.fspath(path)}: column {header[idx]!r} has non-numeric or missing values") from None
+        raise DiffusionError(
+            f"{os.fspath(path)}: column {header[idx]!r} has non-numeric or missing values"
+        ) from None
     return values

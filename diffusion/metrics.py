@@ -107,7 +107,12 @@ def hill(shares: Any, q: float = 1.0) -> np.ndarray | float:
     >>> hill(s, 0), round(hill(s, 1), 6), round(hill(s, 2), 6)
     (3.0, 2.828427, 2.666667)
     """
-    if isinstance(q, bool) or not isinstance(q, int | float | np.number) or not np.isfinite(q) or q < 0:
+    if (
+        isinstance(q, bool)
+        or not isinstance(q, int | float | np.number)
+        or not np.isfinite(q)
+        or q < 0
+    ):
         raise ParameterError("q", f"must be a finite number >= 0, got {q!r}")
     s = _shares(shares)
     pos = s > 0
@@ -240,8 +245,9 @@ def profile_similarity(profiles: Any, metric: str = "cosine") -> float:
     raise ParameterError("metric", f"must be 'cosine' or 'jaccard', got {metric!r}")
 
 
-def assortativity(network: Network, labels: Any, *, exclude: int | None = None,
-                  weighted: bool = False) -> np.ndarray | float:
+def assortativity(
+    network: Network, labels: Any, *, exclude: int | None = None, weighted: bool = False
+) -> np.ndarray | float:
     """Newman's assortativity coefficient of a categorical label (e.g. platform choice) along edges.
 
     ``r = (Σ_k e_kk − Σ_k a_k b_k) / (1 − Σ_k a_k b_k)`` where ``e_kl`` is the
@@ -291,7 +297,9 @@ def assortativity(network: Network, labels: Any, *, exclude: int | None = None,
     for a in range(0, R, block):  # blocks of replicates bound the memory of the arc arrays
         rows = lab2[a : a + block].astype(np.int64)
         ls, ld = rows[:, src], rows[:, dst]
-        keep = np.ones(ls.shape, dtype=bool) if exclude is None else (ls != exclude) & (ld != exclude)
+        keep = (
+            np.ones(ls.shape, dtype=bool) if exclude is None else (ls != exclude) & (ld != exclude)
+        )
         rep = np.broadcast_to(np.arange(len(rows))[:, None], ls.shape)
         codes = (rep * k * k + ls * k + ld)[keep]
         wt = None if w is None else np.broadcast_to(w, ls.shape)[keep]

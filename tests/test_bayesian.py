@@ -1,4 +1,4 @@
-"""Observational learning (BHW 1992): cascade probabilities on a complete graph, and the mechanics."""
+"""Observational learning (BHW 1992): cascade probabilities on a complete graph; mechanics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from diffusion.generators import complete_graph, erdos_renyi
 
 
 def bhw(p: float, n: int) -> tuple[float, float, float]:
-    """BHW (1992) closed form: P(correct cascade), P(wrong cascade), P(no cascade) after ``n`` firms (n even).
+    """BHW (1992): P(correct cascade), P(wrong cascade), P(no cascade) after ``n`` firms (n even).
 
     Derivation. The true state is "adopt is good"; each signal is right with
     probability ``p``. Before a cascade every action reveals its actor's signal
@@ -58,9 +58,15 @@ def test_complete_graph_matches_bhw_closed_form():
         started = hit.any(axis=1)
         first = np.where(started, d[np.arange(R), np.argmax(hit, axis=1)], 0)
         correct, wrong, none = bhw(p, n)
-        for est, prob in ((np.mean(~started), none), (np.mean(first > 0), correct), (np.mean(first < 0), wrong)):
-            assert abs(est - prob) < 4 * np.sqrt(prob * (1 - prob) / R)  # binomial, 4 standard errors
-    # the model's own classification: with N = n + 1 firms, "a firm herded" = "cascade after n firms"
+        for est, prob in (
+            (np.mean(~started), none),
+            (np.mean(first > 0), correct),
+            (np.mean(first < 0), wrong),
+        ):
+            assert abs(est - prob) < 4 * np.sqrt(
+                prob * (1 - prob) / R
+            )  # binomial, 4 standard errors
+    # the model's own classification: with N = n + 1 firms, "a firm herded" = "cascade after n"
     correct, wrong, none = bhw(p, N - 1)
     s = res.summary()["cascades"]
     for key, prob in (("correct", correct), ("wrong", wrong), ("none", none)):
@@ -69,13 +75,15 @@ def test_complete_graph_matches_bhw_closed_form():
     c = res.outputs["cascade"]
     step = res.outputs["cascade_step"]
     for r in np.nonzero(c != 0)[0][:50]:
-        later = seq[r, step[r] - 1:]
+        later = seq[r, step[r] - 1 :]
         assert np.all(later == later[0])
 
 
 def test_wrong_state_mirrors_and_random_state():
     p, N, R = 0.7, 7, 5000
-    res = diffusion.simulate(complete_graph(N), BayesianCascade(precision=p, true_state=0), runs=R, seed=3)
+    res = diffusion.simulate(
+        complete_graph(N), BayesianCascade(precision=p, true_state=0), runs=R, seed=3
+    )
     correct, wrong, _ = bhw(p, N - 1)
     c = res.outputs["cascade"]
     assert abs(np.mean(c == 1) - correct) < 4 * np.sqrt(correct * (1 - correct) / R)
@@ -83,15 +91,21 @@ def test_wrong_state_mirrors_and_random_state():
     # correct cascades under state 0 are rejection herds
     herd_adopt = (res.outputs["action"] > 0).mean(axis=1)
     assert herd_adopt[c == 1].mean() < 0.5
-    rnd = diffusion.simulate(complete_graph(N), BayesianCascade(precision=p, true_state="random"), runs=2000, seed=4)
+    rnd = diffusion.simulate(
+        complete_graph(N), BayesianCascade(precision=p, true_state="random"), runs=2000, seed=4
+    )
     ts = rnd.outputs["true_state"]
     assert abs(ts.mean() - 0.5) < 4 * np.sqrt(0.25 / 2000)
-    assert abs(np.mean(rnd.outputs["cascade"] == 1) - correct) < 4 * np.sqrt(correct * (1 - correct) / 2000)
+    assert abs(np.mean(rnd.outputs["cascade"] == 1) - correct) < 4 * np.sqrt(
+        correct * (1 - correct) / 2000
+    )
 
 
 def test_simultaneous_moves_follow_own_signals():
     n, p = 400, 0.7
-    res = diffusion.simulate(complete_graph(n), BayesianCascade(precision=p, per_step=n), runs=10, seed=5)
+    res = diffusion.simulate(
+        complete_graph(n), BayesianCascade(precision=p, per_step=n), runs=10, seed=5
+    )
     assert res.steps.max() == 1
     frac = res.outputs["correct_fraction"].mean()
     assert abs(frac - p) < 4 * np.sqrt(p * (1 - p) / (10 * n))
@@ -103,8 +117,9 @@ def test_order_by_attribute_and_initial_adopters():
     res = diffusion.simulate(net, BayesianCascade(order="founded"), runs=3, seed=6)
     assert np.array_equal(res.outputs["acted_at"][0], 30 - np.arange(30))
     # two committed early adopters make every other firm herd into adoption (a wrong cascade if bad)
-    res = diffusion.simulate(complete_graph(20), BayesianCascade(precision=0.9, true_state=0), initial=2,
-                             runs=20, seed=7)
+    res = diffusion.simulate(
+        complete_graph(20), BayesianCascade(precision=0.9, true_state=0), initial=2, runs=20, seed=7
+    )
     assert np.all(res.final_count == 20) and np.all(res.outputs["cascade"] == -1)
     assert np.all(res.outputs["cascade_step"] == 1) and np.all(res.outputs["herders"] == 18)
 
@@ -119,14 +134,17 @@ def test_general_network_runs_and_is_chunk_invariant():
     assert np.all(a.outputs["action"] != 0)
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"precision": 0.5}, "precision"),
-    ({"precision": 1.2}, "precision"),
-    ({"true_state": 2}, "true_state"),
-    ({"true_state": 0.5}, "true_state"),
-    ({"order": ""}, "order"),
-    ({"per_step": 0}, "per_step"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"precision": 0.5}, "precision"),
+        ({"precision": 1.2}, "precision"),
+        ({"true_state": 2}, "true_state"),
+        ({"true_state": 0.5}, "true_state"),
+        ({"order": ""}, "order"),
+        ({"per_step": 0}, "per_step"),
+    ],
+)
 def test_invalid_parameters_name_the_key(kwargs, name):
     with pytest.raises(ParameterError) as err:
         BayesianCascade(**kwargs)

@@ -69,16 +69,20 @@ def test_standard_errors_are_calibrated():
     trials = 300
     for _ in range(trials):
         fit = fit_bass(_noisy(p, q, m, 40, 10.0, rng), cumulative=False)
-        hits += [abs(fit.p - p) < 1.96 * fit.se_p, abs(fit.q - q) < 1.96 * fit.se_q,
-                 abs(fit.m - m) < 1.96 * fit.se_m]
+        hits += [
+            abs(fit.p - p) < 1.96 * fit.se_p,
+            abs(fit.q - q) < 1.96 * fit.se_q,
+            abs(fit.m - m) < 1.96 * fit.se_m,
+        ]
     cover = hits / trials
     assert np.all(np.abs(cover - 0.95) < 4 * np.sqrt(0.95 * 0.05 / trials) + 0.02), cover
 
 
 def test_fits_a_simulated_curve():
     n = 400
-    res = diffusion.simulate(complete_graph(n), Isomorphic(external=0.02, mimetic=0.5), runs=100, seed=5,
-                             max_steps=30)
+    res = diffusion.simulate(
+        complete_graph(n), Isomorphic(external=0.02, mimetic=0.5), runs=100, seed=5, max_steps=30
+    )
     fit = fit_bass(res.mean_curve())
     # the mean of the stochastic model is the Bass recursion up to O(1/n) terms
     assert fit.p == pytest.approx(0.02, rel=0.15)
@@ -107,13 +111,16 @@ def test_read_curve_csv(tmp_path):
         read_curve_csv(tmp_path / "missing.csv")
 
 
-@pytest.mark.parametrize(("curve", "kwargs", "name"), [
-    ([0.0, 0.1], {}, "curve"),
-    ([0.0, 0.2, 0.1, 0.3, 0.4], {}, "curve"),
-    ([0.0, np.nan, 0.1, 0.2, 0.3], {}, "curve"),
-    ([0.0, 0.1, 0.2, 0.3, 0.4], {"m": -1.0}, "m"),
-    ([0.1, 0.2, 0.3, 0.4], {"start": 0.5}, "start"),
-])
+@pytest.mark.parametrize(
+    ("curve", "kwargs", "name"),
+    [
+        ([0.0, 0.1], {}, "curve"),
+        ([0.0, 0.2, 0.1, 0.3, 0.4], {}, "curve"),
+        ([0.0, np.nan, 0.1, 0.2, 0.3], {}, "curve"),
+        ([0.0, 0.1, 0.2, 0.3, 0.4], {"m": -1.0}, "m"),
+        ([0.1, 0.2, 0.3, 0.4], {"start": 0.5}, "start"),
+    ],
+)
 def test_invalid_input_names_the_parameter(curve, kwargs, name):
     with pytest.raises(ParameterError) as err:
         fit_bass(curve, **kwargs)

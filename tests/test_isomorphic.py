@@ -42,12 +42,13 @@ def exact_chain(n: int, p: float, q: float, steps: int) -> tuple[np.ndarray, np.
 
 def test_complete_graph_matches_exact_chain_and_bass_recursion():
     n, p, q, T, R = 200, 0.03, 0.4, 25, 400
-    res = diffusion.simulate(complete_graph(n), Isomorphic(external=p, mimetic=q), runs=R, seed=11,
-                             max_steps=T)
+    res = diffusion.simulate(
+        complete_graph(n), Isomorphic(external=p, mimetic=q), runs=R, seed=11, max_steps=T
+    )
     mean, var = exact_chain(n, p, q, T)
     curve = res.mean_curve()
     assert len(curve) == T + 1
-    # the simulated mean curve is the exact chain's mean: 4 standard errors sqrt(var / R) (+ float slack)
+    # the simulated mean curve is the exact chain's mean: 4 standard errors sqrt(var / R)
     assert np.all(np.abs(curve - mean) <= 4 * np.sqrt(var / R) + 1e-9)
     # the chain tends to the discrete Bass recursion with q' = q n / (n - 1) at rate 1/n
     dev = {}
@@ -65,8 +66,9 @@ def test_complete_graph_matches_exact_chain_and_bass_recursion():
 
 
 def test_summary_has_pressures_and_bass_fit():
-    res = diffusion.simulate(complete_graph(100), Isomorphic(external=0.05, mimetic=0.5), runs=20, seed=1,
-                             max_steps=40)
+    res = diffusion.simulate(
+        complete_graph(100), Isomorphic(external=0.05, mimetic=0.5), runs=20, seed=1, max_steps=40
+    )
     s = res.summary()
     assert set(s["adoptions_by_pressure"]) == set(PRESSURES)
     assert s["adoptions_by_pressure"]["coercive"]["mean"] == 0
@@ -80,14 +82,21 @@ def test_summary_has_pressures_and_bass_fit():
 def _regional(n: int = 300, seed: int = 0) -> Network:
     rng = np.random.default_rng(seed)
     net = erdos_renyi(n, mean_degree=6, seed=seed)
-    return net.with_attributes(region=rng.integers(1, 4, n), sector=rng.choice(["retail", "services"], n),
-                               size=rng.lognormal(2, 1, n))
+    return net.with_attributes(
+        region=rng.integers(1, 4, n),
+        sector=rng.choice(["retail", "services"], n),
+        size=rng.lognormal(2, 1, n),
+    )
 
 
 def test_mandates_only_adopt_exactly_the_mandated_set_at_start():
     net = _regional()
-    model = Isomorphic(mandates=[{"where": {"region": 2}, "start": 3},
-                                 {"where": {"sector": "retail", "size": {"min": 20}}, "start": 5}])
+    model = Isomorphic(
+        mandates=[
+            {"where": {"region": 2}, "start": 3},
+            {"where": {"sector": "retail", "size": {"min": 20}}, "start": 5},
+        ]
+    )
     res = diffusion.simulate(net, model, runs=5, seed=2)
     region = net.attribute("region")
     second = (net.attribute("sector") == "retail") & (net.attribute("size") >= 20) & (region != 2)
@@ -100,8 +109,12 @@ def test_mandates_only_adopt_exactly_the_mandated_set_at_start():
 def test_compliance_gives_geometric_delays():
     net = complete_graph(50).with_attributes(region=np.r_[np.ones(25), np.zeros(25)].astype(int))
     c, R = 0.3, 400
-    res = diffusion.simulate(net, Isomorphic(mandates=[{"where": {"region": 1}, "start": 2, "compliance": c}]),
-                             runs=R, seed=3)
+    res = diffusion.simulate(
+        net,
+        Isomorphic(mandates=[{"where": {"region": 1}, "start": 2, "compliance": c}]),
+        runs=R,
+        seed=3,
+    )
     delay = res.adoption_step[:, :25].ravel() - 2 + 1  # geometric on 1, 2, ... with mean 1 / c
     assert np.all(res.adoption_step[:, 25:] == -1) and np.all(delay >= 1)
     se = np.sqrt((1 - c) / c**2 / delay.size)
@@ -110,7 +123,9 @@ def test_compliance_gives_geometric_delays():
 
 def test_partner_coercion_follows_directed_dependency_edges():
     # 0 -> 1, 0 -> 2 (1 and 2 depend on 0), 3 -> 0 (0 depends on 3), 4 isolated; 1 -> 5 weak tie
-    net = Network.from_edges(6, [0, 0, 3, 1], [1, 2, 0, 5], weights=[1.0, 1.0, 1.0, 0.2], directed=True)
+    net = Network.from_edges(
+        6, [0, 0, 3, 1], [1, 2, 0, 5], weights=[1.0, 1.0, 1.0, 0.2], directed=True
+    )
     model = Isomorphic(partner_coercion={"probability": 1.0, "level": 0.5})
     res = diffusion.simulate(net, model, initial=[0], runs=3, seed=0)
     assert res.adoption_step.tolist() == [[0, 1, 1, -1, -1, -1]] * 3
@@ -127,7 +142,9 @@ def test_resistant_firms_never_adopt():
     se = np.sqrt(frac * (1 - frac) * net.n / 50)
     assert abs(never.mean() - frac * net.n) < 4 * se  # binomial count, 4 standard errors
     region1 = net.attribute("region") == 1
-    model = Isomorphic(external=0.5, mandates=[{"where": {"region": [1, 2]}}], resistant={"region": 1})
+    model = Isomorphic(
+        external=0.5, mandates=[{"where": {"region": [1, 2]}}], resistant={"region": 1}
+    )
     res = diffusion.simulate(net, model, runs=5, seed=5)
     assert np.all(res.adoption_step[:, region1] == -1)
     assert np.all(res.adoption_step[:, ~region1] >= 0)
@@ -152,7 +169,8 @@ def test_attribution_sums_and_is_proportional_to_terms():
 def test_mimetic_prestige_threshold_and_uncertainty_terms():
     # node 0 hears from 1 (prestige 3, adopted) and 2 (prestige 1, not adopted): m_0 = 3/4
     net = Network.from_edges(4, [0, 0, 3], [1, 2, 1]).with_attributes(
-        success=[1.0, 3.0, 1.0, 1.0], uncertainty=[0.5, 1.0, 1.0, 1.0])
+        success=[1.0, 3.0, 1.0, 1.0], uncertainty=[0.5, 1.0, 1.0, 1.0]
+    )
     model = Isomorphic(mimetic=0.8, prestige="success")
     ctx = model.prepare(net)
     state = model.start(ctx, net, [np.array([1])], [np.random.default_rng(0)], None)
@@ -167,9 +185,13 @@ def test_mimetic_prestige_threshold_and_uncertainty_terms():
 
 def test_mimetic_threshold_blocks_small_seed_sets():
     net = complete_graph(100)
-    low = diffusion.simulate(net, Isomorphic(mimetic=1.0, mimetic_threshold=0.2), initial=10, runs=3, seed=1)
+    low = diffusion.simulate(
+        net, Isomorphic(mimetic=1.0, mimetic_threshold=0.2), initial=10, runs=3, seed=1
+    )
     assert np.all(low.final_count == 10)
-    high = diffusion.simulate(net, Isomorphic(mimetic=1.0, mimetic_threshold=0.2), initial=30, runs=3, seed=1)
+    high = diffusion.simulate(
+        net, Isomorphic(mimetic=1.0, mimetic_threshold=0.2), initial=30, runs=3, seed=1
+    )
     assert np.all(high.final_count == 100)
 
 
@@ -177,8 +199,9 @@ def test_normative_pull_stays_within_the_field():
     net = _regional(200)
     retail = net.attribute("sector") == "retail"
     seeds = np.nonzero(retail)[0][:5].tolist()
-    res = diffusion.simulate(net, Isomorphic(normative=0.5, field="sector"), initial=seeds, runs=5, seed=7,
-                             max_steps=30)
+    res = diffusion.simulate(
+        net, Isomorphic(normative=0.5, field="sector"), initial=seeds, runs=5, seed=7, max_steps=30
+    )
     assert np.all(res.adoption_step[:, ~retail] == -1)
     assert np.all(res.final_count > 5)
     assert np.all(res.outputs["adopted_by_normative"] == res.final_count - 5)
@@ -186,29 +209,38 @@ def test_normative_pull_stays_within_the_field():
 
 def test_chunking_does_not_change_results():
     net = _regional(150)
-    model = Isomorphic(external=0.02, mimetic=0.3, normative=0.1, field="sector", resistant=0.1,
-                       uncertainty={"distribution": "uniform", "low": 0.5, "high": 1.0},
-                       mandates=[{"where": {"region": 3}, "start": 4, "compliance": 0.5}])
+    model = Isomorphic(
+        external=0.02,
+        mimetic=0.3,
+        normative=0.1,
+        field="sector",
+        resistant=0.1,
+        uncertainty={"distribution": "uniform", "low": 0.5, "high": 1.0},
+        mandates=[{"where": {"region": 3}, "start": 4, "compliance": 0.5}],
+    )
     a = diffusion.simulate(net, model, runs=7, seed=9)
     b = diffusion.simulate(net, model, runs=7, seed=9, chunk_size=2)
     assert np.array_equal(a.adoption_step, b.adoption_step)
     assert np.array_equal(a.outputs["cause"], b.outputs["cause"])
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"external": 1.5}, "external"),
-    ({"mimetic": -0.1}, "mimetic"),
-    ({"normative": "x"}, "normative"),
-    ({"mimetic_threshold": 2}, "mimetic_threshold"),
-    ({"resistant": 1.2}, "resistant"),
-    ({"field": 3}, "field"),
-    ({"mandates": [{"where": {"region": 1}, "start": 0}]}, "mandates[0].start"),
-    ({"mandates": [{"where": {"region": 1}, "compliance": 2}]}, "mandates[0].compliance"),
-    ({"mandates": [{"start": 2}]}, "mandates[0].where"),
-    ({"mandates": [{"where": {"region": 1}, "when": 2}]}, "mandates[0].when"),
-    ({"partner_coercion": -1}, "partner_coercion"),
-    ({"partner_coercion": {"probability": 0.5, "lvl": 1}}, "partner_coercion.lvl"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"external": 1.5}, "external"),
+        ({"mimetic": -0.1}, "mimetic"),
+        ({"normative": "x"}, "normative"),
+        ({"mimetic_threshold": 2}, "mimetic_threshold"),
+        ({"resistant": 1.2}, "resistant"),
+        ({"field": 3}, "field"),
+        ({"mandates": [{"where": {"region": 1}, "start": 0}]}, "mandates[0].start"),
+        ({"mandates": [{"where": {"region": 1}, "compliance": 2}]}, "mandates[0].compliance"),
+        ({"mandates": [{"start": 2}]}, "mandates[0].where"),
+        ({"mandates": [{"where": {"region": 1}, "when": 2}]}, "mandates[0].when"),
+        ({"partner_coercion": -1}, "partner_coercion"),
+        ({"partner_coercion": {"probability": 0.5, "lvl": 1}}, "partner_coercion.lvl"),
+    ],
+)
 def test_invalid_parameters_name_the_key(kwargs, name):
     with pytest.raises(ParameterError) as err:
         Isomorphic(**kwargs)
@@ -217,18 +249,25 @@ def test_invalid_parameters_name_the_key(kwargs, name):
 
 def test_network_dependent_errors_name_the_key():
     net = complete_graph(5)
-    for model, name in [(Isomorphic(mandates=[{"where": {"region": 1}}]), "mandates[0].where.region"),
-                        (Isomorphic(mimetic=0.1, prestige="success"), "prestige"),
-                        (Isomorphic(normative=0.1, field="sector"), "field"),
-                        (Isomorphic(resistant={"niche": True}), "resistant.niche")]:
+    for model, name in [
+        (Isomorphic(mandates=[{"where": {"region": 1}}]), "mandates[0].where.region"),
+        (Isomorphic(mimetic=0.1, prestige="success"), "prestige"),
+        (Isomorphic(normative=0.1, field="sector"), "field"),
+        (Isomorphic(resistant={"niche": True}), "resistant.niche"),
+    ]:
         with pytest.raises(ParameterError) as err:
             diffusion.simulate(net, model, runs=1, seed=0)
         assert err.value.name == name
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(p=st.floats(0, 0.3), q=st.floats(0, 2), nu=st.floats(0, 1), resist=st.floats(0, 0.5),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    p=st.floats(0, 0.3),
+    q=st.floats(0, 2),
+    nu=st.floats(0, 1),
+    resist=st.floats(0, 0.5),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_properties(p, q, nu, resist, seed):
     net = erdos_renyi(60, mean_degree=4, seed=seed % 1000)
     model = Isomorphic(external=p, mimetic=q, normative=nu, resistant=resist)

@@ -1,4 +1,4 @@
-"""Concentration, diversity, similarity and assortativity metrics against hand values and identities."""
+"""Concentration, diversity, similarity and assortativity metrics: hand values, identities."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def test_hand_values():
     assert gini_simpson([0.6, 0.3, 0.1]) == pytest.approx(0.54)
     s = [0.6, 0.3, 0.1]
     assert hill(s, 0) == 3
-    assert hill(s, 1) == pytest.approx(np.exp(-(0.6 * np.log(0.6) + 0.3 * np.log(0.3) + 0.1 * np.log(0.1))))
+    assert hill(s, 1) == pytest.approx(
+        np.exp(-(0.6 * np.log(0.6) + 0.3 * np.log(0.3) + 0.1 * np.log(0.1)))
+    )
     assert hill(s, 2) == pytest.approx(1 / 0.46)
     assert hill(s, 3) == pytest.approx((0.6**3 + 0.3**3 + 0.1**3) ** (-1 / 2))
     assert effective_number([0.5, 0.5, 0, 0]) == pytest.approx(2.0)
@@ -48,7 +50,8 @@ def test_batches_along_the_last_axis():
 
 
 shares_strategy = st.lists(st.floats(0, 1e3, allow_nan=False), min_size=1, max_size=12).filter(
-    lambda v: sum(v) > 1e-6)
+    lambda v: sum(v) > 1e-6
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -88,7 +91,9 @@ def test_invalid_inputs():
 def test_shares_from_labels():
     lab = np.array([[0, 1, 1, 2, 2, 2], [1, 1, 1, 1, 0, 0]])
     assert shares_from_labels(lab, 2).tolist() == [[0.4, 0.6], [1.0, 0.0]]
-    assert shares_from_labels(lab, 2, exclude_zero=False)[0].tolist() == pytest.approx([1 / 6, 2 / 6, 3 / 6])
+    assert shares_from_labels(lab, 2, exclude_zero=False)[0].tolist() == pytest.approx(
+        [1 / 6, 2 / 6, 3 / 6]
+    )
 
 
 def _brute_similarity(X: np.ndarray, metric: str) -> float:
@@ -115,7 +120,9 @@ def test_profile_similarity_matches_brute_force(n, m, seed):
     rng = np.random.default_rng(seed)
     X = (rng.random((n, m)) < 0.5) * rng.integers(1, 4, (n, m))
     for metric in ("cosine", "jaccard"):
-        assert profile_similarity(X, metric) == pytest.approx(_brute_similarity(X.astype(float), metric))
+        assert profile_similarity(X, metric) == pytest.approx(
+            _brute_similarity(X.astype(float), metric)
+        )
 
 
 def test_identical_profiles_are_fully_similar():
@@ -143,8 +150,8 @@ def test_assortativity_extremes_and_exclusion():
     net = Network.from_edges(6, [0, 1, 3, 4, 2], [1, 2, 4, 5, 3])
     assert assortativity(net, [1, 1, 1, 2, 2, 2]) < 1
     assert assortativity(net, [1, 1, 1, 2, 2, 2], exclude=None) == pytest.approx(
-        nx.attribute_assortativity_coefficient(
-            _with_attr(net, [1, 1, 1, 2, 2, 2]), "x"))
+        nx.attribute_assortativity_coefficient(_with_attr(net, [1, 1, 1, 2, 2, 2]), "x")
+    )
     # dropping the bridge's end label leaves only within-group edges
     assert assortativity(net, [1, 1, 0, 2, 2, 2], exclude=0) == pytest.approx(1.0)
     assert np.isnan(assortativity(net, [1] * 6))

@@ -1,4 +1,4 @@
-"""Platform competition: logit shares, lock-in (Arthur / Pólya), revision, switching, multi-homing."""
+"""Platform competition: logit shares, lock-in (Arthur / Pólya), switching, multi-homing."""
 
 from __future__ import annotations
 
@@ -22,9 +22,17 @@ def softmax(v: np.ndarray) -> np.ndarray:
 def test_no_network_effects_gives_logit_shares_with_outside_option():
     n, R, tau = 4000, 10, 0.5
     fit, cost, u0 = np.array([0.5, 0.0, -0.5]), np.array([0.0, 0.2, 0.0]), 0.1
-    model = PlatformCompetition(["A", "B", "C"], fit=fit.tolist(), cost=cost.tolist(), noise=tau,
-                                revision_rate=1.0, outside_option=u0)
-    res = diffusion.simulate(erdos_renyi(n, mean_degree=4, seed=1), model, runs=R, seed=2, max_steps=1)
+    model = PlatformCompetition(
+        ["A", "B", "C"],
+        fit=fit.tolist(),
+        cost=cost.tolist(),
+        noise=tau,
+        revision_rate=1.0,
+        outside_option=u0,
+    )
+    res = diffusion.simulate(
+        erdos_renyi(n, mean_degree=4, seed=1), model, runs=R, seed=2, max_steps=1
+    )
     # P(k) = exp((fit_k - cost_k)/tau) / (exp(u0/tau) + sum_l exp((fit_l - cost_l)/tau))
     probs = softmax(np.r_[u0, fit - cost] / tau)
     off = 1 - res.final_fraction
@@ -46,8 +54,12 @@ def test_every_firm_picks_a_platform_without_outside_option():
 def test_switching_cost_in_one_revision():
     # everyone starts on A; with switching cost s, P(switch to B) = 1 / (1 + exp(s / tau))
     n, R, s = 3000, 10, 1.0
-    model = PlatformCompetition(["A", "B"], switching_cost=s, revision_rate=1.0, initial_shares=[1.0, 0.0])
-    res = diffusion.simulate(erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1)
+    model = PlatformCompetition(
+        ["A", "B"], switching_cost=s, revision_rate=1.0, initial_shares=[1.0, 0.0]
+    )
+    res = diffusion.simulate(
+        erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1
+    )
     pb = 1 / (1 + np.exp(s))
     b = res.outputs["shares"][:, 1].mean()
     assert abs(b - pb) < 4 * np.sqrt(pb * (1 - pb) / (n * R))
@@ -56,16 +68,24 @@ def test_switching_cost_in_one_revision():
 
 def test_revision_rate_is_the_fraction_revising():
     n, R, r = 5000, 5, 0.2
-    model = PlatformCompetition(["A", "B"], fit=[0.0, -50.0], revision_rate=r, initial_shares=[0.0, 1.0])
-    res = diffusion.simulate(erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1)
+    model = PlatformCompetition(
+        ["A", "B"], fit=[0.0, -50.0], revision_rate=r, initial_shares=[0.0, 1.0]
+    )
+    res = diffusion.simulate(
+        erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1
+    )
     moved = res.outputs["shares"][:, 0]
     assert abs(moved.mean() - r) < 4 * np.sqrt(r * (1 - r) / (n * R))
 
 
 def test_beta_zero_with_revision_converges_to_logit_shares():
     n, R = 2000, 5
-    model = PlatformCompetition(["A", "B"], fit=[0.4, 0.0], revision_rate=0.2, initial_shares=[0.0, 1.0])
-    res = diffusion.simulate(erdos_renyi(n, mean_degree=4, seed=5), model, runs=R, seed=6, max_steps=60)
+    model = PlatformCompetition(
+        ["A", "B"], fit=[0.4, 0.0], revision_rate=0.2, initial_shares=[0.0, 1.0]
+    )
+    res = diffusion.simulate(
+        erdos_renyi(n, mean_degree=4, seed=5), model, runs=R, seed=6, max_steps=60
+    )
     target = softmax(np.array([0.4, 0.0]))[0]
     # the share of A relaxes geometrically at rate (1 - r): after 60 steps the gap is 0.8^60 ~ 2e-6
     late = res.series["shares"][-10:, :, 0]
@@ -77,7 +97,9 @@ def test_beta_zero_with_revision_converges_to_logit_shares():
 def test_strong_global_effects_lock_in_with_symmetric_winners():
     R = 200
     model = PlatformCompetition(["A", "B"], global_effect=10.0, revision_rate=0.2)
-    res = diffusion.simulate(erdos_renyi(300, mean_degree=4, seed=7), model, runs=R, seed=8, max_steps=80)
+    res = diffusion.simulate(
+        erdos_renyi(300, mean_degree=4, seed=7), model, runs=R, seed=8, max_steps=80
+    )
     winner = res.outputs["winner"]
     assert np.mean(winner > 0) >= 0.97
     a = np.mean(winner[winner > 0] == 1)
@@ -92,15 +114,20 @@ def test_strong_global_effects_lock_in_with_symmetric_winners():
 
 def test_weak_effects_keep_a_diverse_market():
     model = PlatformCompetition(["A", "B", "C"], global_effect=0.5, revision_rate=0.2, fit_sd=0.5)
-    res = diffusion.simulate(erdos_renyi(300, mean_degree=4, seed=7), model, runs=20, seed=8, max_steps=50)
+    res = diffusion.simulate(
+        erdos_renyi(300, mean_degree=4, seed=7), model, runs=20, seed=8, max_steps=50
+    )
     assert np.all(res.outputs["winner"] == 0)
     assert np.all(res.outputs["hhi"] < 0.4)
 
 
 def test_lock_in_step_definition_with_history():
-    model = PlatformCompetition(["A", "B"], global_effect=10.0, revision_rate=0.3, record_history=True,
-                                lock_in_share=0.9)
-    res = diffusion.simulate(erdos_renyi(200, mean_degree=4, seed=9), model, runs=20, seed=10, max_steps=60)
+    model = PlatformCompetition(
+        ["A", "B"], global_effect=10.0, revision_rate=0.3, record_history=True, lock_in_share=0.9
+    )
+    res = diffusion.simulate(
+        erdos_renyi(200, mean_degree=4, seed=9), model, runs=20, seed=10, max_steps=60
+    )
     hist = res.series["platform"]
     assert hist.dtype == np.int8 and hist.shape == (61, 20, 200)
     assert np.array_equal(hist[-1], res.outputs["platform"])
@@ -120,15 +147,19 @@ def test_lock_in_step_definition_with_history():
 
 def _multihoming_probability(c: float) -> float:
     """P(min(e1, e2) - c > e0) for i.i.d. standard Gumbel e0, e1, e2."""
+
     def integrand(x: float) -> float:
         return np.exp(-x - np.exp(-x)) * (1 - np.exp(-np.exp(-(x + c)))) ** 2
+
     return quad(integrand, -20, 40)[0]
 
 
 def test_multihoming_probability_and_shares():
     n, R, c = 4000, 5, 0.5
     model = PlatformCompetition(["A", "B"], multihoming_cost=c, revision_rate=1.0)
-    res = diffusion.simulate(erdos_renyi(n, mean_degree=3, seed=1), model, runs=R, seed=2, max_steps=1)
+    res = diffusion.simulate(
+        erdos_renyi(n, mean_degree=3, seed=1), model, runs=R, seed=2, max_steps=1
+    )
     second = res.outputs["platform_second"]
     first = res.outputs["platform"]
     pm = _multihoming_probability(c)
@@ -150,8 +181,9 @@ def test_per_sector_fit_and_local_effects():
     rng = np.random.default_rng(0)
     net = watts_strogatz(600, 6, 0.05, seed=1)
     net = net.with_attributes(sector=rng.choice(["retail", "manufacturing"], net.n))
-    model = PlatformCompetition(["A", "B"], fit={"retail": [2.0, 0.0], "manufacturing": [0.0, 2.0]},
-                                revision_rate=1.0)
+    model = PlatformCompetition(
+        ["A", "B"], fit={"retail": [2.0, 0.0], "manufacturing": [0.0, 2.0]}, revision_rate=1.0
+    )
     res = diffusion.simulate(net, model, runs=4, seed=3, max_steps=1)
     retail = net.attribute("sector") == "retail"
     on_a = res.outputs["platform"] == 1
@@ -183,21 +215,24 @@ def test_initial_adopters_are_rejected():
     assert err.value.name == "initial"
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"platforms": []}, "platforms"),
-    ({"platforms": ["A", "A"]}, "platforms"),
-    ({"fit": [1.0]}, "fit"),
-    ({"fit": {"C": 1.0}}, "fit.C"),
-    ({"cost": "x"}, "cost"),
-    ({"fit_sd": -1}, "fit_sd"),
-    ({"noise": 0}, "noise"),
-    ({"revision_rate": 1.5}, "revision_rate"),
-    ({"global_effect": float("nan")}, "global_effect"),
-    ({"initial_shares": [0.8, 0.8]}, "initial_shares"),
-    ({"lock_in_share": 0.4}, "lock_in_share"),
-    ({"multihoming_cost": "x"}, "multihoming_cost"),
-    ({"record_history": 1}, "record_history"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"platforms": []}, "platforms"),
+        ({"platforms": ["A", "A"]}, "platforms"),
+        ({"fit": [1.0]}, "fit"),
+        ({"fit": {"C": 1.0}}, "fit.C"),
+        ({"cost": "x"}, "cost"),
+        ({"fit_sd": -1}, "fit_sd"),
+        ({"noise": 0}, "noise"),
+        ({"revision_rate": 1.5}, "revision_rate"),
+        ({"global_effect": float("nan")}, "global_effect"),
+        ({"initial_shares": [0.8, 0.8]}, "initial_shares"),
+        ({"lock_in_share": 0.4}, "lock_in_share"),
+        ({"multihoming_cost": "x"}, "multihoming_cost"),
+        ({"record_history": 1}, "record_history"),
+    ],
+)
 def test_invalid_parameters_name_the_key(kwargs, name):
     with pytest.raises(ParameterError) as err:
         PlatformCompetition(**kwargs)
@@ -212,13 +247,27 @@ def test_per_sector_fit_needs_the_attribute():
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(beta=st.floats(0, 8), local=st.floats(0, 3), switch=st.floats(0, 2), r=st.floats(0.05, 1),
-       mh=st.one_of(st.none(), st.floats(0, 2)), outside=st.one_of(st.none(), st.floats(-2, 2)),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    beta=st.floats(0, 8),
+    local=st.floats(0, 3),
+    switch=st.floats(0, 2),
+    r=st.floats(0.05, 1),
+    mh=st.one_of(st.none(), st.floats(0, 2)),
+    outside=st.one_of(st.none(), st.floats(-2, 2)),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_properties(beta, local, switch, r, mh, outside, seed):
     net = erdos_renyi(80, mean_degree=4, seed=seed % 997)
-    model = PlatformCompetition(["A", "B", "C"], global_effect=beta, local_effect=local, switching_cost=switch,
-                                revision_rate=r, multihoming_cost=mh, outside_option=outside, fit_sd=0.3)
+    model = PlatformCompetition(
+        ["A", "B", "C"],
+        global_effect=beta,
+        local_effect=local,
+        switching_cost=switch,
+        revision_rate=r,
+        multihoming_cost=mh,
+        outside_option=outside,
+        fit_sd=0.3,
+    )
     a = diffusion.simulate(net, model, runs=3, seed=seed, max_steps=15)
     b = diffusion.simulate(net, model, runs=3, seed=seed, max_steps=15, chunk_size=1)
     assert np.array_equal(a.outputs["platform"], b.outputs["platform"])
@@ -229,3 +278,50 @@ def test_properties(beta, local, switch, r, mh, outside, seed):
     assert np.all(a.counts <= net.n)
     assert np.array_equal(np.count_nonzero(a.outputs["platform"], axis=1), a.final_count)
     assert np.array_equal(a.adoption_step >= 0, a.outputs["platform"] > 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {
+            "global_effect": 6.0,
+            "local_effect": 2.0,
+            "switching_cost": 0.5,
+            "fit_sd": 0.4,
+            "revision_rate": 0.3,
+        },
+        {
+            "global_effect": 1.0,
+            "local_effect": 1.0,
+            "outside_option": 0.2,
+            "revision_rate": 0.5,
+            "initial_shares": [0.2, 0.3, 0.1],
+        },
+        {
+            "global_effect": 2.0,
+            "local_effect": 1.5,
+            "multihoming_cost": 0.5,
+            "switching_cost": 0.3,
+            "outside_option": -0.5,
+            "fit": [0.2, 0.0, -0.1],
+            "cost": [0.0, 0.1, 0.0],
+        },
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_numba_and_numpy_backends_agree(kwargs, weighted):
+    net = erdos_renyi(400, mean_degree=5, seed=11)
+    if weighted:
+        rng = np.random.default_rng(0)
+        src, dst = net.edges()
+        net = diffusion.Network.from_edges(net.n, src, dst, weights=rng.uniform(0.1, 2.0, len(src)))
+    runs = {}
+    for backend in ("numpy", "numba"):
+        model = PlatformCompetition(["A", "B", "C"], backend=backend, **kwargs)
+        runs[backend] = diffusion.simulate(net, model, runs=4, seed=5, max_steps=25)
+    a, b = runs["numpy"], runs["numba"]
+    for key in ("platform", "platform_second", "winner", "lock_in_step"):
+        assert np.array_equal(a.outputs[key], b.outputs[key]), key
+    assert np.array_equal(a.series["shares"], b.series["shares"])
+    assert np.array_equal(a.adoption_step, b.adoption_step)
+    assert np.array_equal(a.counts, b.counts)

@@ -64,7 +64,8 @@ class BayesianCascade(Model):
         The true state; ``"random"`` draws it per replicate with probability 1/2.
     order : "random" or str, default "random"
         Acting order: random per replicate, or ascending values of a numeric
-        node attribute (ties in random order).
+        node attribute (``"-size"``: descending, the largest firms first; ties
+        in random order).
     per_step : int, default 1
         Firms acting in one step; firms acting in the same step do not see each
         other's actions.
@@ -96,11 +97,19 @@ class BayesianCascade(Model):
     name: ClassVar[str] = "bayesian_cascade"
     requires_initial: ClassVar[bool] = False
 
-    def __init__(self, precision: float = 0.7, *, true_state: Any = 1, order: str = "random",
-                 per_step: int = 1) -> None:
+    def __init__(
+        self,
+        precision: float = 0.7,
+        *,
+        true_state: Any = 1,
+        order: str = "random",
+        per_step: int = 1,
+    ) -> None:
         self.precision = check_probability("precision", precision)
         if self.precision <= 0.5:
-            raise ParameterError("precision", "must exceed 0.5 (a signal at 0.5 carries no information)")
+            raise ParameterError(
+                "precision", "must exceed 0.5 (a signal at 0.5 carries no information)"
+            )
         if true_state not in (0, 1, "random") or isinstance(true_state, float):
             raise ParameterError("true_state", f"must be 1, 0 or 'random', got {true_state!r}")
         self.true_state = true_state
@@ -110,26 +119,41 @@ class BayesianCascade(Model):
         self.per_step = int(check_number("per_step", per_step, 1, None, integer=True))
 
     def params(self) -> dict[str, Any]:
-        return {"precision": self.precision, "true_state": self.true_state, "order": self.order,
-                "per_step": self.per_step}
+        return {
+            "precision": self.precision,
+            "true_state": self.true_state,
+            "order": self.order,
+            "per_step": self.per_step,
+        }
 
     def prepare(self, network: Network) -> _BCContext:
         key = None
         if self.order != "random":
+            attr = self.order[1:] if self.order.startswith("-") else self.order
             try:
-                col = network.attribute(self.order)
+                col = network.attribute(attr)
             except DiffusionError as exc:
                 raise ParameterError("order", str(exc)) from None
             if not np.issubdtype(col.dtype, np.number):
-                raise ParameterError("order", f"node attribute {self.order!r} is not numeric")
+                raise ParameterError("order", f"node attribute {attr!r} is not numeric")
             key = col.astype(np.float64)
+            if self.order.startswith("-"):
+                key = -key
         rev = network.reverse
         return _BCContext(key, np.asarray(rev.indptr), np.asarray(rev.indices))
 
-    def start(self, ctx: _BCContext, network: Network, seeds: Sequence[np.ndarray],
-              rngs: list[np.random.Generator], max_steps: int | None) -> _BCState:
+    def start(
+        self,
+        ctx: _BCContext,
+        network: Network,
+        seeds: Sequence[np.ndarray],
+        rngs: list[np.random.Generator],
+        max_steps: int | None,
+    ) -> _BCState:
         R, n = len(rngs), network.n
-        adopted_at = np.full((R, n), -1, dtype=step_dtype(max(max_steps or 0, n // self.per_step + 2)))
+        adopted_at = np.full(
+            (R, n), -1, dtype=step_dtype(max(max_steps or 0, n // self.per_step + 2))
+        )
         action = np.zeros((R, n), dtype=np.int8)
         for r, s in enumerate(seeds):
             adopted_at[r, s] = 0
@@ -148,19 +172,34 @@ class BayesianCascade(Model):
             free = np.ones(n, dtype=bool)
             free[seeds[r]] = False
             tie = g.random(n)
-            idx = np.lexsort((tie, ctx.key)) if ctx.key is not None else np.argsort(tie, kind="stable")
+            idx = (
+                np.lexsort((tie, ctx.key))
+                if ctx.key is not None
+                else np.argsort(tie, kind="stable")
+            )
             order[r] = idx[free[idx]]
         count = np.count_nonzero(action > 0, axis=1).astype(np.int64)
-        return _BCState(adopted_at, count, np.full(R, m > 0), rngs, order=order, pos=0, action=action,
-                        acted_at=adopted_at.copy(),
-                        signal=signal, coin=coin, herd=np.zeros((R, n), dtype=bool), truth=truth,
-                        first_herd=np.full(R, -1, dtype=np.int64),
-                        first_herd_action=np.zeros(R, dtype=np.int8))
+        return _BCState(
+            adopted_at,
+            count,
+            np.full(R, m > 0),
+            rngs,
+            order=order,
+            pos=0,
+            action=action,
+            acted_at=adopted_at.copy(),
+            signal=signal,
+            coin=coin,
+            herd=np.zeros((R, n), dtype=bool),
+            truth=truth,
+            first_herd=np.full(R, -1, dtype=np.int64),
+            first_herd_action=np.zeros(R, dtype=np.int8),
+        )
 
     def step(self, ctx: _BCContext, network: Network, state: _BCState, t: int) -> np.ndarray:
         R, m = state.order.shape
         stop = min(state.pos + self.per_step, m)
-        actors = state.order[:, state.pos:stop]  # (R, b)
+        actors = state.order[:, state.pos : stop]  # (R, b)
         state.pos = stop
         b = actors.shape[1]
         rep = np.repeat(np.arange(R), b)
@@ -198,17 +237,25 @@ class BayesianCascade(Model):
         acted = np.count_nonzero(state.action, axis=1)
         correct = np.count_nonzero(state.action == state.truth[:, None], axis=1)
         return {
-            "cascade": cascade, "cascade_step": state.first_herd.copy(), "herders": herders.astype(np.int64),
-            "correct_fraction": correct / np.maximum(acted, 1), "true_state": (state.truth > 0).astype(np.int8),
-            "action": state.action, "acted_at": state.acted_at,
+            "cascade": cascade,
+            "cascade_step": state.first_herd.copy(),
+            "herders": herders.astype(np.int64),
+            "correct_fraction": correct / np.maximum(acted, 1),
+            "true_state": (state.truth > 0).astype(np.int8),
+            "action": state.action,
+            "acted_at": state.acted_at,
         }
 
     def summarize(self, result: SimulationResult) -> dict[str, Any]:
         c = result.outputs["cascade"]
         step = result.outputs["cascade_step"]
         has = c != 0
-        return {"cascades": {
-            "correct": float(np.mean(c == 1)), "wrong": float(np.mean(c == -1)), "none": float(np.mean(c == 0)),
-            "step_mean": float(step[has].mean()) if has.any() else None,
-            "correct_fraction_mean": float(result.outputs["correct_fraction"].mean()),
-        }}
+        return {
+            "cascades": {
+                "correct": float(np.mean(c == 1)),
+                "wrong": float(np.mean(c == -1)),
+                "none": float(np.mean(c == 0)),
+                "step_mean": float(step[has].mean()) if has.any() else None,
+                "correct_fraction_mean": float(result.outputs["correct_fraction"].mean()),
+            }
+        }

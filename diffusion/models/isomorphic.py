@@ -1,4 +1,8 @@
-"""Isomorphic adoption: coercive, mimetic and normative pressure in one hazard (DiMaggio & Powell 1983)."""
+"""Isomorphic adoption: coercive, mimetic and normative pressure in one hazard.
+
+DiMaggio & Powell (1983), "The Iron Cage Revisited"; the external and mimetic
+terms are Bass's (1969) innovation and imitation.
+"""
 
 from __future__ import annotations
 
@@ -55,7 +59,9 @@ def select_nodes(network: Network, where: Mapping[str, Any], name: str = "where"
             if "max" in cond:
                 mask &= col < check_number(f"{name}.{attr}.max", cond["max"])
         elif isinstance(cond, Sequence | np.ndarray) and not isinstance(cond, str):
-            mask &= np.isin(col, np.asarray(list(cond), dtype=col.dtype if col.dtype.kind in "US" else None))
+            mask &= np.isin(
+                col, np.asarray(list(cond), dtype=col.dtype if col.dtype.kind in "US" else None)
+            )
         else:
             mask &= col == cond
     return mask
@@ -90,9 +96,13 @@ def _parse_mandates(value: Any) -> tuple[Mandate, ...]:
             raise ParameterError(key, "must be a table with where, start and compliance")
         extra = set(m) - {"where", "start", "compliance"}
         if extra:
-            raise ParameterError(f"{key}.{sorted(extra)[0]}", "unknown key (use where, start, compliance)")
+            raise ParameterError(
+                f"{key}.{sorted(extra)[0]}", "unknown key (use where, start, compliance)"
+            )
         if "where" not in m or not isinstance(m["where"], Mapping) or not m["where"]:
-            raise ParameterError(f"{key}.where", "required: a table of attribute = value conditions")
+            raise ParameterError(
+                f"{key}.where", "required: a table of attribute = value conditions"
+            )
         start = check_number(f"{key}.start", m.get("start", 1), 1, None, integer=True)
         comp = check_probability(f"{key}.compliance", m.get("compliance", 1.0))
         out.append(Mandate(dict(m["where"]), int(start), comp))
@@ -139,7 +149,9 @@ def _scatter_add(target: np.ndarray, flat: np.ndarray, weights: np.ndarray | Non
     if len(flat) == 0:
         return
     if len(flat) * 4 >= view.size:
-        view += np.bincount(flat, weights=weights, minlength=view.size).astype(view.dtype, copy=False)
+        view += np.bincount(flat, weights=weights, minlength=view.size).astype(
+            view.dtype, copy=False
+        )
     else:
         np.add.at(view, flat, 1 if weights is None else weights.astype(view.dtype, copy=False))
 
@@ -212,7 +224,8 @@ class Isomorphic(Model):
     >>> net = diffusion.generators.erdos_renyi(300, mean_degree=8, seed=1)
     >>> model = diffusion.Isomorphic(external=0.01, mimetic=0.5)
     >>> res = diffusion.simulate(net, model, runs=10, seed=2, max_steps=40)
-    >>> by = sum(res.outputs[f"adopted_by_{k}"] for k in ("coercive", "external", "mimetic", "normative"))
+    >>> pressures = ("coercive", "external", "mimetic", "normative")
+    >>> by = sum(res.outputs[f"adopted_by_{k}"] for k in pressures)
     >>> bool((by == res.final_count).all())
     True
     """
@@ -243,10 +256,16 @@ class Isomorphic(Model):
         else:
             arr = np.asarray(prestige, dtype=np.float64)
             if arr.ndim != 1 or not np.all(np.isfinite(arr)) or (arr.size and arr.min() < 0):
-                raise ParameterError("prestige", "must be 'uniform', an attribute name or non-negative values per node")
+                raise ParameterError(
+                    "prestige",
+                    "must be 'uniform', an attribute name or non-negative values per node",
+                )
             self.prestige = arr
-        self._uncertainty = None if uncertainty is None else NodeValue(
-            "uncertainty", uncertainty, 0.0, None, clip=(0.0, np.inf))
+        self._uncertainty = (
+            None
+            if uncertainty is None
+            else NodeValue("uncertainty", uncertainty, 0.0, None, clip=(0.0, np.inf))
+        )
         self.mimetic_threshold = check_probability("mimetic_threshold", mimetic_threshold)
         self.normative = check_number("normative", normative, 0.0)
         if not isinstance(field, str) or not field:
@@ -262,10 +281,15 @@ class Isomorphic(Model):
         if isinstance(partner_coercion, Mapping):
             extra = set(partner_coercion) - {"probability", "level"}
             if extra:
-                raise ParameterError(f"partner_coercion.{sorted(extra)[0]}", "unknown key (use probability, level)")
-            self.partner_coercion = check_probability("partner_coercion.probability",
-                                                      partner_coercion.get("probability", 1.0))
-            self.partner_level = check_number("partner_coercion.level", partner_coercion.get("level", 0.0))
+                raise ParameterError(
+                    f"partner_coercion.{sorted(extra)[0]}", "unknown key (use probability, level)"
+                )
+            self.partner_coercion = check_probability(
+                "partner_coercion.probability", partner_coercion.get("probability", 1.0)
+            )
+            self.partner_level = check_number(
+                "partner_coercion.level", partner_coercion.get("level", 0.0)
+            )
         else:
             self.partner_coercion = check_probability("partner_coercion", partner_coercion)
             self.partner_level = 0.0
@@ -286,8 +310,11 @@ class Isomorphic(Model):
             "field": self.field,
             "resistant": self.resistant,
             "mandates": [m.to_dict() for m in self.mandates],
-            "partner_coercion": ({"probability": self.partner_coercion, "level": self.partner_level}
-                                 if self.partner_level else self.partner_coercion),
+            "partner_coercion": (
+                {"probability": self.partner_coercion, "level": self.partner_level}
+                if self.partner_level
+                else self.partner_coercion
+            ),
         }
         return out
 
@@ -303,13 +330,19 @@ class Isomorphic(Model):
                 except DiffusionError as exc:
                     raise ParameterError("prestige", str(exc)) from None
                 if not np.issubdtype(col.dtype, np.number):
-                    raise ParameterError("prestige", f"node attribute {self.prestige!r} is not numeric")
+                    raise ParameterError(
+                        "prestige", f"node attribute {self.prestige!r} is not numeric"
+                    )
                 s = col.astype(np.float64)
                 if not np.all(np.isfinite(s)) or (s.size and s.min() < 0):
-                    raise ParameterError("prestige", f"attribute {self.prestige!r} must be finite and >= 0")
+                    raise ParameterError(
+                        "prestige", f"attribute {self.prestige!r} must be finite and >= 0"
+                    )
         else:
             if self.prestige.shape != (n,):
-                raise ParameterError("prestige", f"has {self.prestige.size} values but the network has {n} nodes")
+                raise ParameterError(
+                    "prestige", f"has {self.prestige.size} values but the network has {n} nodes"
+                )
             s = self.prestige
         w = network.weights
         if w is not None and w.size and w.min() < 0:
@@ -317,16 +350,24 @@ class Isomorphic(Model):
         src = np.repeat(np.arange(n), network.out_degree)
         arc_weight = None
         if w is not None or s is not None:
-            arc_weight = np.ones(network.nnz) if w is None else np.asarray(w, dtype=np.float64).copy()
+            arc_weight = (
+                np.ones(network.nnz) if w is None else np.asarray(w, dtype=np.float64).copy()
+            )
             if s is not None:
                 arc_weight *= s[src]
         tgt = np.asarray(network.indices)
-        denom = (np.bincount(tgt, weights=arc_weight, minlength=n) if arc_weight is not None
-                 else np.bincount(tgt, minlength=n).astype(np.float64))
+        denom = (
+            np.bincount(tgt, weights=arc_weight, minlength=n)
+            if arc_weight is not None
+            else np.bincount(tgt, minlength=n).astype(np.float64)
+        )
         partner_arc = None
         if self.partner_coercion > 0:
-            partner_arc = (np.ones(network.nnz, dtype=bool) if w is None
-                           else np.asarray(w) >= self.partner_level)
+            partner_arc = (
+                np.ones(network.nnz, dtype=bool)
+                if w is None
+                else np.asarray(w) >= self.partner_level
+            )
         if self.field == "all":
             field, field_size = None, np.array([n], dtype=np.float64)
         else:
@@ -337,27 +378,50 @@ class Isomorphic(Model):
             _, field = np.unique(col, return_inverse=True)
             field = field.astype(np.int64)
             field_size = np.bincount(field).astype(np.float64)
-        masks = [select_nodes(network, m.where, f"mandates[{i}].where") for i, m in enumerate(self.mandates)]
-        resistant = (select_nodes(network, self.resistant, "resistant")
-                     if isinstance(self.resistant, dict) else None)
+        masks = [
+            select_nodes(network, m.where, f"mandates[{i}].where")
+            for i, m in enumerate(self.mandates)
+        ]
+        resistant = (
+            select_nodes(network, self.resistant, "resistant")
+            if isinstance(self.resistant, dict)
+            else None
+        )
         if self._uncertainty is not None:
             unc = self._uncertainty.resolve(network)
         elif "uncertainty" in network.attributes:
             unc = NodeValue("uncertainty", "uncertainty", 0.0, None).resolve(network)
         else:
             unc = 1.0
-        return _IsoContext(arc_weight, denom, partner_arc, self._external.resolve(network), unc, field,
-                           field_size, masks, resistant)
+        return _IsoContext(
+            arc_weight,
+            denom,
+            partner_arc,
+            self._external.resolve(network),
+            unc,
+            field,
+            field_size,
+            masks,
+            resistant,
+        )
 
     # ------------------------------------------------------------------ start
-    def _push(self, ctx: _IsoContext, network: Network, state: _IsoState, rep: np.ndarray,
-              node: np.ndarray) -> None:
-        """Propagate the adoptions ``(rep, node)`` to neighbours' mimetic and partner sums and fields."""
+    def _push(
+        self,
+        ctx: _IsoContext,
+        network: Network,
+        state: _IsoState,
+        rep: np.ndarray,
+        node: np.ndarray,
+    ) -> None:
+        """Push the adoptions ``(rep, node)`` to neighbours' mimetic and partner sums and fields."""
         n = network.n
         if ctx.field is None:
             state.field_count[:, 0] += np.bincount(rep, minlength=state.field_count.shape[0])
         else:
-            _scatter_add(state.field_count, rep * state.field_count.shape[1] + ctx.field[node], None)
+            _scatter_add(
+                state.field_count, rep * state.field_count.shape[1] + ctx.field[node], None
+            )
         if self.mimetic == 0 and state.partners is None:
             return
         arcs, owner = frontier_arcs(network.indptr, node)
@@ -365,13 +429,21 @@ class Isomorphic(Model):
             return
         flat = rep[owner] * n + np.asarray(network.indices)[arcs]
         if self.mimetic > 0:
-            _scatter_add(state.received, flat, None if ctx.arc_weight is None else ctx.arc_weight[arcs])
+            _scatter_add(
+                state.received, flat, None if ctx.arc_weight is None else ctx.arc_weight[arcs]
+            )
         if state.partners is not None and ctx.partner_arc is not None:
             strong = ctx.partner_arc[arcs]
             _scatter_add(state.partners, flat[strong], None)
 
-    def start(self, ctx: _IsoContext, network: Network, seeds: Sequence[np.ndarray],
-              rngs: list[np.random.Generator], max_steps: int | None) -> _IsoState:
+    def start(
+        self,
+        ctx: _IsoContext,
+        network: Network,
+        seeds: Sequence[np.ndarray],
+        rngs: list[np.random.Generator],
+        max_steps: int | None,
+    ) -> _IsoState:
         R, n = len(rngs), network.n
         adopted_at = np.full((R, n), -1, dtype=step_dtype(max_steps))
         cause = np.full((R, n), -1, dtype=np.int8)
@@ -390,12 +462,18 @@ class Isomorphic(Model):
             susceptible = np.ones(n, dtype=bool)
         G = len(ctx.field_size)
         state = _IsoState(
-            adopted_at, np.zeros(R, dtype=np.int64), np.ones(R, dtype=bool), rngs,
+            adopted_at,
+            np.zeros(R, dtype=np.int64),
+            np.ones(R, dtype=bool),
+            rngs,
             received=np.zeros((R, n)) if self.mimetic > 0 else np.zeros((0, 0)),
             partners=np.zeros((R, n), dtype=np.int32) if ctx.partner_arc is not None else None,
             field_count=np.zeros((R, G)),
-            cause=cause, by_pressure=np.zeros((R, 4), dtype=np.int64),
-            external=external, uncertainty=uncertainty, susceptible=susceptible,
+            cause=cause,
+            by_pressure=np.zeros((R, 4), dtype=np.int64),
+            external=external,
+            uncertainty=uncertainty,
+            susceptible=susceptible,
         )
         rep, node = np.nonzero(adopted_at == 0)
         state.count = np.bincount(rep, minlength=R).astype(np.int64)
@@ -403,8 +481,9 @@ class Isomorphic(Model):
         return state
 
     # ------------------------------------------------------------------- step
-    def terms(self, ctx: _IsoContext, state: _IsoState, t: int, rep: np.ndarray,
-              node: np.ndarray) -> np.ndarray:
+    def terms(
+        self, ctx: _IsoContext, state: _IsoState, t: int, rep: np.ndarray, node: np.ndarray
+    ) -> np.ndarray:
         """The hazard terms ``(coercive, external, mimetic, normative)`` of firms ``(rep, node)``.
 
         Returns an array of shape ``(4, len(rep))`` computed from the state after step ``t − 1``.
@@ -463,10 +542,14 @@ class Isomorphic(Model):
         return added > 0
 
     # ---------------------------------------------------------------- outputs
-    def observe(self, ctx: _IsoContext, network: Network, state: _IsoState) -> dict[str, np.ndarray]:
+    def observe(
+        self, ctx: _IsoContext, network: Network, state: _IsoState
+    ) -> dict[str, np.ndarray]:
         return {f"adopted_by_{p}": state.by_pressure[:, k].copy() for k, p in enumerate(PRESSURES)}
 
-    def outputs(self, ctx: _IsoContext, network: Network, state: _IsoState) -> dict[str, np.ndarray]:
+    def outputs(
+        self, ctx: _IsoContext, network: Network, state: _IsoState
+    ) -> dict[str, np.ndarray]:
         out = {f"adopted_by_{p}": state.by_pressure[:, k].copy() for k, p in enumerate(PRESSURES)}
         out["adopted_initial"] = np.count_nonzero(state.cause == 0, axis=1).astype(np.int64)
         out["cause"] = state.cause
@@ -489,6 +572,8 @@ class Isomorphic(Model):
                 bass = fit_bass(curve[: rises[-1] + 2]).to_dict()
             except (DiffusionError, ValueError, np.linalg.LinAlgError):
                 bass = None
-        return {"adoptions_by_pressure": pressures,
-                "initial_adopters": float(result.outputs["adopted_initial"].mean()),
-                "bass_fit": bass}
+        return {
+            "adoptions_by_pressure": pressures,
+            "initial_adopters": float(result.outputs["adopted_initial"].mean()),
+            "bass_fit": bass,
+        }

@@ -12,6 +12,7 @@ from ..engine import Model, SimulationResult, State, step_dtype
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
 from ._common import check_number, check_probability, frontier_arcs
+from .threshold import check_backend, use_numba
 
 __all__ = ["PlatformCompetition"]
 
@@ -22,7 +23,9 @@ def _per_platform(name: str, value: Any, names: tuple[str, ...]) -> np.ndarray:
     if isinstance(value, Mapping):
         extra = set(value) - set(names)
         if extra:
-            raise ParameterError(f"{name}.{sorted(extra)[0]}", f"not a platform (platforms: {', '.join(names)})")
+            raise ParameterError(
+                f"{name}.{sorted(extra)[0]}", f"not a platform (platforms: {', '.join(names)})"
+            )
         return np.array([check_number(f"{name}.{k}", value.get(k, 0.0)) for k in names])
     if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
         arr = [check_number(f"{name}[{i}]", v) for i, v in enumerate(value)]
@@ -36,7 +39,9 @@ def _per_platform(name: str, value: Any, names: tuple[str, ...]) -> np.ndarray:
 class _PCContext:
     fit: np.ndarray  # (K,) or (n, K) mean intrinsic fit
     instrength: np.ndarray  # (n,) in-strength for local shares
-    ldtype: type
+    in_indptr: np.ndarray  # CSR of in-neighbours (whom each firm observes)
+    in_indices: np.ndarray
+    in_weights: np.ndarray | None
 
 
 @dataclass
@@ -46,7 +51,6 @@ class _PCState(State):
     fit: np.ndarray | None  # (R, n, K) float32 heterogeneous fit (None: ctx.fit for everyone)
     holders: np.ndarray  # (R, K) firms holding each platform (multi-homers on each)
     weighted: np.ndarray  # (R, K) holdings weighted 1 / number held
-    local: np.ndarray | None  # (R, n, K) in-neighbour weight on each platform
     lock_start: np.ndarray  # (R,) start of the current run of lock-in, -1 none
     lock_winner: np.ndarray  # (R,) platform 1..K of that run, 0 none
     t: int = 0
@@ -58,7 +62,7 @@ class PlatformCompetition(Model):
     At every step each firm revises with probability ``revision_rate``; a
     revising firm ``i`` picks the option with the highest utility
 
-    ``U_ik = a_ik + β_g x_k(t−1) + β_l ℓ_ik(t−1) − cost_k − switching_cost · [k not held by i] + τ ε_ik``
+    ``U_ik = a_ik + β_g x_k(t−1) + β_l ℓ_ik(t−1) − cost_k − switch · [k not held by i] + τ ε_ik``
 
     with ``ε`` standard Gumbel (so choice probabilities are the softmax of the
     deterministic utilities divided by ``τ = noise``), ``a_ik`` the firm's
@@ -111,6 +115,11 @@ class PlatformCompetition(Model):
     record_history : bool, default False
         Record every firm's primary platform after every step (series
         ``platform``, int8/int16 of shape (steps + 1, runs, n)).
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        ``"numba"``: a compiled step over all replicates of a batch;
+        ``"numpy"``: the vectorized reference. ``"auto"`` is ``"numba"`` when
+        numba is installed. Both make the same choices from the same draws; the
+        backend is not a model parameter.
 
     Notes
     -----
@@ -119,8 +128,12 @@ class PlatformCompetition(Model):
     series ``hhi`` is their Herfindahl index (both are 0 while no firm holds a
     platform). Outputs: ``platform`` and ``platform_second`` ((runs, n) int16,
     0 = none), ``winner``, ``lock_in_step``, ``shares`` (final, (runs, K)).
-    ``adoption_step`` is the start of a firm's current spell on a platform
-    (-1 when on none at the end). The model never becomes quiescent: it runs
+    Without multi-homing the logit choice is drawn by inversion of the softmax
+    probabilities (one uniform per revising firm, equivalent to the Gumbel
+    maximum); with multi-homing the ``K + 1`` Gumbel shocks are drawn, since the
+    second-best option matters. ``adoption_step`` is the start of a firm's
+    current spell on a platform (-1 when on none at the end). The model never
+    becomes quiescent: it runs
     ``max_steps`` (default 100) steps.
 
     Examples
@@ -155,6 +168,7 @@ class PlatformCompetition(Model):
         initial_shares: Any = None,
         lock_in_share: float = 0.9,
         record_history: bool = False,
+        backend: str = "auto",
     ) -> None:
         if isinstance(platforms, str) or not isinstance(platforms, Sequence) or len(platforms) < 1:
             raise ParameterError("platforms", "must be a non-empty list of platform names")
@@ -166,8 +180,14 @@ class PlatformCompetition(Model):
         self.platforms: tuple[str, ...] = names
         K = len(names)
         self._fit_table: dict[str, np.ndarray] | None = None
-        if isinstance(fit, Mapping) and fit and all(
-                isinstance(v, Sequence | np.ndarray) and not isinstance(v, str) for v in fit.values()):
+        if (
+            isinstance(fit, Mapping)
+            and fit
+            and all(
+                isinstance(v, Sequence | np.ndarray) and not isinstance(v, str)
+                for v in fit.values()
+            )
+        ):
             self._fit_table = {str(k): _per_platform(f"fit.{k}", v, names) for k, v in fit.items()}
             self._fit = None
         else:
@@ -185,11 +205,14 @@ class PlatformCompetition(Model):
         if self.noise <= 0:
             raise ParameterError("noise", "must be > 0 (the logit scale τ)")
         self.revision_rate = check_probability("revision_rate", revision_rate)
-        self.multihoming_cost = None if multihoming_cost is None else check_number(
-            "multihoming_cost", multihoming_cost)
+        self.multihoming_cost = (
+            None if multihoming_cost is None else check_number("multihoming_cost", multihoming_cost)
+        )
         if self.multihoming_cost is not None and K < 2:
             raise ParameterError("multihoming_cost", "multi-homing needs at least two platforms")
-        self.outside_option = None if outside_option is None else check_number("outside_option", outside_option)
+        self.outside_option = (
+            None if outside_option is None else check_number("outside_option", outside_option)
+        )
         if initial_shares is None:
             self.initial_shares = None
         else:
@@ -199,10 +222,13 @@ class PlatformCompetition(Model):
             self.initial_shares = s
         self.lock_in_share = check_probability("lock_in_share", lock_in_share)
         if self.lock_in_share <= 0.5 and K > 1:
-            raise ParameterError("lock_in_share", "must exceed 0.5 so that at most one platform can lead")
+            raise ParameterError(
+                "lock_in_share", "must exceed 0.5 so that at most one platform can lead"
+            )
         if not isinstance(record_history, bool):
             raise ParameterError("record_history", "must be true or false")
         self.record_history = record_history
+        self.backend = check_backend(backend)
 
     @property
     def K(self) -> int:
@@ -210,12 +236,21 @@ class PlatformCompetition(Model):
 
     def params(self) -> dict[str, Any]:
         return {
-            "platforms": list(self.platforms), "fit": self.fit_raw, "fit_sd": self.fit_sd, "fit_by": self.fit_by,
-            "cost": self.cost.tolist(), "global_effect": self.global_effect, "local_effect": self.local_effect,
-            "switching_cost": self.switching_cost, "noise": self.noise, "revision_rate": self.revision_rate,
-            "multihoming_cost": self.multihoming_cost, "outside_option": self.outside_option,
+            "platforms": list(self.platforms),
+            "fit": self.fit_raw,
+            "fit_sd": self.fit_sd,
+            "fit_by": self.fit_by,
+            "cost": self.cost.tolist(),
+            "global_effect": self.global_effect,
+            "local_effect": self.local_effect,
+            "switching_cost": self.switching_cost,
+            "noise": self.noise,
+            "revision_rate": self.revision_rate,
+            "multihoming_cost": self.multihoming_cost,
+            "outside_option": self.outside_option,
             "initial_shares": None if self.initial_shares is None else self.initial_shares.tolist(),
-            "lock_in_share": self.lock_in_share, "record_history": self.record_history,
+            "lock_in_share": self.lock_in_share,
+            "record_history": self.record_history,
         }
 
     # ---------------------------------------------------------------- prepare
@@ -229,11 +264,17 @@ class PlatformCompetition(Model):
             rows = []
             for k in keys.tolist():
                 key = str(k)
-                if key not in self._fit_table and key.endswith(".0") and key[:-2] in self._fit_table:
+                if (
+                    key not in self._fit_table
+                    and key.endswith(".0")
+                    and key[:-2] in self._fit_table
+                ):
                     key = key[:-2]
                 if key not in self._fit_table:
                     if "default" not in self._fit_table:
-                        raise ParameterError("fit", f"no fit for {self.fit_by} = {k!r} (add it or a 'default' row)")
+                        raise ParameterError(
+                            "fit", f"no fit for {self.fit_by} = {k!r} (add it or a 'default' row)"
+                        )
                     key = "default"
                 rows.append(self._fit_table[key])
             fit = np.asarray(rows)[inv.ravel()]
@@ -242,15 +283,30 @@ class PlatformCompetition(Model):
             fit = self._fit
         w = network.weights
         if self.local_effect != 0 and w is not None and w.size and w.min() < 0:
-            raise ParameterError("local_effect", "local network effects need non-negative edge weights")
-        ldtype = np.float32 if w is None else np.float64  # integer counts are exact in float32
-        return _PCContext(np.asarray(fit, dtype=np.float64), np.asarray(network.in_strength, dtype=np.float64),
-                          ldtype)
+            raise ParameterError(
+                "local_effect", "local network effects need non-negative edge weights"
+            )
+        rev = network.reverse
+        return _PCContext(
+            np.asarray(fit, dtype=np.float64),
+            np.asarray(network.in_strength, dtype=np.float64),
+            np.asarray(rev.indptr),
+            np.asarray(rev.indices),
+            rev.weights,
+        )
 
     # ------------------------------------------------------------------ state
-    def _apply(self, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray,
-               new_p: np.ndarray, new_s: np.ndarray) -> np.ndarray:
-        """Move firms ``(rep, node)`` to primary ``new_p`` and second ``new_s``, updating aggregates.
+    def _apply(
+        self,
+        ctx: _PCContext,
+        network: Network,
+        state: _PCState,
+        rep: np.ndarray,
+        node: np.ndarray,
+        new_p: np.ndarray,
+        new_s: np.ndarray,
+    ) -> np.ndarray:
+        """Move firms ``(rep, node)`` to primary ``new_p`` and second ``new_s``; update aggregates.
 
         Returns which replicates changed, shape (R,).
         """
@@ -261,43 +317,42 @@ class PlatformCompetition(Model):
         state.primary[rep, node] = new_p
         state.second[rep, node] = new_s
         R, K = state.holders.shape
-        n = network.n
-        old_h = (old_p > 0).astype(np.float64) + (old_s > 0)
-        new_h = (new_p > 0).astype(np.float64) + (new_s > 0)
+        m = len(rep)
+        old_h = np.maximum((old_p > 0).astype(np.float64) + (old_s > 0), 1.0)
+        new_h = np.maximum((new_p > 0).astype(np.float64) + (new_s > 0), 1.0)
         ks = np.concatenate([old_p, old_s, new_p, new_s]).astype(np.int64)
-        sign = np.concatenate([-np.ones(2 * len(rep)), np.ones(2 * len(rep))])
-        wgt = np.concatenate([-1 / np.maximum(old_h, 1), -1 / np.maximum(old_h, 1),
-                              1 / np.maximum(new_h, 1), 1 / np.maximum(new_h, 1)])
+        sign = np.repeat([-1.0, 1.0], 2 * m)
+        wgt = np.concatenate([-1 / old_h, -1 / old_h, 1 / new_h, 1 / new_h])
         reps = np.tile(rep, 4)
-        nodes = np.tile(node, 4)
         on = ks > 0
-        ks, sign, wgt, reps, nodes = ks[on], sign[on], wgt[on], reps[on], nodes[on]
+        ks, sign, wgt, reps = ks[on], sign[on], wgt[on], reps[on]
         code = reps * K + ks - 1
-        state.holders += np.bincount(code, weights=sign, minlength=R * K).reshape(R, K).astype(np.int64)
+        state.holders += (
+            np.bincount(code, weights=sign, minlength=R * K).reshape(R, K).astype(np.int64)
+        )
         state.weighted += np.bincount(code, weights=wgt, minlength=R * K).reshape(R, K)
         # spells on a platform: adoption step = start of the current spell
         was_on, is_on = old_p > 0, new_p > 0
         start = ~was_on & is_on
         state.adopted_at[rep[start], node[start]] = state.t
         state.adopted_at[rep[was_on & ~is_on], node[was_on & ~is_on]] = -1
-        state.count += (np.bincount(rep, weights=is_on.astype(np.float64) - was_on, minlength=R)).astype(np.int64)
-        if state.local is not None and len(ks):
-            arcs, owner = frontier_arcs(network.indptr, nodes)
-            if len(arcs):
-                w = network.weights
-                val = sign[owner] if w is None else sign[owner] * w[arcs]
-                flat = ((reps[owner] * n + np.asarray(network.indices)[arcs]) * K + ks[owner] - 1)
-                view = state.local.reshape(-1)
-                if len(flat) * 4 >= view.size:
-                    view += np.bincount(flat, weights=val, minlength=view.size).astype(view.dtype, copy=False)
-                else:
-                    np.add.at(view, flat, val.astype(view.dtype, copy=False))
+        state.count += np.bincount(
+            rep, weights=is_on.astype(np.float64) - was_on, minlength=R
+        ).astype(np.int64)
         return np.bincount(rep, minlength=R) > 0
 
-    def start(self, ctx: _PCContext, network: Network, seeds: Sequence[np.ndarray],
-              rngs: list[np.random.Generator], max_steps: int | None) -> _PCState:
+    def start(
+        self,
+        ctx: _PCContext,
+        network: Network,
+        seeds: Sequence[np.ndarray],
+        rngs: list[np.random.Generator],
+        max_steps: int | None,
+    ) -> _PCState:
         if any(len(s) for s in seeds):
-            raise ParameterError("initial", "platform_competition starts from initial_shares, not initial adopters")
+            raise ParameterError(
+                "initial", "platform_competition starts from initial_shares, not initial adopters"
+            )
         R, n, K = len(rngs), network.n, self.K
         fit = None
         if self.fit_sd > 0:
@@ -305,12 +360,17 @@ class PlatformCompetition(Model):
             for r, g in enumerate(rngs):
                 fit[r] = ctx.fit + self.fit_sd * g.standard_normal((n, K))
         state = _PCState(
-            np.full((R, n), -1, dtype=step_dtype(max_steps)), np.zeros(R, dtype=np.int64),
-            np.ones(R, dtype=bool), rngs,
-            primary=np.zeros((R, n), dtype=np.int16), second=np.zeros((R, n), dtype=np.int16), fit=fit,
-            holders=np.zeros((R, K), dtype=np.int64), weighted=np.zeros((R, K)),
-            local=np.zeros((R, n, K), dtype=ctx.ldtype) if self.local_effect != 0 else None,
-            lock_start=np.full(R, -1, dtype=np.int64), lock_winner=np.zeros(R, dtype=np.int64),
+            np.full((R, n), -1, dtype=step_dtype(max_steps)),
+            np.zeros(R, dtype=np.int64),
+            np.ones(R, dtype=bool),
+            rngs,
+            primary=np.zeros((R, n), dtype=np.int16),
+            second=np.zeros((R, n), dtype=np.int16),
+            fit=fit,
+            holders=np.zeros((R, K), dtype=np.int64),
+            weighted=np.zeros((R, K)),
+            lock_start=np.full(R, -1, dtype=np.int64),
+            lock_winner=np.zeros(R, dtype=np.int64),
         )
         if self.initial_shares is not None:
             counts = np.round(self.initial_shares * n).astype(np.int64)
@@ -321,7 +381,9 @@ class PlatformCompetition(Model):
             for r, g in enumerate(rngs):
                 lab[r, g.permutation(n)[: len(labels)]] = labels
             rep, node = np.nonzero(lab)
-            self._apply(network, state, rep, node, lab[rep, node], np.zeros(len(rep), dtype=np.int16))
+            self._apply(
+                ctx, network, state, rep, node, lab[rep, node], np.zeros(len(rep), dtype=np.int16)
+            )
         self._track_lock(state, 0)
         return state
 
@@ -343,15 +405,18 @@ class PlatformCompetition(Model):
         return np.divide(state.weighted, tot, out=np.zeros_like(state.weighted), where=tot > 0.5)
 
     # ------------------------------------------------------------------- step
-    def _revisers(self, rngs: list[np.random.Generator], active: np.ndarray, n: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """Firms revising this step, ``(rep, node)`` sorted by replicate then node.
+    def _revisers(
+        self, rngs: list[np.random.Generator], active: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Firms revising this step, ``(rep, node)`` sorted by replicate then node, and their draws.
 
         Each firm revises independently with probability ``r``: positions are
         drawn by geometric skips (``O(r n)`` draws per replicate, not ``n``).
+        The uniforms drive the logit choice (unless multi-homing needs the
+        Gumbel shocks themselves).
         """
         r = self.revision_rate
-        reps, nodes = [], []
+        reps, nodes, draws = [], [], []
         for i, g in enumerate(rngs):
             if not active[i] or r == 0:
                 continue
@@ -366,61 +431,164 @@ class PlatformCompetition(Model):
                 pos = pos[pos < n]
             reps.append(np.full(len(pos), i, dtype=np.int64))
             nodes.append(pos.astype(np.int64))
+            if self.multihoming_cost is None:
+                draws.append(g.random(len(pos)))
+            else:
+                draws.append(g.gumbel(size=(len(pos), self.K + 1)).ravel())
         if not reps:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return np.concatenate(reps), np.concatenate(nodes)
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+        return np.concatenate(reps), np.concatenate(nodes), np.concatenate(draws)
 
-    def utilities(self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray,
-                  node: np.ndarray) -> np.ndarray:
-        """Deterministic utilities ``(m, K + 1)`` of firms ``(rep, node)``; column 0 is the outside option."""
+    def local_counts(
+        self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray
+    ) -> np.ndarray:
+        """In-neighbour weight on each platform, ``(m, K)``, for firms ``(rep, node)``.
+
+        Pulled from the neighbours' current platforms (a multi-homer counts on
+        both of its platforms): work ~ revising firms x degree, no (R, n, K) state.
+        """
         m, K, n = len(rep), self.K, network.n
+        arcs, owner = frontier_arcs(ctx.in_indptr, node)
+        at = rep[owner] * n + ctx.in_indices[arcs]
+        w = None if ctx.in_weights is None else ctx.in_weights[arcs]
+        out = np.zeros(m * K)
+        for held in (
+            (state.primary, state.second) if self.multihoming_cost is not None else (state.primary,)
+        ):
+            k = held.reshape(-1)[at]
+            on = k > 0
+            out += np.bincount(
+                owner[on] * K + k[on] - 1, weights=None if w is None else w[on], minlength=m * K
+            )
+        return out.reshape(m, K)
+
+    def utilities(
+        self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray
+    ) -> np.ndarray:
+        """Deterministic utilities (m, K + 1) of firms ``(rep, node)``; column 0: outside option."""
+        m, K, n = len(rep), self.K, network.n
+        flat = rep * n + node
         U = np.empty((m, K + 1))
         if state.fit is not None:
-            U[:, 1:] = state.fit[rep, node]
+            U[:, 1:] = state.fit.reshape(-1, K)[flat]
         else:
             U[:, 1:] = ctx.fit[node] if ctx.fit.ndim == 2 else ctx.fit
         U[:, 1:] -= self.cost
         if self.global_effect != 0:
-            U[:, 1:] += self.global_effect * (state.holders[rep] / n)
-        if state.local is not None:
+            U[:, 1:] += (self.global_effect / n) * state.holders[rep]
+        if self.local_effect != 0:
             d = ctx.instrength[node]
-            U[:, 1:] += self.local_effect * np.divide(state.local[rep, node], d[:, None],
-                                                      out=np.zeros((m, K)), where=d[:, None] > 0)
+            scale = np.divide(self.local_effect, d, out=np.zeros(m), where=d > 0)
+            U[:, 1:] += self.local_counts(ctx, network, state, rep, node) * scale[:, None]
+        p = state.primary.reshape(-1)[flat]
         if self.switching_cost != 0:
-            p, s = state.primary[rep, node], state.second[rep, node]
-            held = np.zeros((m, K + 1), dtype=bool)
-            held[np.arange(m), p] = True
-            held[np.arange(m), s] = True
-            U[:, 1:] -= self.switching_cost * ~held[:, 1:]
-        U[:, 0] = (self.outside_option or 0.0) - (self.switching_cost * (state.primary[rep, node] > 0)
-                                                   if self.switching_cost else 0.0)
+            # paid for every platform the firm does not hold
+            U[:, 1:] -= self.switching_cost
+            U[np.arange(m), p] += self.switching_cost
+            if self.multihoming_cost is not None:
+                s = state.second.reshape(-1)[flat]
+                held2 = s > 0
+                U[np.nonzero(held2)[0], s[held2]] += self.switching_cost
+        U[:, 0] = (self.outside_option or 0.0) - self.switching_cost * (p > 0)
         return U
 
     def step(self, ctx: _PCContext, network: Network, state: _PCState, t: int) -> np.ndarray:
-        R, K = state.holders.shape
         state.t = t
-        rep, node = self._revisers(state.rngs, state.active, network.n)
-        U = self.utilities(ctx, network, state, rep, node)
-        # Gumbel taste shocks, replicate r's from its own generator (rows sorted by replicate)
-        per = np.bincount(rep, minlength=R)
-        eps = np.concatenate([g.gumbel(size=(int(per[i]), K + 1)) for i, g in enumerate(state.rngs)]
-                             ) if len(rep) else np.empty((0, K + 1))
-        U += self.noise * eps
-        outside = U[:, 0].copy()
-        if self.outside_option is None:
-            U[:, 0] = -np.inf
-        best = np.argmax(U, axis=1)
-        new_s = np.zeros(len(rep), dtype=np.int16)
-        if self.multihoming_cost is not None and len(rep):
-            U2 = U.copy()
-            U2[:, 0] = -np.inf
-            U2[np.arange(len(rep)), best] = -np.inf
-            second = np.argmax(U2, axis=1)
-            keep = (best > 0) & (U2[np.arange(len(rep)), second] - self.multihoming_cost > outside)
-            new_s = np.where(keep, second, 0).astype(np.int16)
-        changed = self._apply(network, state, rep, node, best.astype(np.int16), new_s)
+        rep, node, draws = self._revisers(state.rngs, state.active, network.n)
+        if use_numba(self.backend):
+            changed = self._step_numba(ctx, network, state, rep, node, draws, t)
+        else:
+            changed = self._step_numpy(ctx, network, state, rep, node, draws)
         self._track_lock(state, t)
         return changed
+
+    def _step_numba(
+        self,
+        ctx: _PCContext,
+        network: Network,
+        state: _PCState,
+        rep: np.ndarray,
+        node: np.ndarray,
+        draws: np.ndarray,
+        t: int,
+    ) -> np.ndarray:
+        from ._platform_kernel import platform_step
+
+        K = self.K
+        if ctx.fit.ndim == 1:  # common fit: one (n, K) table shared by every call
+            ctx.fit = np.ascontiguousarray(np.broadcast_to(ctx.fit, (network.n, K)))
+        empty_fit = np.zeros((0, 0, 0), dtype=np.float32)
+        R = len(state.rngs)
+        changed = np.zeros(R, dtype=bool)
+        starts = np.searchsorted(rep, np.arange(R + 1))  # rows are sorted by replicate
+        platform_step(
+            rep,
+            node,
+            draws,
+            starts,
+            state.primary,
+            state.second,
+            state.fit if state.fit is not None else empty_fit,
+            ctx.fit,
+            self.cost,
+            state.holders,
+            state.weighted,
+            state.adopted_at,
+            state.count,
+            ctx.in_indptr,
+            ctx.in_indices,
+            ctx.in_weights if ctx.in_weights is not None else np.zeros(0),
+            ctx.instrength,
+            self.global_effect,
+            self.local_effect,
+            self.switching_cost,
+            self.noise,
+            float(self.outside_option or 0.0),
+            self.outside_option is not None,
+            float(self.multihoming_cost or 0.0),
+            self.multihoming_cost is not None,
+            t,
+            changed,
+        )
+        return changed
+
+    def _step_numpy(
+        self,
+        ctx: _PCContext,
+        network: Network,
+        state: _PCState,
+        rep: np.ndarray,
+        node: np.ndarray,
+        draws: np.ndarray,
+    ) -> np.ndarray:
+        K = self.K
+        U = self.utilities(ctx, network, state, rep, node)
+        m = len(rep)
+        if self.multihoming_cost is None:
+            # multinomial logit: P(k) = softmax(U / tau), sampled by inversion with one uniform
+            if self.outside_option is None:
+                U[:, 0] = -np.inf
+            V = U / self.noise
+            V -= V.max(axis=1, keepdims=True)
+            np.exp(V, out=V)
+            np.cumsum(V, axis=1, out=V)
+            best = np.count_nonzero(draws[:, None] * V[:, -1:] >= V, axis=1)
+            best = np.minimum(best, K)
+            new_s = np.zeros(m, dtype=np.int16)
+        else:
+            # Gumbel taste shocks (replicate r's from its own generator, rows sorted by replicate)
+            U += self.noise * draws.reshape(m, K + 1)
+            outside = U[:, 0].copy()
+            if self.outside_option is None:
+                U[:, 0] = -np.inf
+            best = np.argmax(U, axis=1)
+            rows = np.arange(m)
+            U[:, 0] = -np.inf
+            U[rows, best] = -np.inf
+            second = np.argmax(U, axis=1)
+            keep = (best > 0) & (U[rows, second] - self.multihoming_cost > outside)
+            new_s = np.where(keep, second, 0).astype(np.int16)
+        return self._apply(ctx, network, state, rep, node, best.astype(np.int16), new_s)
 
     # ---------------------------------------------------------------- outputs
     def observe(self, ctx: _PCContext, network: Network, state: _PCState) -> dict[str, np.ndarray]:
@@ -435,9 +603,12 @@ class PlatformCompetition(Model):
     def outputs(self, ctx: _PCContext, network: Network, state: _PCState) -> dict[str, np.ndarray]:
         shares = self.shares(state)
         return {
-            "platform": state.primary, "platform_second": state.second,
-            "winner": state.lock_winner.copy(), "lock_in_step": state.lock_start.copy(),
-            "shares": shares, "hhi": np.sum(shares * shares, axis=1),
+            "platform": state.primary,
+            "platform_second": state.second,
+            "winner": state.lock_winner.copy(),
+            "lock_in_step": state.lock_start.copy(),
+            "shares": shares,
+            "hhi": np.sum(shares * shares, axis=1),
         }
 
     def record_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
@@ -462,12 +633,18 @@ class PlatformCompetition(Model):
 
         eff = np.asarray(hill(shares, 2.0))
         locked = winner > 0
-        return {"platforms": {
-            "names": list(self.platforms),
-            "final_shares": {p: band(shares[:, k]) for k, p in enumerate(self.platforms)},
-            "hhi": band(h),
-            "effective_number": band(eff),
-            "lock_in": {"probability": float(locked.mean()),
-                        "step_mean": float(step[locked].mean()) if locked.any() else None},
-            "winner_counts": {p: int(np.count_nonzero(winner == k + 1)) for k, p in enumerate(self.platforms)},
-        }}
+        return {
+            "platforms": {
+                "names": list(self.platforms),
+                "final_shares": {p: band(shares[:, k]) for k, p in enumerate(self.platforms)},
+                "hhi": band(h),
+                "effective_number": band(eff),
+                "lock_in": {
+                    "probability": float(locked.mean()),
+                    "step_mean": float(step[locked].mean()) if locked.any() else None,
+                },
+                "winner_counts": {
+                    p: int(np.count_nonzero(winner == k + 1)) for k, p in enumerate(self.platforms)
+                },
+            }
+        }
