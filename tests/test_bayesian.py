@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -167,3 +170,19 @@ def test_properties(p, per_step, seed):
     assert np.array_equal(a.outputs["action"], b.outputs["action"])
     assert np.all(a.counts <= net.n) and np.all(np.diff(a.counts, axis=0) >= 0)
     assert np.array_equal(np.count_nonzero(a.outputs["action"] > 0, axis=1), a.final_count)
+
+
+def test_example_scenario_runs_and_writes_cascade_summary(tmp_path):
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "bhw_herd.toml"
+    res = diffusion.run_scenario(diffusion.load_scenario(path))  # 2000 runs of 50 firms: fast
+    written = res.write(tmp_path)
+    summary = json.loads(written["summary.json"].read_text())["cascade"]["cascades"]
+    correct, wrong, none = bhw(0.7, 48)
+    runs = res.simulation.runs
+    # some firm among 50 herds iff the evidence hit +-2 within the first 49, i.e. (parity) 48
+    assert summary["none"] == 0.0 and none < 1e-15
+    assert abs(summary["correct"] - correct) < 4 * np.sqrt(correct * (1 - correct) / runs)
+    assert abs(summary["wrong"] - wrong) < 4 * np.sqrt(wrong * (1 - wrong) / runs)
+    assert summary["correct"] + summary["wrong"] + summary["none"] == pytest.approx(1.0)
+    header = written["runs.csv"].read_text().splitlines()[0].split(",")
+    assert {"cascade", "cascade_step", "herders", "correct_fraction"} <= set(header)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -278,3 +281,27 @@ def test_properties(p, q, nu, resist, seed):
     by = sum(a.outputs[f"adopted_by_{k}"] for k in PRESSURES) + a.outputs["adopted_initial"]
     assert np.array_equal(by, a.final_count)
     assert np.array_equal(np.count_nonzero(a.adoption_step >= 0, axis=1), a.final_count)
+
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@pytest.mark.parametrize("name", ["einvoicing_mandate", "retail_mimetic"])
+def test_example_scenarios_run_and_write_pressure_summaries(name, tmp_path):
+    scenario = diffusion.load_scenario(SCENARIOS / f"{name}.toml")
+    assert scenario.cascade.model == "isomorphic"
+    small = scenario.with_values({"network.n": 800}).replace(runs=4)
+    res = diffusion.run_scenario(small)
+    written = res.write(tmp_path)
+    summary = json.loads(written["summary.json"].read_text())["cascade"]
+    assert set(summary["adoptions_by_pressure"]) == set(PRESSURES)
+    assert {"p", "q", "m", "se_p", "se_q", "se_m"} <= set(summary["bass_fit"])
+    runs_header = written["runs.csv"].read_text().splitlines()[0].split(",")
+    assert {f"adopted_by_{k}" for k in PRESSURES} <= set(runs_header)
+    curve_header = written["curve.csv"].read_text().splitlines()[0].split(",")
+    assert "adopted_by_mimetic" in curve_header
+    if name == "einvoicing_mandate":
+        assert summary["adoptions_by_pressure"]["coercive"]["mean"] > 0
+    else:
+        sector = res.network.attribute("sector")
+        assert np.all(res.simulation.adoption_step[:, sector != "retail"] == -1)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -325,3 +328,39 @@ def test_numba_and_numpy_backends_agree(kwargs, weighted):
     assert np.array_equal(a.series["shares"], b.series["shares"])
     assert np.array_equal(a.adoption_step, b.adoption_step)
     assert np.array_equal(a.counts, b.counts)
+
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@pytest.mark.parametrize("name", ["platform_lockin", "platform_diverse"])
+def test_example_scenarios_run_and_write_platform_summaries(name, tmp_path):
+    scenario = diffusion.load_scenario(SCENARIOS / f"{name}.toml")
+    small = scenario.with_values({"network.n": 1000}).replace(runs=6, max_steps=60)
+    res = diffusion.run_scenario(small)
+    written = res.write(tmp_path)
+    summary = json.loads(written["summary.json"].read_text())["cascade"]["platforms"]
+    names = ["storefront", "marketplace", "social_shop"]
+    assert summary["names"] == names
+    assert set(summary["final_shares"]) == set(names)
+    assert {"mean", "q05", "q95"} <= set(summary["hhi"]) | set(
+        summary["final_shares"]["marketplace"]
+    )
+    assert {"probability", "step_mean"} == set(summary["lock_in"])
+    assert set(summary["winner_counts"]) == set(names)
+    assert "effective_number" in summary
+    runs_header = written["runs.csv"].read_text().splitlines()[0].split(",")
+    assert {
+        "share_storefront",
+        "share_marketplace",
+        "share_social_shop",
+        "hhi",
+        "winner",
+        "lock_in_step",
+    } <= set(runs_header)
+    curve_header = written["curve.csv"].read_text().splitlines()[0].split(",")
+    assert {"share_storefront", "hhi"} <= set(curve_header)
+    if name == "platform_lockin":
+        assert summary["lock_in"]["probability"] >= 0.5
+    else:
+        assert summary["lock_in"]["probability"] == 0 and summary["hhi"]["mean"] < 0.5
