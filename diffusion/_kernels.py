@@ -37,8 +37,9 @@ from numba import njit
 
 __all__ = [
     "ic_edge_cascade",
-    "ic_uniform_cascade",
+    "ic_uniform_batch",
     "lt_batch_cascade",
+    "lt_count_cascade",
     "lt_need",
     "lt_weighted_cascade",
 ]
@@ -218,6 +219,53 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
 
 
 @njit(cache=True, nogil=True)
+def lt_count_cascade(indptr, indices, rem, zero, seeds, row, max_steps, queue, hist):  # pragma: no cover
+    """Unweighted threshold cascade of one replicate.
+
+    ``rem`` holds each node's integer threshold (:func:`lt_need`) and is
+    consumed: it counts down as in-neighbours adopt, and a node adopts in the
+    step its count reaches 0. ``zero`` lists the nodes with threshold 0 (they
+    adopt at step 1 without any adopted neighbour).
+    """
+    q = 0
+    for s in seeds:
+        row[s] = 0
+        rem[s] = -1  # counts only go down from here: never reaches 0 again
+        queue[q] = s
+        q += 1
+    hist[0] = q
+    lo = 0
+    hi = q
+    t = 0
+    while max_steps < 0 or t < max_steps:
+        t += 1
+        start = q
+        if t == 1:
+            for z in zero:
+                if row[z] < 0:
+                    row[z] = 1
+                    rem[z] = -1
+                    queue[q] = z
+                    q += 1
+        for k in range(lo, hi):
+            u = queue[k]
+            for a in range(indptr[u], indptr[u + 1]):
+                v = indices[a]
+                r = rem[v] - 1
+                rem[v] = r
+                if r == 0:
+                    row[v] = t
+                    queue[q] = v
+                    q += 1
+        hist[t] = q - start
+        if q == start:
+            break
+        lo = start
+        hi = q
+    return t
+
+
+@njit(cache=True, nogil=True)
 def lt_weighted_cascade(indptr, indices, weights, denom, theta, fraction, seeds, row, max_steps,
                         received, queue, hist):  # pragma: no cover - compiled
     """Weighted threshold cascade of one replicate.
@@ -274,36 +322,73 @@ def lt_weighted_cascade(indptr, indices, weights, denom, theta, fraction, seeds,
     return t
 
 
-@njit(cache=True, nogil=True)
-def ic_uniform_cascade(indptr, indices, p, seeds, row, rng, max_steps, queue, hist):  # pragma: no cover
-    """Independent cascade with one probability ``p`` on every arc, one replicate.
+# slots of the state vector of a replicate suspended by ic_uniform_batch
+_T, _LO, _HI, _Q, _K, _POS, _NXT, _START, _NEED, _GI, _LIVE = range(11)
+IC_STATE_SIZE = 11
 
-    The arcs tried by the replicate form one sequence of Bernoulli(``p``)
-    trials (the frontier in discovery order, each node's arcs in CSR order,
-    step after step); only the successes are drawn, as geometric gaps
-    ``rng.geometric(p)`` (one draw per success, not per tried arc).
+
+@njit(cache=True, nogil=True)
+def ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, rows, max_steps, gaps, gap_ptr, r0, st,
+                     queue, hist, steps):  # pragma: no cover - compiled
+    """Independent cascades with one probability ``p`` on every arc, replicate after replicate.
+
+    The arcs a replicate tries form one sequence of Bernoulli(``p``) trials
+    (each step's new adopters in the order they were discovered, each node's
+    out-arcs in CSR order, step after step); only the successes are visited,
+    ``gaps`` giving the distances between them (``Generator.geometric(p)``
+    draws, capped at :data:`SKIP_CAP`; one draw per success, not per tried
+    arc). Replicate ``r``'s gaps are ``gaps[gap_ptr[r - r0]:gap_ptr[r - r0 + 1]]``,
+    drawn beforehand from its own generator; ``draw`` is False when ``p = 0``
+    (no success, no draws).
+
+    Runs replicates ``r0 .. rows.shape[0] - 1``. When a replicate has used all
+    its gaps, its state is saved in ``st`` and the function returns
+    ``(r, hist)``: the caller draws more gaps for ``r`` (continuing its stream)
+    and calls again with ``r0 = r`` and the same ``st``, ``queue`` and
+    ``hist``. Returns ``(-1, hist)`` when all are done; ``hist[t, r]`` is the
+    number of adopters at step ``t`` and ``steps[r]`` the steps evaluated.
     """
-    q = 0
-    for s in seeds:
-        row[s] = 0
-        queue[q] = s
-        q += 1
-    hist[0] = q
-    if q == 0:
-        return 0
-    draw = p > 0.0
-    nxt = np.int64(SKIP_CAP)
-    if draw:
-        g = rng.geometric(p)
-        nxt = min(g, SKIP_CAP) - 1
-    pos = np.int64(0)
-    lo = 0
-    hi = q
-    t = 0
-    while max_steps < 0 or t < max_steps:
-        t += 1
-        start = q
-        for k in range(lo, hi):
+    R = rows.shape[0]
+    for r in range(r0, R):
+        row = rows[r]
+        g = gaps[gap_ptr[r - r0]:gap_ptr[r - r0 + 1]]
+        if st[_LIVE] == 1:  # resume a suspended replicate
+            t, lo, hi, q, k, pos, nxt, start, need = st[_T], st[_LO], st[_HI], st[_Q], st[_K], \
+                st[_POS], st[_NXT], st[_START], st[_NEED]
+            st[_LIVE] = 0
+        else:
+            q = 0
+            for i in range(seed_ptr[r], seed_ptr[r + 1]):
+                s = seed_idx[i]
+                row[s] = 0
+                queue[q] = s
+                q += 1
+            hist[0, r] = q
+            if q == 0 or max_steps == 0:
+                steps[r] = 0
+                continue
+            t, lo, hi, k, pos, nxt, start, need = 1, 0, q, 0, 0, -1, q, 1
+            if not draw:
+                nxt, need = SKIP_CAP, 0
+        gi = 0
+        suspended = False
+        while True:
+            if need == 1:
+                if gi == g.shape[0]:
+                    suspended = True
+                    break
+                nxt += min(g[gi], SKIP_CAP)
+                gi += 1
+                need = 0
+            if k == hi:  # step t is complete
+                if t >= hist.shape[0]:
+                    hist = _grow(hist, t)
+                hist[t, r] = q - start
+                if q == start or (max_steps >= 0 and t >= max_steps):
+                    break
+                lo, hi, k, start = start, q, start, q
+                t += 1
+                continue
             u = queue[k]
             a0 = indptr[u]
             end = pos + (indptr[u + 1] - a0)
@@ -313,15 +398,23 @@ def ic_uniform_cascade(indptr, indices, p, seeds, row, rng, max_steps, queue, hi
                     row[v] = t
                     queue[q] = v
                     q += 1
-                g = rng.geometric(p)
-                nxt += min(g, SKIP_CAP)
+                if gi == g.shape[0]:
+                    need = 1
+                    break
+                nxt += min(g[gi], SKIP_CAP)
+                gi += 1
+            if need == 1:  # out of gaps inside this node's arcs: resume on the same node
+                suspended = True
+                break
             pos = end
-        hist[t] = q - start
-        if q == start:
-            break
-        lo = start
-        hi = q
-    return t
+            k += 1
+        if suspended:
+            st[_T], st[_LO], st[_HI], st[_Q], st[_K], st[_POS], st[_NXT], st[_START], st[_NEED] = \
+                t, lo, hi, q, k, pos, nxt, start, need
+            st[_LIVE] = 1
+            return r, hist
+        steps[r] = t
+    return -1, hist
 
 
 @njit(cache=True, nogil=True)

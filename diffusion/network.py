@@ -462,6 +462,12 @@ class Network:
     def _id_index(self) -> dict[Any, int]:
         return {v: i for i, v in enumerate(self._node_ids.tolist())}
 
+    @cached_property
+    def _range_ids(self) -> bool:
+        """Whether the node ids are the integers ``0 .. n-1`` in order (ids are indices)."""
+        ids = self._node_ids
+        return ids.dtype.kind in "iu" and bool(np.array_equal(ids, np.arange(self.n)))
+
     def index_of(self, ids: Iterable[Any] | Any) -> np.ndarray:
         """Node indices of the given original ids.
 
@@ -478,6 +484,12 @@ class Network:
         [1]
         """
         seq = [ids] if np.isscalar(ids) else list(ids)  # type: ignore[arg-type]
+        arr = np.asarray(seq) if seq else np.empty(0, dtype=np.int64)
+        if arr.ndim == 1 and arr.dtype.kind in "iu" and self._range_ids:  # vectorized: ids are indices
+            bad = (arr < 0) | (arr >= self.n)
+            if bad.any():
+                raise DiffusionError(f"node {arr[bad][0].item()!r} is not in the network")
+            return arr.astype(np.int64)
         table = self._id_index
         out = np.empty(len(seq), dtype=np.int64)
         for k, v in enumerate(seq):

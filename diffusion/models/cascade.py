@@ -32,6 +32,7 @@ from .threshold import (
     check_backend,
     distinct_seeds,
     history_from_hists,
+    history_from_matrix,
     mark_seeds,
     use_numba,
 )
@@ -152,17 +153,48 @@ class IndependentCascade(Model):
         indptr, indices = network.indptr, network.indices
         cap = -1 if max_steps is None else int(max_steps)
         queue = np.empty(n, dtype=np.int64)
-        hist = np.zeros(n + 2, dtype=np.int64)
-        hists = []
-        for r in range(R):
-            if np.isscalar(ctx.prob):
-                steps = K.ic_uniform_cascade(indptr, indices, float(ctx.prob), state.seeds[r],
-                                             state.adopted_at[r], state.rngs[r], cap, queue, hist)
-            else:
+        if not np.isscalar(ctx.prob):
+            hist = np.zeros(n + 2, dtype=np.int64)
+            hists = []
+            for r in range(R):
                 steps = K.ic_edge_cascade(indptr, indices, ctx.prob, state.seeds[r],
                                           state.adopted_at[r], state.rngs[r], cap, queue, hist)
-            hists.append(hist[: steps + 1].copy())
-        return history_from_hists(hists, state)
+                hists.append(hist[: steps + 1].copy())
+            return history_from_hists(hists, state)
+        # uniform p: every replicate's geometric gaps are drawn ahead from its generator, in
+        # blocks; one compiled call runs the whole batch, pausing only when a replicate needs more
+        p = float(ctx.prob)  # type: ignore[arg-type]
+        draw = p > 0.0
+        seed_ptr = np.zeros(R + 1, dtype=np.int64)
+        seed_ptr[1:] = np.cumsum([len(x) for x in state.seeds])
+        seed_idx = np.concatenate(state.seeds) if R else np.empty(0, np.int64)
+        sizes = np.zeros(R, dtype=np.int64)
+        if draw:
+            seed_arcs = np.add.reduceat(np.append(network.out_degree[seed_idx], 0), seed_ptr[:-1])
+            seed_arcs[seed_ptr[:-1] == seed_ptr[1:]] = 0
+            sizes = (4.0 * p * seed_arcs).astype(np.int64) + 32
+        blocks = [state.rngs[r].geometric(p, int(sizes[r])) if draw else np.empty(0, np.int64)
+                  for r in range(R)]
+        gaps = np.concatenate(blocks) if R else np.empty(0, np.int64)
+        gap_ptr = np.zeros(R + 1, dtype=np.int64)
+        gap_ptr[1:] = np.cumsum(sizes)
+        st = np.zeros(K.IC_STATE_SIZE, dtype=np.int64)
+        hist = np.zeros((16, max(R, 1)), dtype=np.int64)
+        steps = np.zeros(R, dtype=np.int64)
+        r0 = 0
+        while True:
+            r, hist = K.ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, state.adopted_at, cap,
+                                         gaps, gap_ptr, r0, st, queue, hist, steps)
+            if r < 0:
+                break
+            # replicate r used up its gaps: continue its stream with a block twice as large
+            sizes[r] *= 2
+            more = state.rngs[r].geometric(p, int(sizes[r]))
+            rest = gap_ptr[r - r0 + 1 :]
+            gaps = np.concatenate([more, gaps[rest[0]:]])
+            gap_ptr = np.concatenate([[0], len(more) + rest - rest[0]])
+            r0 = r
+        return history_from_matrix(hist, steps, state)
 
     # --------------------------------------------------------------- numpy path
     def _init_numpy(self, state: _ICState, n: int) -> None:

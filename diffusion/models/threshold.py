@@ -277,30 +277,37 @@ class LinearThreshold(Model):
         cap = -1 if max_steps is None else int(max_steps)
         random = isinstance(ctx.threshold, Distribution)
         hists: list[np.ndarray] = []
-        if ctx.weights is None:
+        if ctx.weights is None and random:
+            # thresholds differ between replicates, and so do the cascades: one replicate at a
+            # time keeps its counters (4n bytes) in cache
             fraction = self.rule == "fraction"
+            rem = np.empty(n, dtype=np.int32)
             zero_buf = np.empty(n, dtype=np.int64)
-            # counters never exceed the in-degree + 1: int16 halves the batch's working set
+            queue = np.empty(n, dtype=np.int64)
+            hist = np.zeros(n + 2, dtype=np.int64)
+            for r in range(R):
+                theta = self._thresholds(ctx, state.rngs[r], n)
+                nz = K.lt_need(theta, ctx.deg, fraction, rem, zero_buf)
+                steps = K.lt_count_cascade(indptr, indices, rem, zero_buf[:nz], state.seeds[r],
+                                           state.adopted_at[r], cap, queue, hist)
+                hists.append(hist[: steps + 1].copy())
+        elif ctx.weights is None:
+            # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs
+            # (counters never exceed the in-degree + 1: int16 halves the batch's working set)
             small = n == 0 or int(ctx.deg.max()) < np.iinfo(np.int16).max - 1
             for b0 in range(0, R, K.BATCH):
                 B = min(K.BATCH, R - b0)
-                rem = np.empty((n, B), dtype=np.int16 if small else np.int32)
+                rem2 = np.empty((n, B), dtype=np.int16 if small else np.int32)
+                rem2[:] = ctx.need[:, None]
                 zmask = np.zeros(n, dtype=np.uint64)
-                if random:
-                    for j in range(B):
-                        theta = self._thresholds(ctx, state.rngs[b0 + j], n)
-                        nz = K.lt_need(theta, ctx.deg, fraction, rem[:, j], zero_buf)
-                        zmask[zero_buf[:nz]] |= np.uint64(1 << j)
-                else:
-                    rem[:] = ctx.need[:, None]
-                    zmask[ctx.zero] = np.uint64((1 << B) - 1)
+                zmask[ctx.zero] = np.uint64((1 << B) - 1)
                 batch = state.seeds[b0 : b0 + B]  # type: ignore[index]
                 seed_ptr = np.zeros(B + 1, dtype=np.int64)
                 seed_ptr[1:] = np.cumsum([len(x) for x in batch])
                 seed_idx = np.concatenate(batch) if B else np.empty(0, np.int64)
-                steps, hist = K.lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx,
-                                                 state.adopted_at[b0 : b0 + B], cap)
-                hists.extend(hist[: steps[j] + 1, j].copy() for j in range(B))
+                bsteps, bhist = K.lt_batch_cascade(indptr, indices, rem2, zmask, seed_ptr, seed_idx,
+                                                   state.adopted_at[b0 : b0 + B], cap)
+                hists.extend(bhist[: bsteps[j] + 1, j].copy() for j in range(B))
         else:
             received = np.empty(n, dtype=np.float64)
             queue = np.empty(n, dtype=np.int64)
@@ -384,23 +391,32 @@ class LinearThreshold(Model):
         return changed
 
 
-def history_from_hists(hists: Sequence[np.ndarray], state: State) -> tuple[np.ndarray, np.ndarray]:
-    """``(counts, steps)`` for :meth:`Model.run_to_end` from per-replicate adoption histograms.
+def history_from_matrix(hist: np.ndarray, steps: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, steps)`` for :meth:`Model.run_to_end` from adoption histograms.
 
-    ``hists[r][t]`` is the number of nodes of replicate ``r`` that adopted at
-    step ``t``, for every step the replicate evaluated. Also updates
-    ``state.count`` and ``state.active``.
+    ``hist[t, r]`` is the number of nodes of replicate ``r`` that adopted at
+    step ``t`` (zero after the replicate stopped) and ``steps[r]`` the number of
+    steps it evaluated. Also updates ``state.count`` and ``state.active``.
     """
-    R = len(hists)
-    T = max((len(h) - 1 for h in hists), default=0)
-    counts = np.empty((T + 1, R), dtype=np.int64)
-    steps = np.zeros(R, dtype=np.int64)
-    for r, h in enumerate(hists):
-        c = np.cumsum(h)
-        counts[: len(c), r] = c
-        counts[len(c):, r] = c[-1]
-        changed = np.flatnonzero(h[1:]) + 1
-        steps[r] = changed[-1] if len(changed) else 0
+    R = len(steps)
+    T = int(steps.max()) if R else 0
+    counts = np.cumsum(hist[: T + 1, :R], axis=0)
+    changed = hist[1 : T + 1, :R] > 0
+    if T == 0:
+        last = np.zeros(R, dtype=np.int64)
+    else:
+        last = T - np.argmax(changed[::-1], axis=0)  # last step with an adopter
+        last = np.where(changed.any(axis=0), last, 0).astype(np.int64)
     state.count = counts[-1].copy()
     state.active = np.zeros(R, dtype=bool)
-    return counts, steps
+    return counts, last
+
+
+def history_from_hists(hists: Sequence[np.ndarray], state: State) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`history_from_matrix` for per-replicate histograms ``hists[r]`` (one entry per step)."""
+    R = len(hists)
+    lengths = np.array([len(h) for h in hists], dtype=np.int64)
+    hist = np.zeros((int(lengths.max()) if R else 1, R), dtype=np.int64)
+    for r, h in enumerate(hists):
+        hist[: len(h), r] = h
+    return history_from_matrix(hist, lengths - 1, state)
