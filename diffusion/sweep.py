@@ -68,6 +68,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import itertools
@@ -708,8 +709,10 @@ class SweepRunner:
                 if progress is not None:
                     progress(1)
             self.pending = sorted(set(self.pending) - self.store.completed())
-            # a finished database is one self-contained file (no -wal / -shm next to it)
-            self.store.conn.execute("PRAGMA journal_mode=DELETE")
+            # a finished database is one self-contained file (no -wal / -shm next to it),
+            # unless another program is reading it right now
+            with contextlib.suppress(sqlite3.OperationalError):
+                self.store.conn.execute("PRAGMA journal_mode=DELETE")
             csv_path = write_sweep_csv(self.store.path)
         finally:
             self.store.close()

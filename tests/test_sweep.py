@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -146,7 +147,7 @@ def test_each_point_is_its_scenario_run_alone(tmp_path):
         assert rows[6 * i]["cascade.threshold"] == alone.scenario.cascade.params["threshold"]
         assert stored["seed"] == alone.scenario.seed and stored["point"] == i
         assert stored["summary"]["cascade"]["final_fraction"] == alone.summary["cascade"]["final_fraction"]
-    with sqlite3.connect(tmp_path / "sweep.sqlite") as conn:
+    with closing(sqlite3.connect(tmp_path / "sweep.sqlite")) as conn:
         got = conn.execute('SELECT "cascade.threshold", "network.mean_degree", '
                            '"summary.cascade.final_fraction.mean" FROM points ORDER BY point').fetchall()
         curve_points = {r[0] for r in conn.execute("SELECT point FROM curves")}
@@ -192,7 +193,9 @@ def test_interrupted_sweep_resumes_to_identical_results(tmp_path):
     assert not (tmp_path / "cut" / "sweep.csv").exists()
     runner = SweepRunner(sc, tmp_path / "cut")
     assert runner.pending == [2, 3, 4, 5]
-    res = runner.run()
+    with closing(sqlite3.connect(runner.store.path)) as reader:  # someone looking at the results
+        assert reader.execute("SELECT count(*) FROM points").fetchone() == (2,)
+        res = runner.run()
     assert res.completed == 4 and res.csv.read_bytes() == ref
 
 
@@ -221,7 +224,7 @@ def test_identical_results_on_every_executor(tmp_path):
 
     def table(path: Path) -> list:
         # columns are added as points complete, so compare rows by column name, not position
-        with sqlite3.connect(path) as conn:
+        with closing(sqlite3.connect(path)) as conn:
             out = []
             for t in ("points", "runs", "curves"):
                 cur = conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")
@@ -323,7 +326,7 @@ def test_run_ignores_the_sweep_table(tmp_path):
 # ----------------------------------------------------------------- kill -9 and resume
 def _points_done(db: Path) -> int:
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
             return conn.execute("SELECT count(*) FROM points").fetchone()[0]
     except sqlite3.Error:  # not created yet
         return 0
@@ -366,7 +369,7 @@ def test_kill_9_then_resume_gives_identical_results(tmp_path, kill_case, executo
     done = _points_done(db)
     assert 2 <= done < 20, done  # killed part-way
     assert not (out / "sweep.csv").exists()
-    with sqlite3.connect(db) as conn:  # every stored point is complete
+    with closing(sqlite3.connect(db)) as conn:  # every stored point is complete
         counts = conn.execute("SELECT point, count(*) FROM runs GROUP BY point").fetchall()
     assert len(counts) == done and all(c == 100 for _, c in counts)
     finished = subprocess.run(_sweep_cmd(path, out, *executor), capture_output=True, timeout=120)
