@@ -161,7 +161,7 @@ def test_timeline_slider_recolours_nodes(browser, cascade, tmp_path):
     slider.fill(str(tmax))
     assert p.colors() == final
     # Play replays from the start and ends on the final state
-    p.js("DIFFUSION_TIMELINE.interval = 20")
+    p.js("DIFFUSION_VIEWS.forEach(function (v) { if (v.timeline) { v.timeline.interval = 20; } })")
     p.page.click("#timeline-play")
     p.page.wait_for_function(f"document.getElementById('timeline-slider').value === '{tmax}' && "
                              "document.getElementById('timeline-play').textContent === 'Play'",
@@ -210,4 +210,33 @@ def test_platform_history_slider(browser, tmp_path):
     p.page.locator("#timeline-slider").fill("12")
     assert p.colors() == final
     assert p.errors == [] and p.requests == []
+    p.page.close()
+
+
+def test_colour_selector_switches_legend_and_timeline(browser, cascade, tmp_path):
+    net, res = cascade
+    rng = np.random.default_rng(2)
+    failed = np.where(rng.random(net.n) < 0.3, rng.integers(0, 3, net.n), -1)
+    shock = {"failed_round": failed, "loss": np.where(failed >= 0, 1.0, 0.0)}
+    p = Page(browser, to_html(net, tmp_path / "net.html", res, shock=shock))
+    adoption = p.colors()
+    options = p.page.eval_on_selector_all("#color-select option", "els => els.map(e => e.textContent)")
+    assert options[:3] == ["Adoption", "Adoption step", "Failure"] and "sector" in options
+    p.page.select_option("#color-select", label="sector")
+    by_sector = p.colors()
+    assert by_sector != adoption
+    sector_view = options.index("sector")
+    assert p.page.is_visible(f".legend-block[data-view='{sector_view}']")
+    assert not p.page.is_visible(".legend-block[data-view='0']")
+    assert XSS_LABEL in p.page.inner_text("#legend")  # the hostile sector name, as text
+    p.page.locator("#timeline-slider").fill("0")  # attribute colours fade until adoption
+    assert p.colors() != by_sector
+    p.page.select_option("#color-select", label="Failure")  # the shock replays by rounds
+    assert p.js("Number(document.getElementById('timeline-slider').max)") == int(failed.max())
+    assert "round 2 of 2" in p.page.inner_text("#timeline-status")
+    p.page.locator("#timeline-slider").fill("0")
+    assert sum(c != diffusion.viz.style.EMPTY for c in p.colors()) == int((failed == 0).sum())
+    p.page.select_option("#color-select", label="Adoption")
+    assert p.colors() == adoption
+    assert p.errors == [] and p.requests == [] and p.dialogs == [] and p.js("window.__xss === undefined")
     p.page.close()

@@ -39,8 +39,11 @@ def firms():
 
 def _payload(text: str, name: str):
     """The JSON literal assigned in the page (``new vis.DataSet(<json>)`` etc.)."""
-    if name == "timeline":
-        m = re.search(r"var DIFFUSION_TIMELINE = (.*?);\n", text, re.S)
+    if name in ("timeline", "views"):
+        m = re.search(r"var DIFFUSION_VIEWS = (.*?);\n", text, re.S)
+        assert m
+        views = json.loads(m.group(1))
+        return views if name == "views" else views[0]["timeline"]
     else:
         m = re.search(rf"var raw{name} = (.*?);\n", text, re.S)
     assert m, name
@@ -339,3 +342,21 @@ def test_platform_history_replayed(tmp_path):
              for i, p in zip(row, h.tolist(), strict=True)}
     assert len(pairs) == len({i for _, i in pairs}) == len(np.unique(hist))  # one colour per platform
     assert [tl["palette"][i] for i in tl["frames"][-1]] == [nd["color"] for nd in _payload(text, "Nodes")]
+
+
+def test_page_offers_every_colouring(firms, tmp_path):
+    net, res = firms
+    text = to_html(net, tmp_path / "v.html", res, color_by="sector").read_text()
+    views = _payload(text, "views")
+    keys = re.findall(r'<option value="(\d+)">([^<]*)</option>', text)
+    assert [k for _, k in keys][:3] == ["sector", "Adoption", "Adoption step"]
+    assert len(views) == len(keys) == len(re.findall(r'class="legend-block"', text))
+    assert [v["colors"] for v in views[:1]] == [[nd["color"] for nd in _payload(text, "Nodes")]]
+    by_caption = dict(zip([k for _, k in keys], views, strict=True))
+    assert by_caption["Adoption"]["timeline"]["times"] == res.adoption_step[0].tolist()
+    degree = by_caption["Degree"]["timeline"]  # firm attributes replay adoption by fading
+    assert degree["times"] == res.adoption_step[0].tolist()
+    assert all(p != f for p, f in zip(degree["pending"], degree["final"], strict=True))
+    plain = _payload(to_html(net, tmp_path / "plain.html").read_text(), "views")
+    assert all(v["timeline"] is None for v in plain)  # no outcome: nothing to replay
+    assert 'id="timeline-slider"' not in to_html(net, tmp_path / "plain.html").read_text()

@@ -168,6 +168,9 @@ def node_coloring(
         gradient = {"low": f"degree {int(degree.min(initial=0))}",
                     "high": f"degree {int(degree.max(initial=0))}", "colors": list(style.VIRIDIS)}
         caption = "Degree"
+        if o.steps is not None:  # like an attribute: faded until the firm adopts
+            pending = style.lighten(colors, 0.8)
+            legend = [("faded: not adopted (yet)", style.lighten(np.array([ADOPTED]), 0.8)[0])]
     elif color_by == "none":
         colors = np.full(k, ADOPTED if o.steps is None else style.EMPTY, dtype="<U7")
         if o.steps is not None:
@@ -506,10 +509,13 @@ def to_html(
     if seed is not None:
         parts.append(f"seed {seed}")
     parts.append(f"{shown_nodes:,} nodes, {shown_edges:,} edges shown")
-    if context.get("timeline"):
-        side_notes.append("Move the slider or press Play to replay the "
-                          f"{'shock' if context['timeline']['unit'] == 'round' else 'cascade'} "
-                          f"{context['timeline']['unit']} by {context['timeline']['unit']}.")
+    units = {v["timeline"]["unit"] for v in context["views"] if v["timeline"]}
+    if units:
+        what = " or ".join(w for u, w in (("step", "the cascade step by step"),
+                                          ("round", "the shock round by round")) if u in units)
+        side_notes.append(f"Move the slider or press Play to replay {what}.")
+    if len(context["views"]) > 1:
+        side_notes.append("Choose what the colours show above the legend.")
     side_notes.append("Hover over a node for its attributes and outcome.")
     html = _render({
         "title": page_title,
@@ -518,6 +524,8 @@ def to_html(
         "side_notes": side_notes,
         "bgcolor": "#ffffff",
         **context,
+        "views_js": [{"colors": v["colors"], "timeline": v["timeline"]} for v in context["views"]],
+        "has_timeline": any(v["timeline"] for v in context["views"]),
     })
     write_text(path, html)
     return path
@@ -567,6 +575,40 @@ def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.nda
     net = _vis_network(network.directed, physics, stabilization=200)
     net.nodes, net.edges = vis_nodes, vis_edges
     nodes, edges, _, _, _, options = net.get_network_data()
+    views = []
+    for key in _available_colorings(color_by, attrs, o, label_by):
+        c = coloring if key == color_by else node_coloring(key, attributes=attrs, outcomes=o, degree=degree,
+                                                           platform_names=pnames)
+        views.append(_view(key, c, k, total_share, interval_ms))
+    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "views": views,
+            "physics_off": not physics}
+
+
+def _available_colorings(color_by: str, attrs: Mapping[str, np.ndarray], o: _Outcomes,
+                         label_by: str | None, limit: int = 12) -> list[str]:
+    """The colourings a page offers: the chosen one first, then outcomes, attributes, degree."""
+    keys = [color_by]
+    if o.steps is not None:
+        keys += ["adoption", "step"]
+    if o.platform is not None:
+        keys.append("platform")
+    if o.failed_round is not None:
+        keys.append("failure")
+    if o.loss is not None:
+        keys.append("loss")
+    keys += [a for a in attrs if a not in (label_by, "label", "name") and np.asarray(attrs[a]).ndim == 1]
+    keys.append("degree")
+    out: list[str] = []
+    for key in keys:
+        if key not in out and key != "none":
+            out.append(key)
+    return out[:limit] if color_by != "none" else ["none", *out[: limit - 1]]
+
+
+def _view(key: str, coloring: style.Coloring, k: int, total_share: np.ndarray | None,
+          interval_ms: int) -> dict[str, Any]:
+    """One colouring of the page: legend, final colours and timeline data."""
+    cols = coloring.colors.tolist()
     timeline = None
     if coloring.frames is not None and coloring.palette is not None:
         frames = np.asarray(coloring.frames)
@@ -579,24 +621,23 @@ def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.nda
                      for j, c in enumerate(coloring.palette) if cnt[j]]
             status.append(f"step {t} of {tmax}: " + ", ".join(parts))
         timeline = {
-            "ids": list(range(k)), "times": None, "final": cols, "pending": None,
-            "frames": frames.tolist(), "palette": coloring.palette, "max": tmax, "unit": "step",
-            "label": "step of the cascade", "status": status, "interval": interval_ms,
+            "times": None, "final": cols, "pending": None, "frames": frames.tolist(),
+            "palette": coloring.palette, "max": tmax, "unit": "step", "label": "step of the cascade",
+            "status": status, "interval": interval_ms,
         }
     elif coloring.times is not None and coloring.pending is not None:
         tmax = max(int(coloring.times.max(initial=0)), 1)
         verb = "failed" if coloring.time_label == "round" else "adopted"
         timeline = {
-            "ids": list(range(k)), "times": coloring.times.tolist(), "final": cols,
-            "pending": coloring.pending.tolist(), "frames": None, "max": tmax, "unit": coloring.time_label,
+            "times": coloring.times.tolist(), "final": cols, "pending": coloring.pending.tolist(),
+            "frames": None, "palette": None, "max": tmax, "unit": coloring.time_label,
             "label": f"{coloring.time_label} of the {'shock' if verb == 'failed' else 'cascade'}",
             "status": _status_lines(coloring.times, tmax, coloring.time_label, verb,
                                     total_share if verb == "adopted" else None),
             "interval": interval_ms,
         }
-    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": coloring.legend,
-            "gradient": coloring.gradient, "caption": coloring.caption, "timeline": timeline,
-            "physics_off": not physics}
+    return {"key": key, "caption": coloring.caption, "legend": coloring.legend, "gradient": coloring.gradient,
+            "colors": cols, "timeline": timeline}
 
 
 def _groups_page(network: Network, outcomes: _Outcomes, by: tuple[str, ...], color_by: str,
@@ -647,7 +688,7 @@ def _groups_page(network: Network, outcomes: _Outcomes, by: tuple[str, ...], col
         cols[f"share {verb}"] = share[:, -1]
         tot = np.cumsum(np.bincount(ev[hit], minlength=tmax + 1)) / max(network.n, 1)
         timeline = {
-            "ids": list(range(G)), "times": None, "final": colors.tolist(), "pending": None,
+            "times": None, "final": colors.tolist(), "pending": None, "palette": None,
             "frames": frames.tolist(), "max": tmax, "unit": unit,
             "label": f"{unit} of the {'shock' if unit == 'round' else 'cascade'}",
             "status": [f"{unit} {t} of {tmax}: {100 * tot[t]:.1f} % of all {network.n:,} firms {verb}"
@@ -670,5 +711,6 @@ def _groups_page(network: Network, outcomes: _Outcomes, by: tuple[str, ...], col
     net = _vis_network(network.directed, False, stabilization=0)
     net.nodes, net.edges = vis_nodes, vis_edges
     nodes, edges, _, _, _, options = net.get_network_data()
-    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": legend,
-            "gradient": gradient, "caption": caption, "timeline": timeline}
+    view = {"key": color_by, "caption": caption, "legend": legend, "gradient": gradient, "colors": colors,
+            "timeline": timeline}
+    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "views": [view]}
