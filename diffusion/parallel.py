@@ -47,6 +47,8 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -221,6 +223,25 @@ class _Payload:
             self.path = None
 
 
+def _watch_parent(pid: int, interval: float = 1.0) -> None:
+    """Worker initializer: exit when the process that owns the pool is gone.
+
+    A pool's workers otherwise outlive an owner killed with ``kill -9``.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:  # pragma: no cover - exists, not ours to signal
+                pass
+
+    threading.Thread(target=watch, name="diffusion-watch-parent", daemon=True).start()
+
+
 #: Worker-side cache: payload key -> shared arguments (the last few calls).
 _WORKER_CACHE: dict[str, tuple[Any, ...]] = {}
 
@@ -349,7 +370,8 @@ class ProcessExecutor(Executor):
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context(self.start_method)
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=ctx,
+                                             initializer=_watch_parent, initargs=(os.getpid(),))
         return self._pool
 
     def map_chunks(self, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]]) -> Iterator[Any]:

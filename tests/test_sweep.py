@@ -363,6 +363,7 @@ def test_kill_9_then_resume_gives_identical_results(tmp_path, kill_case, executo
     deadline = time.monotonic() + 60
     while _points_done(db) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    helpers = _descendants(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
@@ -376,3 +377,33 @@ def test_kill_9_then_resume_gives_identical_results(tmp_path, kill_case, executo
     assert finished.returncode == 0, finished.stderr.decode()
     assert _points_done(db) == 20
     assert (out / "sweep.csv").read_bytes() == expected
+    # the killed sweep's worker processes do not outlive it
+    deadline = time.monotonic() + 15
+    while any(os.path.exists(f"/proc/{pid}") for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if _alive(pid)]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Processes below ``pid`` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else []:
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited
