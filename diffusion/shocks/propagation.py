@@ -201,13 +201,23 @@ def _max_rounds(max_rounds: Any, default: int) -> int:
 
 
 class _Pusher:
-    """``X @ W`` for a batch of distress rows, via the transposed CSR (one SpMM per round)."""
+    """``X W`` for a batch of distress columns: ``W.T @ X`` with ``X`` of shape ``(n, k)``.
+
+    The kernels keep their state with replicates as *columns* (``(n, R)``,
+    C-ordered), so each round is one CSR times dense-matrix product with no copies.
+    """
 
     def __init__(self, W: sp.csr_array) -> None:
         self.Wt = W.T.tocsr()
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray((self.Wt @ X.T).T)
+        return np.asarray(self.Wt @ X)
+
+
+def _columns(active: np.ndarray) -> tuple[Any, np.ndarray]:
+    """Selector of the active replicates (a slice when all are: views, no copies) and their ids."""
+    ids = np.flatnonzero(active)
+    return (slice(None) if ids.size == active.size else ids), ids
 
 
 def check_stability(W: Any, *, stacklevel: int = 3) -> float:
@@ -223,53 +233,61 @@ def check_stability(W: Any, *, stacklevel: int = 3) -> float:
 
 
 # ----------------------------------------------------------------- rules
-def _mark(failed_round: np.ndarray, rows: np.ndarray, new: np.ndarray, t: int) -> None:
-    fr = failed_round[rows]
-    fr[(new >= 1.0 - 1e-12) & (fr < 0)] = t
-    failed_round[rows] = fr
+def _mark(failed_round: np.ndarray, c: Any, new: np.ndarray, t: int) -> None:
+    fr = failed_round[:, c]
+    hit = (new >= 1.0 - 1e-12) & (fr < 0)
+    if hit.any():
+        fr[hit] = t
+        failed_round[:, c] = fr
 
 
-def _single_hit(push: _Pusher, h: np.ndarray, max_rounds: int, failed_round: np.ndarray) -> np.ndarray:
-    R = h.shape[0]
+def _single_hit(push: _Pusher, H: np.ndarray, max_rounds: int, failed_round: np.ndarray) -> np.ndarray:
+    """Battiston et al.'s rule on ``H`` (n, R), in place; returns the rounds per replicate."""
+    R = H.shape[1]
     rounds = np.zeros(R, dtype=np.int64)
-    distressed = h > 0
+    distressed = H > 0
     inactive = np.zeros_like(distressed)
+    active = distressed.any(axis=0)
     t = 0
-    rows = np.flatnonzero(distressed.any(axis=1))
-    while rows.size and t < max_rounds:
+    while active.any() and t < max_rounds:
         t += 1
-        D = distressed[rows]
-        hr = h[rows]
-        new = np.minimum(1.0, hr + push(hr * D))
-        rounds[rows[(new != hr).any(axis=1)]] = t
-        _mark(failed_round, rows, new, t)
-        h[rows] = new
-        inact = inactive[rows] | D
-        inactive[rows] = inact
+        c, ids = _columns(active)
+        D = distressed[:, c]
+        hc = H[:, c]
+        new = hc + push(hc * D)
+        np.minimum(new, 1.0, out=new)
+        rounds[ids[(new != hc).any(axis=0)]] = t
+        _mark(failed_round, c, new, t)
+        H[:, c] = new
+        inact = inactive[:, c] | D
+        inactive[:, c] = inact
         nd = (new > 0) & ~inact
-        distressed[rows] = nd
-        rows = rows[nd.any(axis=1)]
+        distressed[:, c] = nd
+        active[ids] = nd.any(axis=0)
     return rounds
 
 
-def _linear(push: _Pusher, h: np.ndarray, max_rounds: int, tol: float,
+def _linear(push: _Pusher, H: np.ndarray, max_rounds: int, tol: float,
             failed_round: np.ndarray) -> np.ndarray:
-    R = h.shape[0]
+    """Bardoscia et al.'s rule on ``H`` (n, R), in place; returns the rounds per replicate."""
+    R = H.shape[1]
     rounds = np.zeros(R, dtype=np.int64)
-    delta = h.copy()
-    rows = np.flatnonzero((delta > tol).any(axis=1))
+    delta = H.copy()
+    active = (delta > tol).any(axis=0)
     t = 0
-    while rows.size and t < max_rounds:
+    while active.any() and t < max_rounds:
         t += 1
-        hr = h[rows]
-        new = np.minimum(1.0, hr + push(delta[rows]))
-        d = new - hr
-        _mark(failed_round, rows, new, t)
-        h[rows] = new
-        delta[rows] = d
-        moving = (d > tol).any(axis=1)
-        rounds[rows[(d > 0).any(axis=1)]] = t
-        rows = rows[moving]
+        c, ids = _columns(active)
+        hc = H[:, c]
+        new = hc + push(delta[:, c])
+        np.minimum(new, 1.0, out=new)
+        d = new - hc
+        _mark(failed_round, c, new, t)
+        H[:, c] = new
+        delta[:, c] = d
+        dmax = d.max(axis=0)
+        rounds[ids[dmax > 0]] = t
+        active[ids] = dmax > tol
     return rounds
 
 
@@ -334,18 +352,19 @@ def debtrank(exposure: Any, initial_distress: Any, value: Any = None, variant: s
     n = h0.shape[1]
     W = as_exposure(exposure, n)
     v = _value(value, n)
-    h = h0.copy()
+    H = np.array(h0.T, order="C")  # replicates as columns (a copy: h0 is kept)
     push = _Pusher(W)
-    failed_round = np.where(h0 >= 1.0 - 1e-12, 0, -1).astype(np.int32)
+    failed_round = np.where(H >= 1.0 - 1e-12, 0, -1).astype(np.int32)
     if variant == "single_hit":
-        rounds = _single_hit(push, h, _max_rounds(max_rounds, n + 1), failed_round)
+        rounds = _single_hit(push, H, _max_rounds(max_rounds, n + 1), failed_round)
         method = "debtrank"
     else:
         if check_stability_:
             check_stability(W)
-        rounds = _linear(push, h, _max_rounds(max_rounds, 10_000), float(tol), failed_round)
+        rounds = _linear(push, H, _max_rounds(max_rounds, 10_000), float(tol), failed_round)
         method = "linear_debtrank"
-    return PropagationResult(method, h0, h, h >= 1.0 - 1e-12, rounds, v, single, failed_round)
+    h = H.T
+    return PropagationResult(method, h0, h, h >= 1.0 - 1e-12, rounds, v, single, failed_round.T)
 
 
 def _capacity(capacity: Any, n: int) -> np.ndarray:
@@ -406,30 +425,33 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
     cap = np.broadcast_to(cap, (R, n))
     limit = _max_rounds(max_rounds, n)
     eps = 1e-12
-    loss = h0.copy()
-    failed = loss >= cap - eps
+    capT = cap.T  # (n, R) view
+    L = np.array(h0.T, order="C")  # losses, replicates as columns (a copy)
+    failed = L >= capT - eps
     new = failed.copy()
     failed_round = np.where(failed, 0, -1).astype(np.int32)
     rounds = np.zeros(R, dtype=np.int64)
     push = _Pusher(W)
-    rows = np.flatnonzero(new.any(axis=1))
+    active = new.any(axis=0)
     t = 0
-    while rows.size and t < limit:
+    while active.any() and t < limit:
         t += 1
-        lr = loss[rows] + push(new[rows].astype(np.float64))
-        loss[rows] = lr
-        fr = failed[rows]
-        newly = (lr >= cap[rows] - eps) & ~fr
-        failed[rows] = fr | newly
-        new[rows] = newly
-        frd = failed_round[rows]
-        frd[newly] = t
-        failed_round[rows] = frd
-        rounds[rows[newly.any(axis=1)]] = t
-        rows = rows[newly.any(axis=1)]
+        c, ids = _columns(active)
+        lc = L[:, c] + push(new[:, c].astype(np.float64))
+        L[:, c] = lc
+        fc = failed[:, c]
+        newly = (lc >= capT[:, c] - eps) & ~fc
+        failed[:, c] = fc | newly
+        new[:, c] = newly
+        fr = failed_round[:, c]
+        fr[newly] = t
+        failed_round[:, c] = fr
+        moved = newly.any(axis=0)
+        rounds[ids[moved]] = t
+        active[ids] = moved
     initial = np.where(h0 >= cap - eps, 1.0, h0)
-    distress = np.where(failed, 1.0, np.minimum(loss, 1.0))
-    return PropagationResult("threshold", initial, distress, failed, rounds, v, single, failed_round)
+    distress = np.where(failed.T, 1.0, np.minimum(L.T, 1.0))
+    return PropagationResult("threshold", initial, distress, failed.T, rounds, v, single, failed_round.T)
 
 
 def propagate(exposure: Any, initial_distress: Any, method: str = "threshold", *, capacity: Any = 1.0,
