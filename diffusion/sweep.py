@@ -94,6 +94,7 @@ __all__ = [
     "Sweep",
     "SweepResult",
     "SweepRunner",
+    "check_sweep",
     "parse_sweep",
     "point_scenario",
     "point_seed",
@@ -328,6 +329,47 @@ def point_scenario(scenario: Scenario, index: int) -> Scenario:
     where = str(scenario.path) if scenario.path else None
     params = sweep.points()[index]
     data = _point_data(scenario.to_dict(), params, index, where)
+    try:
+        return parse_scenario(data, path=scenario.path)
+    except ScenarioError as exc:
+        raise _blame(exc, params, index, where) from None
+
+
+def check_sweep(scenario: Scenario) -> list[Scenario]:
+    """Validate every point of the sweep of ``scenario``; return the point scenarios.
+
+    Raises
+    ------
+    ScenarioError
+        No ``[sweep]`` table, or a swept value that is invalid for its key
+        (naming the file and ``sweep.<key>``).
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.sweep import check_sweep
+    >>> sc = diffusion.parse_scenario({
+    ...     "scenario": {"name": "demo", "seed": 1},
+    ...     "network": {"generator": "erdos_renyi", "n": 100, "mean_degree": 4.0},
+    ...     "cascade": {"model": "linear_threshold", "threshold": 0.2, "initial": {"count": 2}},
+    ...     "sweep": {"cascade.threshold": [0.1, 2.0]}})
+    >>> check_sweep(sc)
+    Traceback (most recent call last):
+    ...
+    diffusion.errors.ScenarioError: sweep.cascade.threshold: must be <= 1.0, got 2.0 (sweep point 1: cascade.threshold = 2.0)
+    """
+    return [_point(scenario, d, p, i) for i, (d, p) in enumerate(_point_mappings(scenario))]
+
+
+def _point_mappings(scenario: Scenario) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    sweep = _require_sweep(scenario)
+    where = str(scenario.path) if scenario.path else None
+    base = scenario.to_dict()
+    return [(_point_data(base, params, i, where), params) for i, params in enumerate(sweep.points())]
+
+
+def _point(scenario: Scenario, data: Mapping[str, Any], params: Mapping[str, Any], index: int) -> Scenario:
+    where = str(scenario.path) if scenario.path else None
     try:
         return parse_scenario(data, path=scenario.path)
     except ScenarioError as exc:
@@ -635,15 +677,11 @@ class SweepRunner:
         self.sweep = _require_sweep(scenario)
         self.where = str(scenario.path) if scenario.path else None
         base = scenario.to_dict()
-        self.params = self.sweep.points()
-        self.data: list[dict[str, Any]] = []
-        for i, params in enumerate(self.params):
-            data = _point_data(base, params, i, self.where)
-            try:
-                parse_scenario(data, path=scenario.path)
-            except ScenarioError as exc:
-                raise _blame(exc, params, i, self.where) from None
-            self.data.append(data)
+        mappings = _point_mappings(scenario)
+        for i, (data, params) in enumerate(mappings):
+            _point(scenario, data, params, i)  # validate every point before writing anything
+        self.data = [d for d, _ in mappings]
+        self.params = [p for _, p in mappings]
         self.seeds = [int(d["scenario"]["seed"]) for d in self.data]
         self.out_dir = Path(out_dir)
         if self.out_dir.exists() and not self.out_dir.is_dir():

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..scenario import check_scenario, load_scenario
+from ..sweep import check_sweep
 
 __all__ = ["validate"]
 
@@ -22,4 +23,6 @@ def validate(scenario: Path, build: bool) -> None:
     if build:
         net = check_scenario(sc)
         detail += f"; network: {net.n:,} nodes, {net.number_of_edges:,} edges"
+    if sc.table("sweep") is not None:
+        detail += f"; sweep: {len(check_sweep(sc))} valid points"
     click.echo(f"OK: {scenario}: {sc.name} ({detail})")
