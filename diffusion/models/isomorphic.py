@@ -113,6 +113,7 @@ def _parse_mandates(value: Any) -> tuple[Mandate, ...]:
 class _IsoContext:
     arc_weight: np.ndarray | None  # w_ij * prestige_i per stored arc i -> j (None: all ones)
     denom: np.ndarray  # (n,) sum_j w_ji s_j over in-neighbours
+    inv_denom: np.ndarray  # (n,) 1 / denom, 0 where denom = 0 (no prestige-weighted neighbours)
     partner_arc: np.ndarray | None  # bool per arc: a dependency edge strong enough to coerce
     external: float | np.ndarray | Distribution
     uncertainty: float | np.ndarray | Distribution
@@ -393,9 +394,11 @@ class Isomorphic(Model):
             unc = NodeValue("uncertainty", "uncertainty", 0.0, None).resolve(network)
         else:
             unc = 1.0
+        inv_denom = np.divide(1.0, denom, out=np.zeros(n), where=denom > 0)
         return _IsoContext(
             arc_weight,
             denom,
+            inv_denom,
             partner_arc,
             self._external.resolve(network),
             unc,
@@ -481,52 +484,82 @@ class Isomorphic(Model):
         return state
 
     # ------------------------------------------------------------------- step
+    def _stay(self, ctx: _IsoContext, t: int) -> np.ndarray | None:
+        """Per node, the probability that no mandate in force at ``t`` makes it adopt (None: none)."""
+        stay = None
+        for m, mask in zip(self.mandates, ctx.mandate_masks, strict=True):
+            if t >= m.start:
+                factor = np.where(mask, 1.0 - m.compliance, 1.0)
+                stay = factor if stay is None else stay * factor
+        return stay
+
     def terms(
         self, ctx: _IsoContext, state: _IsoState, t: int, rep: np.ndarray, node: np.ndarray
     ) -> np.ndarray:
         """The hazard terms ``(coercive, external, mimetic, normative)`` of firms ``(rep, node)``.
 
-        Returns an array of shape ``(4, len(rep))`` computed from the state after step ``t − 1``.
+        Returns an array of shape ``(4, len(rep))`` computed from the state after step ``t − 1``,
+        with the same floating-point expressions as the dense hazard of :meth:`step`.
         """
         out = np.zeros((4, len(rep)))
         # coercive: mandates in force and adopted dependency partners
-        stay = np.ones(len(rep))
-        for m, mask in zip(self.mandates, ctx.mandate_masks, strict=True):
-            if t >= m.start:
-                stay *= np.where(mask[node], 1.0 - m.compliance, 1.0)
+        stay_n = self._stay(ctx, t)
+        stay = np.ones(len(rep)) if stay_n is None else stay_n[node]
         if state.partners is not None:
-            stay *= np.where(state.partners[rep, node] > 0, 1.0 - self.partner_coercion, 1.0)
+            stay = stay * np.where(state.partners[rep, node] > 0, 1.0 - self.partner_coercion, 1.0)
         out[0] = 1.0 - stay
         out[1] = _at(state.external, rep, node)
         if self.mimetic > 0:
-            d = ctx.denom[node]
-            share = np.divide(state.received[rep, node], d, out=np.zeros(len(rep)), where=d > 0)
+            share = state.received[rep, node] * ctx.inv_denom[node]
             if self.mimetic_threshold > 0:
-                share = np.where(share >= self.mimetic_threshold - 1e-12, share, 0.0)
-            out[2] = self.mimetic * _at(state.uncertainty, rep, node) * share
+                share[share < self.mimetic_threshold - 1e-12] = 0.0
+            out[2] = (self.mimetic * _at(state.uncertainty, rep, node)) * share
         if self.normative > 0:
             g = np.zeros(len(rep), dtype=np.int64) if ctx.field is None else ctx.field[node]
-            out[3] = self.normative * state.field_count[rep, g] / ctx.field_size[g]
+            out[3] = self.normative * (state.field_count[rep, g] / ctx.field_size[g])
         return out
+
+    def hazard_total(self, ctx: _IsoContext, state: _IsoState, t: int) -> np.ndarray:
+        """The sum of the four terms for every firm, shape (R, n) (dense: one pass per term)."""
+        R, n = state.adopted_at.shape
+        stay = self._stay(ctx, t)
+        if state.partners is not None:
+            pf = np.where(state.partners > 0, 1.0 - self.partner_coercion, 1.0)
+            total = 1.0 - (pf if stay is None else stay * pf)
+        else:
+            total = np.zeros((R, n))
+            if stay is not None:
+                total += 1.0 - stay
+        if np.ndim(state.external) or float(state.external) != 0.0:
+            total += state.external
+        if self.mimetic > 0:
+            share = state.received * ctx.inv_denom
+            if self.mimetic_threshold > 0:
+                share[share < self.mimetic_threshold - 1e-12] = 0.0
+            share *= self.mimetic * state.uncertainty
+            total += share
+        if self.normative > 0:
+            level = self.normative * (state.field_count / ctx.field_size)
+            total += level[:, :1] if ctx.field is None else level[:, ctx.field]
+        return total
 
     def step(self, ctx: _IsoContext, network: Network, state: _IsoState, t: int) -> np.ndarray:
         R, n = state.adopted_at.shape
         open_ = (state.adopted_at < 0) & state.susceptible & state.active[:, None]
-        orep, onode = np.nonzero(open_)
-        terms = self.terms(ctx, state, t, orep, onode)
-        total = terms.sum(axis=0)
+        total = self.hazard_total(ctx, state, t)
         h = np.minimum(total, 1.0)
+        h[~open_] = 0.0
         u = np.ones((R, n))
         for r, g in enumerate(state.rngs):
             if state.active[r]:  # an inactive replicate never becomes active again
                 g.random(n, out=u[r])
-        uo = u[orep, onode]
-        fire = uo < h
-        rep, node = orep[fire], onode[fire]
+        fire = u < h
+        rep, node = np.nonzero(fire)
         # attribution: given adoption, u / h is uniform on [0, 1); its position u / h * total in
         # the cumulative terms picks a pressure with probability proportional to its term
-        x = uo[fire] / h[fire] * total[fire]
-        cum = np.cumsum(terms[:, fire], axis=0)
+        terms = self.terms(ctx, state, t, rep, node)
+        x = u[rep, node] / h[rep, node] * total[rep, node]
+        cum = np.cumsum(terms, axis=0)
         which = np.minimum((x[None, :] >= cum).sum(axis=0), 3)
         state.adopted_at[rep, node] = t
         state.cause[rep, node] = (which + 1).astype(np.int8)
@@ -536,7 +569,8 @@ class Isomorphic(Model):
         self._push(ctx, network, state, rep, node)
         # hazards never decrease, so a replicate stays active while it has new adopters (they
         # raise hazards), a waiting firm of positive hazard, or a mandate still to come
-        waiting = np.bincount(orep[~fire & (h > 0)], minlength=R) > 0
+        h[fire] = 0.0
+        waiting = (h > 0).any(axis=1)
         future = any(m.start > t for m in self.mandates)
         state.active = state.active & ((added > 0) | waiting | future)
         return added > 0
