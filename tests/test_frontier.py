@@ -238,6 +238,8 @@ def test_fragility_cli(tmp_path):
     summ = list(csv.DictReader(open(out / "frontier_summary.csv")))
     assert float(summ[0]["hhi_mean"]) < float(summ[1]["hhi_mean"])
     assert float(summ[0]["total_loss_mean"]) < float(summ[1]["total_loss_mean"])
+    rob = list(csv.DictReader(open(out / "robustness.csv")))
+    assert {r["strategy"] for r in rob} == {"random", "degree", "size"}
     # bad input: exit 2, one line naming the key
     bad = _write(tmp_path, _scenario(shock={"type": "platform_outage", "platform": "Z"}))
     r = CliRunner().invoke(main, ["fragility", str(bad), "--out", str(out), "-e", "serial", "--no-plots"])

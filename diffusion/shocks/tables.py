@@ -55,6 +55,7 @@ from .base import SHOCKS, PlatformOutage, Shock, platform_state
 from .frontier import RECORD_KEYS, FrontierResult, frontier_point
 from .pipeline import apply_shock, fragility_curve, resolve_exposure, resolve_value
 from .propagation import PROPAGATIONS
+from .robustness import robustness
 
 __all__ = ["FragilityReport", "FrontierSpec", "ShockSpec", "parse_frontier", "parse_shock",
            "run_fragility"]
@@ -250,6 +251,9 @@ class FragilityReport:
     scenario : Scenario
     simulation : SimulationResult
         The cascade the severity curve was computed on.
+    robustness : list of dict
+        Giant component after removing firms at random, by degree and by size
+        (see :func:`~diffusion.shocks.robustness`).
     extras : dict
         ``{"fragility_curve": curve, "frontier": frontier}`` (what figure writers read).
     """
@@ -257,6 +261,7 @@ class FragilityReport:
     curve: list[dict[str, Any]]
     frontier: FrontierResult | None
     summary: dict[str, Any]
+    robustness: list[dict[str, Any]] = field(default_factory=list)
     scenario: Scenario | None = None
     simulation: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -270,6 +275,8 @@ class FragilityReport:
 
         out = Path(out_dir)
         files = {"fragility_curve.csv": write_csv(out / "fragility_curve.csv", self.curve)}
+        if self.robustness:
+            files["robustness.csv"] = write_csv(out / "robustness.csv", self.robustness)
         if self.frontier is not None:
             files["frontier.csv"] = write_csv(out / "frontier.csv", self.frontier.records)
             files["frontier_summary.csv"] = write_csv(out / "frontier_summary.csv", self.frontier.summary())
@@ -336,6 +343,15 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
                                 alpha=spec.alpha, runs=sim.runs, seed=seed, **spec.kwargs())
     summary: dict[str, Any] = {"scenario": scenario.name, "seed": scenario.seed, "runs": scenario.runs,
                                "shock": spec.to_dict()}
+    # robustness of the firm network itself: random versus targeted removal (shock stream)
+    fractions = np.round(np.arange(0.0, 0.51, 0.05), 2)
+    rob: list[dict[str, Any]] = []
+    strategies = ["random", "degree"] + (["size"] if "size" in net.attributes else [])
+    for k, strat in enumerate(strategies):
+        rr = robustness(net, fractions, strat, runs=min(scenario.runs, 5),
+                        seed=scenario.seed_sequence("shock").spawn(len(strategies))[k])
+        rob.extend(rr.to_records())
+        summary.setdefault("robustness", {})[strat] = {"critical_fraction": rr.critical_fraction(0.05)}
     front = None
     if fspec is not None:
         outage = PlatformOutage("dominant", spec.shock.severity,
@@ -370,4 +386,4 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
     extras: dict[str, Any] = {"fragility_curve": curve}
     if front is not None:
         extras["frontier"] = front
-    return FragilityReport(curve, front, summary, scenario, sim, extras)
+    return FragilityReport(curve, front, summary, rob, scenario, sim, extras)
