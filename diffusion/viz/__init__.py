@@ -6,7 +6,9 @@
   curve with a 5–95 % band, platform shares and concentration, fragility curve,
   homogeneity–fragility frontier;
 - :mod:`diffusion.viz.style` — the small pure functions behind colours, sizes
-  and tooltips.
+  and tooltips;
+- :func:`write_figures` / :func:`write_network_html` — what ``diffusion run``
+  writes for a finished scenario run.
 
 pyvis and matplotlib are imported only by this subpackage.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 from . import figures, style
 from .figures import adoption_curve, fragility_curve, frontier, platform_shares, save_figure
 from .html import COLOR_BY, ReducedViewWarning, node_coloring, to_html
+from .report import write_figures, write_network_html
 
 __all__ = [
     "COLOR_BY",
@@ -29,4 +32,6 @@ __all__ = [
     "save_figure",
     "style",
     "to_html",
+    "write_figures",
+    "write_network_html",
 ]
