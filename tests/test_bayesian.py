@@ -186,3 +186,17 @@ def test_example_scenario_runs_and_writes_cascade_summary(tmp_path):
     assert summary["correct"] + summary["wrong"] + summary["none"] == pytest.approx(1.0)
     header = written["runs.csv"].read_text().splitlines()[0].split(",")
     assert {"cascade", "cascade_step", "herders", "correct_fraction"} <= set(header)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    precision=st.one_of(st.floats(-1e3, 0.5), st.floats(1 + 1e-9, 1e3)),
+    per_step=st.integers(-100, 0),
+)
+def test_out_of_range_values_name_the_parameter(precision, per_step):
+    with pytest.raises(ParameterError) as err:
+        BayesianCascade(precision=precision)
+    assert err.value.name == "precision"
+    with pytest.raises(ParameterError) as err:
+        BayesianCascade(per_step=per_step)
+    assert err.value.name == "per_step"

@@ -305,3 +305,16 @@ def test_example_scenarios_run_and_write_pressure_summaries(name, tmp_path):
     else:
         sector = res.network.attribute("sector")
         assert np.all(res.simulation.adoption_step[:, sector != "retail"] == -1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(["external", "mimetic_threshold", "resistant", "mimetic", "normative"]),
+    value=st.one_of(st.floats(-1e6, -1e-9), st.floats(1 + 1e-9, 1e6), st.just(float("nan"))),
+)
+def test_out_of_range_values_name_the_parameter(name, value):
+    if name in ("mimetic", "normative") and value > 1:
+        value = -value  # any non-negative strength is valid
+    with pytest.raises(ParameterError) as err:
+        Isomorphic(**{name: value})
+    assert err.value.name == name

@@ -364,3 +364,19 @@ def test_example_scenarios_run_and_write_platform_summaries(name, tmp_path):
         assert summary["lock_in"]["probability"] >= 0.5
     else:
         assert summary["lock_in"]["probability"] == 0 and summary["hhi"]["mean"] < 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(["revision_rate", "lock_in_share", "noise", "fit_sd", "switching_cost"]),
+    value=st.one_of(st.floats(-1e6, -1e-9), st.floats(1 + 1e-9, 1e6), st.just(float("inf"))),
+)
+def test_out_of_range_values_name_the_parameter(name, value):
+    if name in ("noise", "fit_sd", "switching_cost") and np.isfinite(value):
+        if name == "switching_cost":
+            value = float("nan")  # any finite switching cost is valid
+        else:
+            value = -abs(value)
+    with pytest.raises(ParameterError) as err:
+        PlatformCompetition(**{name: value})
+    assert err.value.name == name
