@@ -108,9 +108,21 @@ def test_single_technology_models(net):
     fr = frontier(net, lambda p: diffusion.IndependentCascade(p), [0.05, 0.5], parameter="probability",
                   initial=3, runs=10, seed=2, exposure={"resources": 0.5}, propagation="debtrank")
     s = fr.summary()
-    assert all(r["hhi"] == 1.0 or np.isnan(r["hhi"]) for r in fr.records)
+    # one technology: concentration over adopters and non-adopters
+    for r in fr.records:
+        assert r["hhi"] == pytest.approx(r["adoption"] ** 2 + (1 - r["adoption"]) ** 2)
     assert s[0]["adoption_mean"] < s[1]["adoption_mean"]
     assert s[0]["total_loss_mean"] < s[1]["total_loss_mean"]
+
+
+def test_mimetic_strength_frontier(net):
+    if not hasattr(diffusion, "Isomorphic"):
+        pytest.skip("isomorphic model not available")
+    fr = frontier(net, lambda q: diffusion.Isomorphic(external=0.01, mimetic=q), [0.0, 0.8],
+                  parameter="mimetic", runs=8, seed=6, max_steps=30, exposure={"resources": 0.5})
+    s = fr.summary()
+    assert s[0]["adoption_mean"] < s[1]["adoption_mean"]
+    assert s[0]["initial_loss_mean"] < s[1]["initial_loss_mean"]
 
 
 def test_common_random_numbers_and_reproducibility(net):

@@ -68,7 +68,10 @@ def hhi(platforms: PlatformState | Any, multihomed_reliance: float = 0.5) -> np.
 
     Shares are reliance-weighted over the firms on some platform (a multi-homer
     counts ``multihomed_reliance`` for each of its platforms); ``nan`` where
-    nobody is on a platform.
+    nobody is on a platform. With a single technology (``K = 1``, e.g. the
+    adopters of a threshold or isomorphic cascade) the HHI is over adopters and
+    non-adopters, ``a² + (1 − a)²`` for adoption share ``a``: a population is
+    homogeneous when (almost) everyone, or no one, runs the technology.
 
     Examples
     --------
@@ -77,13 +80,26 @@ def hhi(platforms: PlatformState | Any, multihomed_reliance: float = 0.5) -> np.
     >>> st = PlatformState(np.array([[1, 1, 2, 2], [1, 1, 1, 0]]), np.zeros((2, 4), int), ("a", "b"))
     >>> hhi(st).tolist()
     [0.5, 1.0]
+    >>> hhi(PlatformState(np.array([[1, 1, 1, 0]]), np.zeros((1, 4), int), ("adopted",))).tolist()
+    [0.625]
     """
-    plat, second, names = platforms if isinstance(platforms, PlatformState) else platform_state(platforms)
-    k = max(len(names), int(np.max(plat, initial=0)), int(np.max(second, initial=0)), 1)
-    s = platform_shares(plat, second, k, multihomed_reliance)
-    out = (s**2).sum(axis=1)
-    out[s.sum(axis=1) == 0] = np.nan
-    return out
+    st = platforms if isinstance(platforms, PlatformState) else platform_state(platforms)
+    return _concentration(st, multihomed_reliance)[0]
+
+
+def _concentration(st: PlatformState, mh: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``(hhi, shares, on, K)``: HHI per replicate (see :func:`hhi`), platform shares, whether
+    some firm is on a platform, number of platforms."""
+    plat, second, names = st
+    K = max(len(names), int(np.max(plat, initial=0)), int(np.max(second, initial=0)), 1)
+    shares = platform_shares(plat, second, K, mh)
+    on = shares.sum(axis=1) > 0
+    if K == 1:  # one technology: adopters versus the rest
+        a = ((plat > 0) | (second > 0)).mean(axis=1)
+        return a**2 + (1 - a) ** 2, shares, on, K
+    h = (shares**2).sum(axis=1)
+    h[~on] = np.nan
+    return h, shares, on, K
 
 
 def frontier_point(network: Network, platforms: PlatformState, *, exposure: Any, severity: float = 1.0,
@@ -95,16 +111,12 @@ def frontier_point(network: Network, platforms: PlatformState, *, exposure: Any,
     columns, the outage of each of the ``K`` platforms (all ``K × R`` outages in
     one batched propagation).
     """
-    plat, second, names = platforms
+    plat, second, _names = platforms
     R, n = plat.shape
-    K = max(len(names), int(np.max(plat, initial=0)), int(np.max(second, initial=0)), 1)
     v = np.ones(n) if value is None else value
     cap = _resolve_capacity(network, capacity)
-    shares = platform_shares(plat, second, K, multihomed_reliance)
-    h = (shares**2).sum(axis=1)
-    on = shares.sum(axis=1) > 0
-    h[~on] = np.nan
-    eff = np.divide(1.0, h, out=np.full(R, np.nan), where=on)
+    h, shares, on, K = _concentration(platforms, multihomed_reliance)
+    eff = np.divide(1.0, h, out=np.full(R, np.nan), where=np.isfinite(h) & (h > 0))
     # K outages stacked: block k (rows k*R .. k*R+R-1) is the outage of platform k + 1
     h0 = np.concatenate([
         PlatformOutage(k + 1, severity, multihomed_reliance).initial_distress(network, R, platforms)
