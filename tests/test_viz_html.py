@@ -360,3 +360,21 @@ def test_page_offers_every_colouring(firms, tmp_path):
     plain = _payload(to_html(net, tmp_path / "plain.html").read_text(), "views")
     assert all(v["timeline"] is None for v in plain)  # no outcome: nothing to replay
     assert 'id="timeline-slider"' not in to_html(net, tmp_path / "plain.html").read_text()
+
+
+def test_edge_cases_empty_directed_hostile_attribute_name(tmp_path):
+    assert len(_payload(to_html(diffusion.Network.from_edges(0, [], []), tmp_path / "e.html").read_text(),
+                        "Nodes")) == 0
+    net = diffusion.Network.from_edges(
+        4, [0, 1, 2], [1, 2, 3], [1.0, 2.0, 5.0], directed=True, node_ids=["<a>", "b", "c", "d"],
+        attributes={HOSTILE: [1, 2, 3, 4], "obj": np.array(["x", None, "y", "z"], dtype=object)})
+    res = diffusion.simulate(net, diffusion.IndependentCascade(0.5), initial=["<a>"], runs=2, seed=1)
+    text = to_html(net, tmp_path / "d.html", res, color_by=HOSTILE).read_text()
+    assert HOSTILE not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    edges = _payload(text, "Edges")
+    assert [(e["from"], e["to"]) for e in edges] == [(0, 1), (1, 2), (2, 3)]
+    assert [e["title"] for e in edges] == ["weight 1", "weight 2", "weight 5"]
+    assert edges[2]["width"] > edges[0]["width"]
+    with pytest.warns(ReducedViewWarning):
+        text = to_html(net, tmp_path / "g.html", res, max_nodes=2, reduce="groups", group_by=("obj",))
+    assert len(_payload(text.read_text(), "Nodes")) == 4  # None is its own group

@@ -106,6 +106,15 @@ def node_coloring(
     ``color_by`` is one of :data:`COLOR_BY` or a node attribute name. The
     timeline replays adoption steps (or failure rounds for ``failure`` and
     ``loss``) when the outcome is known.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from diffusion.viz.html import _Outcomes
+    >>> c = node_coloring("adoption", attributes={}, outcomes=_Outcomes(steps=np.array([0, 2, -1])),
+    ...                   degree=np.array([1, 2, 1]))
+    >>> [label for label, _ in c.legend], c.times.tolist()
+    (['initial adopter', 'adopted', 'not adopted'], [0, 2, -1])
     """
     o = outcomes
     k = len(degree)

@@ -103,7 +103,8 @@ def group_codes(network: Network, by: tuple[str, ...]) -> tuple[np.ndarray, list
     code = np.zeros(network.n, dtype=np.int64)
     levels: list[np.ndarray] = []
     for name in by:
-        uniq, inv = np.unique(network.attribute(name), return_inverse=True)
+        col = network.attribute(name)
+        uniq, inv = np.unique(col.astype(str) if col.dtype.kind == "O" else col, return_inverse=True)
         levels.append(uniq)
         code = code * len(uniq) + inv.ravel()
     used, codes = np.unique(code, return_inverse=True)

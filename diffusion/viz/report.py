@@ -31,7 +31,14 @@ def _name(result: Any) -> str | None:
 
 
 def find_shock(result: Any) -> Any:
-    """The per-firm shock outcome a run left in its extras (a propagation result), or ``None``."""
+    """The per-firm shock outcome a run left in its extras (a propagation result), or ``None``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> find_shock(SimpleNamespace(extras={"fragility_curve": []})) is None
+    True
+    """
     extras = getattr(result, "extras", None) or {}
     for value in extras.values():
         if getattr(value, "failed", None) is not None and getattr(value, "distress", None) is not None:
@@ -113,6 +120,17 @@ def write_network_html(result: Any, path: str | os.PathLike[str], *,
     ``options`` are passed on (``color_by``, ``replicate``, ``max_nodes``, ...);
     the title names the scenario and its seed. With ``notify``, the notes about
     a reduced view go to ``notify(message)`` instead of being warnings.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, diffusion
+    >>> sc = diffusion.parse_scenario({
+    ...     "scenario": {"name": "tiny", "seed": 1, "runs": 2},
+    ...     "network": {"generator": "erdos_renyi", "n": 50, "mean_degree": 3.0},
+    ...     "cascade": {"model": "independent_cascade", "probability": 0.3, "initial": {"count": 2}}})
+    >>> out = write_network_html(diffusion.run_scenario(sc), pathlib.Path(tempfile.mkdtemp()) / "n.html")
+    >>> "tiny — seed 1" in out.read_text()
+    True
     """
     sim = _simulation(result)
     network = getattr(result, "network", None)

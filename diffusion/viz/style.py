@@ -151,6 +151,8 @@ def categorical_colors(
     (True, True)
     """
     v = np.asarray(values)
+    if v.dtype.kind == "O":  # mixed Python objects (e.g. None among strings) compare as text
+        v = v.astype(str)
     uniq, inv, counts = np.unique(v, return_inverse=True, return_counts=True)
     inv = inv.ravel()
     is_empty = np.array([empty is not None and u == empty for u in uniq.tolist()], dtype=bool)
