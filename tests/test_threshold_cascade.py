@@ -268,3 +268,16 @@ def test_negative_weights_rejected_by_weighted_threshold():
         simulate(net, LinearThreshold(0.5), initial=[0], runs=1, seed=0)
     res = simulate(net, LinearThreshold(0.5, weighted=False), initial=[0], runs=1, seed=0)
     assert res.final_count.tolist() == [3]
+
+
+def test_threads_do_not_change_results():
+    pytest.importorskip("numba")
+    one = simulate(_ER, LinearThreshold(0.2), initial=10, runs=150, seed=9)
+    two = simulate(_ER, LinearThreshold(0.2, threads=2), initial=10, runs=150, seed=9)
+    ref = simulate(_ER, LinearThreshold(0.2, backend="numpy"), initial=10, runs=150, seed=9)
+    assert np.array_equal(one.adoption_step, two.adoption_step)
+    assert np.array_equal(one.adoption_step, ref.adoption_step)
+    assert np.array_equal(one.counts, two.counts)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ParameterError, match=r"^threads"):
+            LinearThreshold(0.2, threads=bad)

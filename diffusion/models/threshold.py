@@ -176,6 +176,11 @@ class LinearThreshold(Model):
         batch stepped together. ``"auto"`` is ``"numba"`` when numba is
         installed. Results are identical; the backend is not a model parameter
         and is not recorded in :meth:`params`.
+    threads : int, default 1
+        Threads the compiled path may use inside one batch of replicates (for
+        fixed thresholds, whose cascades run 64 replicates per pass). Results
+        do not depend on it; with a process pool already using every core,
+        leave it at 1.
 
     Notes
     -----
@@ -208,7 +213,7 @@ class LinearThreshold(Model):
     name: ClassVar[str] = "linear_threshold"
 
     def __init__(self, threshold: Any = 0.5, *, rule: str = "fraction", weighted: bool = True,
-                 backend: str = "auto") -> None:
+                 backend: str = "auto", threads: int = 1) -> None:
         if rule not in ("fraction", "count"):
             raise ParameterError("rule", f"must be 'fraction' or 'count', got {rule!r}")
         if not isinstance(weighted, bool | np.bool_):
@@ -216,6 +221,9 @@ class LinearThreshold(Model):
         self.rule = rule
         self.weighted = bool(weighted)
         self.backend = check_backend(backend)
+        if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+            raise ParameterError("threads", f"must be a positive integer, got {threads!r}")
+        self.threads = int(threads)
         if rule == "fraction":
             self._threshold = NodeValue("threshold", threshold, 0.0, 1.0, clip=(0.0, 1.0))
         else:
@@ -295,8 +303,10 @@ class LinearThreshold(Model):
             # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs
             # (counters never exceed the in-degree + 1: int16 halves the batch's working set)
             small = n == 0 or int(ctx.deg.max()) < np.iinfo(np.int16).max - 1
-            for b0 in range(0, R, K.BATCH):
-                B = min(K.BATCH, R - b0)
+            per = min(K.BATCH, -(-R // self.threads))  # equal batches, one per thread at least
+            bounds = [(b0, min(per, R - b0)) for b0 in range(0, R, per)]
+
+            def run_batch(b0: int, B: int) -> list[np.ndarray]:
                 rem2 = np.empty((n, B), dtype=np.int16 if small else np.int32)
                 rem2[:] = ctx.need[:, None]
                 zmask = np.zeros(n, dtype=np.uint64)
@@ -307,7 +317,18 @@ class LinearThreshold(Model):
                 seed_idx = np.concatenate(batch) if B else np.empty(0, np.int64)
                 bsteps, bhist = K.lt_batch_cascade(indptr, indices, rem2, zmask, seed_ptr, seed_idx,
                                                    state.adopted_at[b0 : b0 + B], cap)
-                hists.extend(bhist[: bsteps[j] + 1, j].copy() for j in range(B))
+                return [bhist[: bsteps[j] + 1, j].copy() for j in range(B)]
+
+            if self.threads > 1 and len(bounds) > 1:
+                from concurrent.futures import ThreadPoolExecutor
+
+                # the kernel releases the GIL; batches write disjoint rows of adopted_at
+                with ThreadPoolExecutor(min(self.threads, len(bounds))) as pool:
+                    for part in pool.map(lambda b: run_batch(*b), bounds):
+                        hists.extend(part)
+            else:
+                for b in bounds:
+                    hists.extend(run_batch(*b))
         else:
             received = np.empty(n, dtype=np.float64)
             queue = np.empty(n, dtype=np.int64)

@@ -1,0 +1,444 @@
+"""Benchmark the cascade engine against NDlib, cynetdiff and EoN, in one run.
+
+Usage::
+
+    python benchmarks/run.py            # Barabási–Albert n = 100,000, m = 5; 1,000,000-firm SMB graph
+    python benchmarks/run.py --quick    # small graphs, under a minute
+    python benchmarks/run.py --full     # more repeats and more peer cascades
+    python benchmarks/run.py --json results.json
+
+Every workload runs on the same graph and the same initial adopters (1 % of
+the nodes, fixed) for this package and each peer. Times are *per cascade*:
+an ensemble of ``--runs`` replicates divided by ``--runs`` for this package,
+repeated cascades on one prepared model for the peers. Graph building, model
+construction and numba compilation are timed separately (never inside the
+timed region) and every figure is the best of ``--repeat`` measurements, so
+that other load on the machine inflates it as little as possible.
+
+Workloads and targets
+---------------------
+* linear threshold, θ = 0.1 (fixed): ≥ 100× NDlib ``ThresholdModel`` per
+  cascade; also shown against cynetdiff (fixed thresholds through its private
+  ``_assign_thresholds`` after each reset).
+* linear threshold, θ ~ Uniform(0, 1) drawn per node and cascade: ≥ 10×
+  cynetdiff ``LinearThresholdModel`` (which re-draws thresholds after every
+  reset; its influence is 1/in-degree, i.e. the fraction rule).
+* independent cascade, p = 0.01: ≥ 1× cynetdiff ``IndependentCascadeModel``;
+  NDlib ``IndependentCascadesModel`` and EoN ``basic_discrete_SIR`` shown.
+* edge visits per second of the θ = 0.1 ensemble (every replicate visits every
+  out-arc of each of its adopters) against a STREAM triad measured in the same
+  run: ≥ 1/4 of the arc visits per second that the bandwidth allows for the
+  4-byte index array.
+* a 1,000,000-firm, ~10,000,000-edge ``smb_network`` built and a 100-replicate
+  threshold ensemble run on it in < 60 s with peak memory < 4 GB (in a child
+  process, so that its peak resident memory is its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import diffusion
+from diffusion import IndependentCascade, LinearThreshold, simulate
+
+UNIFORM = {"distribution": "uniform", "low": 0.0, "high": 1.0}
+
+
+# ------------------------------------------------------------------ timing
+#: Clock of the single-process timings: wall time, or (``--clock cpu``, for a busy machine)
+#: the process's CPU time. Multi-threaded timings always use wall time.
+CLOCK: Callable[[], float] = time.perf_counter
+
+
+def best_of(fn: Callable[[], Any], repeat: int, clock: Callable[[], float] | None = None) -> tuple[float, Any]:
+    """Smallest time of ``repeat`` calls of ``fn`` (garbage collected before each)."""
+    clock = clock or CLOCK
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        out = None
+        gc.collect()
+        t = clock()
+        out = fn()
+        best = min(best, clock() - t)
+    return best, out
+
+
+def stream_triad_bandwidth(n_elements: int, repeat: int) -> dict[str, float]:
+    """STREAM triad ``a = b + s c`` (float64; 24 bytes per element), 1 and all threads, bytes/s."""
+    from numba import njit, prange
+
+    @njit(cache=True, nogil=True)
+    def triad(a, b, c, s):  # pragma: no cover - compiled
+        for i in range(a.shape[0]):
+            a[i] = b[i] + s * c[i]
+
+    @njit(cache=True, parallel=True)
+    def triad_parallel(a, b, c, s):  # pragma: no cover - compiled
+        for i in prange(a.shape[0]):
+            a[i] = b[i] + s * c[i]
+
+    a = np.zeros(n_elements)
+    b = np.ones(n_elements)
+    c = np.full(n_elements, 2.0)
+    out = {}
+    for name, f in (("1 thread", triad), ("all threads", triad_parallel)):
+        f(a, b, c, 3.0)
+        t, _ = best_of(lambda f=f: f(a, b, c, 3.0), repeat, time.perf_counter)
+        out[name] = 24 * n_elements / t
+    return out
+
+
+# ------------------------------------------------------------------ peers
+def ndlib_threshold(G: Any, theta: float, seeds: list[int], cascades: int) -> tuple[float, float, int]:
+    """(setup seconds, best seconds per cascade, final count) of NDlib's ThresholdModel."""
+    import ndlib.models.epidemics as ep
+    import ndlib.models.ModelConfig as mc
+
+    times, setup, size = [], 0.0, 0
+    for _ in range(cascades):
+        t = time.perf_counter()
+        model = ep.ThresholdModel(G, seed=0)
+        cfg = mc.Configuration()
+        cfg.add_model_initial_configuration("Infected", seeds)
+        for v in G.nodes():
+            cfg.add_node_configuration("threshold", v, theta)
+        model.set_initial_status(cfg)
+        setup = time.perf_counter() - t
+        t = CLOCK()
+        while True:
+            it = model.iteration(node_status=False)
+            if it["iteration"] > 0 and it["status_delta"][1] == 0:
+                break
+        times.append(CLOCK() - t)
+        size = it["node_count"][1]
+    return setup, min(times), size
+
+
+def ndlib_ic(G: Any, p: float, seeds: list[int], cascades: int) -> tuple[float, float, float]:
+    import ndlib.models.epidemics as ep
+    import ndlib.models.ModelConfig as mc
+
+    times, setup, sizes = [], 0.0, []
+    for r in range(cascades):
+        t = time.perf_counter()
+        model = ep.IndependentCascadesModel(G, seed=r)
+        cfg = mc.Configuration()
+        cfg.add_model_initial_configuration("Infected", seeds)
+        for e in G.edges():
+            cfg.add_edge_configuration("threshold", e, p)
+        model.set_initial_status(cfg)
+        setup = time.perf_counter() - t
+        t = CLOCK()
+        while True:
+            it = model.iteration(node_status=False)
+            if it["iteration"] > 0 and it["node_count"][1] == 0:
+                break
+        times.append(CLOCK() - t)
+        sizes.append(it["node_count"][2])
+    return setup, min(times), float(np.mean(sizes))
+
+
+def cynetdiff_repeat(model: Any, cascades: int, repeat: int,
+                     before: Callable[[], None] | None = None) -> tuple[float, float]:
+    """Best seconds per cascade of ``reset_model(); advance_until_completion()``, mean size."""
+    sizes: list[int] = []
+
+    def run() -> None:
+        for _ in range(cascades):
+            model.reset_model()
+            if before is not None:
+                before()
+            model.advance_until_completion()
+            sizes.append(model.get_num_activated_nodes())
+
+    t, _ = best_of(run, repeat)
+    return t / cascades, float(np.mean(sizes))
+
+
+def eon_ic(G: Any, p: float, seeds: list[int], cascades: int) -> tuple[float, float]:
+    import EoN
+
+    rng = np.random.default_rng(0)
+    times, sizes = [], []
+    for _ in range(cascades):
+        t = CLOCK()
+        _, _, _, R = EoN.basic_discrete_SIR(G, p, initial_infecteds=seeds, rng=rng)
+        times.append(CLOCK() - t)
+        sizes.append(R[-1])
+    return min(times), float(np.mean(sizes))
+
+
+def edge_visits(adoption_step: np.ndarray, out_degree: np.ndarray) -> float:
+    """Arcs visited by an ensemble: each replicate visits every out-arc of each of its adopters."""
+    deg = out_degree.astype(np.float64)
+    return float(sum(deg[row >= 0].sum() for row in adoption_step))
+
+
+def available(module: str) -> bool:
+    try:
+        __import__(module)
+    except Exception:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ SMB child
+def smb_child(n: int, mean_degree: float, runs: int) -> dict[str, Any]:
+    """Build the SMB graph and run the threshold ensemble; report times and peak memory."""
+    t0 = time.perf_counter()
+    from diffusion import _kernels  # noqa: F401  (load the compiled kernels before timing)
+
+    load = time.perf_counter() - t0
+    t = time.perf_counter()
+    net = diffusion.generators.smb_network(n, mean_degree=mean_degree, seed=1)
+    build = time.perf_counter() - t
+    seeds = np.sort(np.random.default_rng(2).choice(net.n, max(1, net.n // 100), replace=False))
+    t = time.perf_counter()
+    res = simulate(net, LinearThreshold(0.1), initial=seeds, runs=runs, seed=3)
+    ensemble = time.perf_counter() - t
+    visits = edge_visits(res.adoption_step, net.out_degree)
+    return {
+        "nodes": net.n, "edges": net.number_of_edges, "load_seconds": load, "build_seconds": build,
+        "ensemble_seconds": ensemble, "total_seconds": build + ensemble,
+        "mean_final_fraction": float(res.final_fraction.mean()), "edge_visits": visits,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+
+
+def run_smb(n: int, mean_degree: float, runs: int) -> dict[str, Any]:
+    cmd = [sys.executable, os.path.abspath(__file__), "--smb-child", str(n), str(mean_degree), str(runs)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["process_wall_seconds"] = wall
+    return out
+
+
+# ------------------------------------------------------------------ main
+class Report:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.targets: list[dict[str, Any]] = []
+
+    def row(self, workload: str, impl: str, per_cascade: float | None, ours: float | None = None,
+            note: str = "") -> None:
+        ratio = per_cascade / ours if (per_cascade and ours) else None
+        self.rows.append({"workload": workload, "implementation": impl, "per_cascade_s": per_cascade,
+                          "speedup_of_ours": ratio, "note": note})
+        ms = f"{per_cascade * 1e3:10.3f} ms" if per_cascade is not None else "         -   "
+        r = f"{ratio:9.1f}x" if ratio else "          "
+        print(f"  {workload:<26} {impl:<30} {ms} {r}  {note}", flush=True)
+
+    suffix = ""  # marks targets measured on the small graphs of --quick
+
+    def target(self, name: str, value: float | None, goal: float, unit: str = "x",
+               higher: bool = True) -> None:
+        ok = value is not None and (value >= goal if higher else value <= goal)
+        name += self.suffix if "quick" not in name else ""
+        self.targets.append({"target": name, "value": value, "goal": goal, "unit": unit,
+                             "status": "PASS" if ok else ("FAIL" if value is not None else "N/A")})
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small graphs, under a minute")
+    mode.add_argument("--full", action="store_true", help="more repeats and peer cascades")
+    ap.add_argument("--runs", type=int, default=100, help="replicates per ensemble (default 100)")
+    ap.add_argument("--repeat", type=int, default=None, help="best of this many timings")
+    ap.add_argument("--no-smb", action="store_true", help="skip the 1,000,000-firm SMB run")
+    ap.add_argument("--no-ndlib", action="store_true", help="skip NDlib (slow)")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="time single-process runs by wall clock (default) or CPU time (busy machine)")
+    ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--smb-child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.smb_child:
+        n, z, runs = args.smb_child
+        print(json.dumps(smb_child(int(n), float(z), int(runs))))
+        return 0
+
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+    quick, full = args.quick, args.full
+    n = 10_000 if quick else 100_000
+    m = 5
+    runs = args.runs
+    repeat = args.repeat or (3 if quick else 7 if full else 5)
+    nd_lt = 1 if quick else 3 if full else 2  # NDlib cascades (slow)
+    nd_ic = 2 if quick else 5 if full else 3
+    cyn = 100 if not quick else 200  # cynetdiff cascades per timing
+    smb_n, smb_z = (100_000, 20.0) if quick else (1_000_000, 20.0)
+
+    print(f"smb-diffusion {diffusion.__version__} benchmark — {time.strftime('%Y-%m-%d %H:%M')} — "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, numpy {np.__version__}; {args.clock} clock", flush=True)
+    rep = Report()
+    if quick:
+        rep.suffix = " (quick)"  # the targets are defined on the default graphs
+
+    # ---- graph and seeds (setup, timed separately)
+    t = time.perf_counter()
+    net = diffusion.generators.barabasi_albert(n, m, seed=1)
+    build = time.perf_counter() - t
+    seeds = np.sort(np.random.default_rng(0).choice(net.n, net.n // 100, replace=False))
+    seed_list = seeds.tolist()
+    t = time.perf_counter()
+    G = net.to_networkx()
+    to_nx = time.perf_counter() - t
+    print(f"graph: Barabási–Albert n={net.n:,} m={m} ({net.number_of_edges:,} edges, "
+          f"{net.nnz:,} arcs); built in {build:.2f} s, networkx copy {to_nx:.2f} s; "
+          f"{len(seeds)} initial adopters; {runs} replicates; best of {repeat}", flush=True)
+
+    # ---- memory bandwidth
+    bw = stream_triad_bandwidth(1 << (23 if quick else 25), repeat)
+    bandwidth = max(bw.values())
+    print("STREAM triad: " + ", ".join(f"{k} {v / 1e9:.1f} GB/s" for k, v in bw.items()), flush=True)
+
+    # ---- this package (compile first: one tiny run per model)
+    models = {
+        "lt-0.1": LinearThreshold(0.1),
+        "lt-uniform": LinearThreshold(UNIFORM),
+        "ic-0.01": IndependentCascade(0.01),
+    }
+    t = time.perf_counter()
+    for model in models.values():
+        simulate(net, model, initial=seeds, runs=2, seed=0)
+    print(f"numba kernels loaded/compiled in {time.perf_counter() - t:.2f} s (not timed below)")
+    ours: dict[str, float] = {}
+    results: dict[str, Any] = {}
+    peak_mem: dict[str, int] = {}
+    print(f"\n  {'workload':<26} {'implementation':<30} {'per cascade':>13} {'ours faster':>10}")
+    for key, model in models.items():
+        t, res = best_of(lambda model=model: simulate(net, model, initial=seeds, runs=runs, seed=42), repeat)
+        ours[key] = t / runs
+        results[key] = res
+        tracemalloc.start()
+        simulate(net, model, initial=seeds, runs=runs, seed=42)
+        peak_mem[key] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rep.row(key, "smb-diffusion", ours[key],
+                note=f"mean final {res.final_fraction.mean():.3f}; peak {peak_mem[key] / 1e6:.0f} MB")
+    # the numpy reference, for scale
+    t, _ = best_of(lambda: simulate(net, LinearThreshold(0.1, backend="numpy"), initial=seeds, runs=runs,
+                                    seed=42), max(1, repeat // 2))
+    rep.row("lt-0.1", "smb-diffusion (numpy path)", t / runs, ours["lt-0.1"])
+    # both cores: the bit-parallel batches of the threshold kernel on two threads (wall clock)
+    threaded = LinearThreshold(0.1, threads=2)
+    simulate(net, threaded, initial=seeds, runs=4, seed=0)
+    t, _ = best_of(lambda: simulate(net, threaded, initial=seeds, runs=runs, seed=42), repeat, time.perf_counter)
+    two = t / runs
+    rep.row("lt-0.1", "smb-diffusion, threads=2 (wall)", two, ours["lt-0.1"])
+
+    # ---- peers
+    have = {m: available(m) for m in ("ndlib", "cynetdiff", "EoN")}
+    if have["ndlib"] and not args.no_ndlib:
+        setup, per, size = ndlib_threshold(G, 0.1, seed_list, nd_lt)
+        rep.row("lt-0.1", f"NDlib ThresholdModel ({nd_lt})", per, ours["lt-0.1"],
+                note=f"final {size / n:.3f}; setup {setup:.1f} s")
+        rep.target("LT θ=0.1 vs NDlib", per / ours["lt-0.1"], 100)
+        setup, per, size = ndlib_ic(G, 0.01, seed_list, nd_ic)
+        rep.row("ic-0.01", f"NDlib IndependentCascades ({nd_ic})", per, ours["ic-0.01"],
+                note=f"mean final {size / n:.4f}; setup {setup:.1f} s")
+    else:
+        rep.target("LT θ=0.1 vs NDlib", None, 100)
+    if have["cynetdiff"]:
+        from array import array
+
+        from cynetdiff.utils import networkx_to_ic_model, networkx_to_lt_model
+
+        t = time.perf_counter()
+        lt_model, mapping = networkx_to_lt_model(G.to_directed(), rng=1)
+        lt_model.set_seeds([mapping[s] for s in seed_list])
+        setup = time.perf_counter() - t
+        per, size = cynetdiff_repeat(lt_model, cyn // 4 if not quick else cyn, repeat)
+        rep.row("lt-uniform", "cynetdiff (θ re-drawn)", per, ours["lt-uniform"],
+                note=f"mean final {size / n:.3f}; setup {setup:.1f} s")
+        rep.target("LT uniform θ vs cynetdiff", per / ours["lt-uniform"], 10)
+        fixed = array("f", [0.1] * n)
+        per, size = cynetdiff_repeat(lt_model, 5 if not quick else 20, max(1, repeat // 2),
+                                     before=lambda: lt_model._assign_thresholds(fixed))
+        rep.row("lt-0.1", "cynetdiff (fixed θ, private)", per, ours["lt-0.1"], note=f"final {size / n:.3f}")
+        rep.target("LT θ=0.1 vs cynetdiff", per / ours["lt-0.1"], 10)
+        t = time.perf_counter()
+        ic_model, mapping = networkx_to_ic_model(G, activation_prob=0.01, rng=2)
+        ic_model.set_seeds([mapping[s] for s in seed_list])
+        setup = time.perf_counter() - t
+        per, size = cynetdiff_repeat(ic_model, cyn * 10, repeat)
+        rep.row("ic-0.01", "cynetdiff", per, ours["ic-0.01"],
+                note=f"mean final {size / n:.4f}; setup {setup:.1f} s")
+        rep.target("IC p=0.01 vs cynetdiff", per / ours["ic-0.01"], 1)
+    else:
+        for name, goal in (("LT uniform θ vs cynetdiff", 10), ("LT θ=0.1 vs cynetdiff", 10),
+                           ("IC p=0.01 vs cynetdiff", 1)):
+            rep.target(name, None, goal)
+    if have["EoN"]:
+        per, size = eon_ic(G, 0.01, seed_list, 10 if not quick else 20)
+        rep.row("ic-0.01", "EoN basic_discrete_SIR", per, ours["ic-0.01"], note=f"mean final {size / n:.4f}")
+
+    # ---- edge visits vs bandwidth (θ = 0.1: every replicate visits every arc of its adopters)
+    res = results["lt-0.1"]
+    visits = edge_visits(res.adoption_step, net.out_degree)
+    per_s = visits / (ours["lt-0.1"] * runs)
+    allowed = bandwidth / net.indices.itemsize
+    print(f"\nedge visits: {visits:,.0f} in the θ=0.1 ensemble = {per_s / 1e9:.2f} G/s on one core"
+          + f", {visits / (two * runs) / 1e9:.2f} G/s on 2 threads"
+          + f"; STREAM {bandwidth / 1e9:.1f} GB/s allows {allowed / 1e9:.2f} G visits/s of "
+          f"{net.indices.itemsize}-byte indices")
+    best_rate = max(per_s, visits / (two * runs))
+    rep.target("edge visits / bandwidth bound", best_rate / allowed, 0.25, unit="")
+
+    # ---- the million-firm SMB graph
+    if not args.no_smb:
+        print(f"\nSMB graph: {smb_n:,} firms, mean degree {smb_z:g}, {runs}-replicate LT θ=0.1 "
+              "(child process) ...", flush=True)
+        smb = run_smb(smb_n, smb_z, runs)
+        if "error" in smb:
+            print(f"  failed: {smb['error']}")
+            rep.target("SMB build + ensemble time", None, 60, unit="s", higher=False)
+            rep.target("SMB peak memory", None, 4, unit="GB", higher=False)
+        else:
+            print(f"  {smb['nodes']:,} firms, {smb['edges']:,} edges: built in {smb['build_seconds']:.1f} s, "
+                  f"ensemble {smb['ensemble_seconds']:.1f} s ({smb['ensemble_seconds'] / runs * 1e3:.0f} ms "
+                  f"per cascade, mean final {smb['mean_final_fraction']:.3f}, "
+                  f"{smb['edge_visits'] / smb['ensemble_seconds'] / 1e9:.2f} G edge visits/s); "
+                  f"peak RSS {smb['peak_rss_bytes'] / 1e9:.2f} GB")
+            label = "" if smb_n >= 1_000_000 else f" (quick: {smb_n:,} firms)"
+            rep.target("SMB build + ensemble time" + label, smb["total_seconds"], 60, unit="s", higher=False)
+            rep.target("SMB peak memory" + label, smb["peak_rss_bytes"] / 1e9, 4, unit="GB", higher=False)
+        rep.smb = smb  # type: ignore[attr-defined]
+
+    print("\ntargets:")
+    for tg in rep.targets:
+        v = tg["value"]
+        shown = "-" if v is None else (f"{v:.2f}" if tg["unit"] == "" else f"{v:.1f}{tg['unit']}")
+        goal = f"{'>=' if tg.get('unit') in ('x', '') else '<'} {tg['goal']}{tg['unit']}"
+        print(f"  {tg['status']:<5} {tg['target']:<40} {shown:>10}   (target {goal})")
+    print(f"\npeak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"rows": rep.rows, "targets": rep.targets, "stream_bytes_per_s": bw,
+                       "smb": getattr(rep, "smb", None), "date": time.strftime("%Y-%m-%d %H:%M"),
+                       "cores": os.cpu_count()}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
