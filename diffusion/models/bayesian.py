@@ -36,6 +36,7 @@ class _BCState(State):
     truth: np.ndarray  # (R,) int8: +1 adoption is good, -1 bad
     first_herd: np.ndarray  # (R,) step of the first herding firm, -1 none
     first_herd_action: np.ndarray  # (R,) int8 action of that firm (0 none)
+    rejected: np.ndarray  # (R,) number of firms that rejected so far
 
 
 class BayesianCascade(Model):
@@ -194,6 +195,7 @@ class BayesianCascade(Model):
             truth=truth,
             first_herd=np.full(R, -1, dtype=np.int64),
             first_herd_action=np.zeros(R, dtype=np.int8),
+            rejected=np.zeros(R, dtype=np.int64),
         )
 
     def step(self, ctx: _BCContext, network: Network, state: _BCState, t: int) -> np.ndarray:
@@ -221,11 +223,12 @@ class BayesianCascade(Model):
         adopt = act > 0
         state.adopted_at[rep[adopt], node[adopt]] = t
         state.count += np.bincount(rep[adopt], minlength=R)
+        state.rejected += np.bincount(rep[~adopt], minlength=R)
         state.active[:] = stop < m
         return np.ones(R, dtype=bool)
 
     def observe(self, ctx: _BCContext, network: Network, state: _BCState) -> dict[str, np.ndarray]:
-        return {"rejected": np.count_nonzero(state.action < 0, axis=1).astype(np.int64)}
+        return {"rejected": state.rejected.copy()}
 
     def outputs(self, ctx: _BCContext, network: Network, state: _BCState) -> dict[str, np.ndarray]:
         herd_act = np.where(state.herd, state.action, 0).astype(np.int64)
