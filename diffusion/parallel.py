@@ -71,6 +71,8 @@ __all__ = [
 
 #: Shared arguments up to this many bytes travel inside each task message.
 _INLINE_BYTES = 4 << 20
+#: Results above this many bytes come back from process workers through a file.
+_RESULT_INLINE_BYTES = 4 << 20
 #: Seconds allowed to reach a Dask scheduler before giving up.
 DASK_CONNECT_TIMEOUT = 3.0
 
@@ -153,6 +155,46 @@ def _remove_orphans(directory: str) -> None:
             pass
 
 
+def _pickle5(obj: Any) -> tuple[bytes, list[memoryview], int]:
+    """``obj`` pickled with its large buffers out of band: (main, buffers, total bytes)."""
+    buffers: list[pickle.PickleBuffer] = []
+    main = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    return main, raws, len(main) + sum(r.nbytes for r in raws)
+
+
+def _write_file(main: bytes, raws: list[memoryview], size: int) -> tuple[str, list[tuple[int, int]]]:
+    """Write a pickle and its buffers (each 64-byte aligned) to one file; (path, layout)."""
+    directory = _spill_dir(size)
+    _remove_orphans(directory)
+    fd, path = tempfile.mkstemp(prefix=f"diffusion-{os.getpid()}-", suffix=".pkl", dir=directory)
+    layout = [(0, len(main))]
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(main)
+            offset = len(main)
+            for r in raws:
+                pad = -offset % 64
+                fh.write(b"\0" * pad)
+                offset += pad
+                fh.write(r)
+                layout.append((offset, r.nbytes))
+                offset += r.nbytes
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, layout
+
+
+def _read_file(path: str, layout: list[tuple[int, int]], access: int = mmap.ACCESS_READ) -> Any:
+    """Unpickle what :func:`_write_file` wrote; arrays map the file instead of copying it."""
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=access)
+    view = memoryview(mm)
+    (a, n), *rest = layout
+    return pickle.loads(view[a:a + n], buffers=[view[o:o + k] for o, k in rest])
+
+
 class _Payload:
     """The arguments every task of one call shares, pickled once.
 
@@ -164,36 +206,15 @@ class _Payload:
     __slots__ = ("data", "key", "layout", "path")
 
     def __init__(self, shared: tuple[Any, ...]) -> None:
-        buffers: list[pickle.PickleBuffer] = []
-        main = pickle.dumps(shared, protocol=5, buffer_callback=buffers.append)
-        raws = [b.raw() for b in buffers]
-        size = len(main) + sum(r.nbytes for r in raws)
+        main, raws, size = _pickle5(shared)
         self.key = uuid.uuid4().hex
         self.path: str | None = None
         self.layout: list[tuple[int, int]] = []
         self.data: tuple[bytes, list[bytes]] | None = None
         if size <= _INLINE_BYTES:
             self.data = (main, [bytes(r) for r in raws])
-            return
-        directory = _spill_dir(size)
-        _remove_orphans(directory)
-        fd, path = tempfile.mkstemp(prefix=f"diffusion-{os.getpid()}-", suffix=".pkl", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(main)
-                offset = len(main)
-                self.layout.append((0, len(main)))
-                for r in raws:
-                    pad = -offset % 64
-                    fh.write(b"\0" * pad)
-                    offset += pad
-                    fh.write(r)
-                    self.layout.append((offset, r.nbytes))
-                    offset += r.nbytes
-        except BaseException:
-            os.unlink(path)
-            raise
-        self.path = path
+        else:
+            self.path, self.layout = _write_file(main, raws, size)
 
     def __getstate__(self) -> tuple[Any, ...]:
         return (self.key, self.path, self.layout, self.data)
@@ -207,20 +228,58 @@ class _Payload:
             main, bufs = self.data
             return pickle.loads(main, buffers=bufs)
         assert self.path is not None
-        with open(self.path, "rb") as fh:
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        view = memoryview(mm)
-        (a, n), *rest = self.layout
-        return pickle.loads(view[a:a + n], buffers=[view[o:o + k] for o, k in rest])
+        return _read_file(self.path, self.layout)
 
     def cleanup(self) -> None:
         """Remove the file (workers that mapped it keep their mapping)."""
         if self.path is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self.path)
-            except OSError:  # pragma: no cover
-                pass
             self.path = None
+
+
+class _Spilled:
+    """A large task result left in a file by a worker; the pool's owner maps it."""
+
+    __slots__ = ("layout", "path")
+
+    def __init__(self, path: str, layout: list[tuple[int, int]]) -> None:
+        self.path, self.layout = path, layout
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.path, self.layout)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.path, self.layout = state
+
+
+def _spill(result: Any) -> Any:
+    """Worker side: a result with large arrays goes back through a file, not the pipe."""
+    main, raws, size = _pickle5(result)
+    if size <= _RESULT_INLINE_BYTES:
+        return result
+    return _Spilled(*_write_file(main, raws, size))
+
+
+def _discard(fut: Future[Any]) -> None:
+    """Done-callback of an abandoned task: remove its spilled result, if any."""
+    if fut.cancelled() or fut.exception() is not None:
+        return
+    result = fut.result()
+    if isinstance(result, _Spilled):
+        with contextlib.suppress(OSError):
+            os.unlink(result.path)
+
+
+def _unspill(result: Any) -> Any:
+    """Owner side: read (copy-on-write mapping) and remove a spilled result."""
+    if not isinstance(result, _Spilled):
+        return result
+    try:
+        return _read_file(result.path, result.layout, mmap.ACCESS_COPY)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(result.path)
 
 
 def _watch_parent(pid: int, interval: float = 1.0) -> None:
@@ -256,7 +315,7 @@ def _run_shared(
         while len(_WORKER_CACHE) >= 2:
             _WORKER_CACHE.pop(next(iter(_WORKER_CACHE)))
         _WORKER_CACHE[payload.key] = shared
-    return fn(*_join(positions, shared, varying))
+    return _spill(fn(*_join(positions, shared, varying)))
 
 
 def _run_with(fn: Callable[..., Any], shared: tuple[Any, ...], positions: tuple[int, ...],
@@ -383,22 +442,24 @@ class ProcessExecutor(Executor):
         positions, shared = _split_shared(tasks)
         payload = _Payload(shared)
         pool = self._get_pool()
-        pending: set[Future[Any]] = set()
+        pending: set[Future[Any]] = set()  # submitted, result not yet handed out
         try:
             pending = {pool.submit(_run_shared, fn, payload, positions, _varying(t, positions))
                        for t in tasks}
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    yield fut.result()
+                    pending.discard(fut)
+                    yield _unspill(fut.result())
         except BrokenProcessPool:
             self._pool = None  # a worker died (e.g. out of memory): start afresh next time
             raise
         finally:
-            # abandoned early (an error, Ctrl-C): drop what has not started; tasks still
-            # running keep their mapping of the file, whose results nobody reads
+            # abandoned early (an error, Ctrl-C): drop what has not started, and discard
+            # the results of what has (tasks still running keep their mapping of the file)
             for fut in pending:
                 fut.cancel()
+                fut.add_done_callback(_discard)
             payload.cleanup()
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import tempfile
 import time
 from pathlib import Path
 
@@ -290,3 +291,31 @@ def test_cli_run_on_a_local_dask_cluster_of_processes(tmp_path, write_scenario):
                     "--executor", ex, "--workers", "2"])
         assert res.exit_code == 0, res.output
     assert _files(tmp_path / "serial") == _files(tmp_path / "dask")
+
+
+def _big(seed: int) -> tuple[int, np.ndarray]:
+    return os.getpid(), np.random.default_rng(seed).random(1_000_000)  # 8 MB: through a file
+
+
+def _spill_files(pids: set[int]) -> list[str]:
+    dirs = {"/dev/shm", tempfile.gettempdir()}
+    return [n for d in dirs if os.path.isdir(d) for n in os.listdir(d)
+            if any(n.startswith(f"diffusion-{p}-") for p in pids)]
+
+
+def test_large_results_come_back_through_files_that_are_removed(pool):
+    out = sorted(pool(_big, [(1,), (2,), (3,)]), key=lambda r: r[1][0])
+    expected = sorted((np.random.default_rng(s).random(1_000_000) for s in (1, 2, 3)), key=lambda a: a[0])
+    for (_, got), want in zip(out, expected, strict=True):
+        assert np.array_equal(got, want)
+        got[0] = -1.0  # the caller owns its copy
+    pids = {pid for pid, _ in out}
+    assert not _spill_files(pids)
+    # a consumer that stops early leaves no files behind either
+    it = pool(_big, [(s,) for s in range(6)])
+    pids.add(next(it)[0])
+    it.close()
+    deadline = time.monotonic() + 10
+    while _spill_files(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _spill_files(pids)
