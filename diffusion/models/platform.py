@@ -37,7 +37,7 @@ def _per_platform(name: str, value: Any, names: tuple[str, ...]) -> np.ndarray:
 
 @dataclass
 class _PCContext:
-    fit: np.ndarray  # (K,) or (n, K) mean intrinsic fit
+    fit: np.ndarray  # (n, K) mean intrinsic fit of each firm
     instrength: np.ndarray  # (n,) in-strength for local shares
     in_indptr: np.ndarray  # CSR of in-neighbours (whom each firm observes)
     in_indices: np.ndarray
@@ -287,8 +287,11 @@ class PlatformCompetition(Model):
                 "local_effect", "local network effects need non-negative edge weights"
             )
         rev = network.reverse
+        fit = np.ascontiguousarray(
+            np.broadcast_to(np.asarray(fit, dtype=np.float64), (network.n, self.K))
+        )
         return _PCContext(
-            np.asarray(fit, dtype=np.float64),
+            fit,
             np.asarray(network.in_strength, dtype=np.float64),
             np.asarray(rev.indptr),
             np.asarray(rev.indices),
@@ -472,7 +475,7 @@ class PlatformCompetition(Model):
         if state.fit is not None:
             U[:, 1:] = state.fit.reshape(-1, K)[flat]
         else:
-            U[:, 1:] = ctx.fit[node] if ctx.fit.ndim == 2 else ctx.fit
+            U[:, 1:] = ctx.fit[node]
         U[:, 1:] -= self.cost
         if self.global_effect != 0:
             U[:, 1:] += (self.global_effect / n) * state.holders[rep]
@@ -514,9 +517,6 @@ class PlatformCompetition(Model):
     ) -> np.ndarray:
         from ._platform_kernel import platform_step
 
-        K = self.K
-        if ctx.fit.ndim == 1:  # common fit: one (n, K) table shared by every call
-            ctx.fit = np.ascontiguousarray(np.broadcast_to(ctx.fit, (network.n, K)))
         empty_fit = np.zeros((0, 0, 0), dtype=np.float32)
         R = len(state.rngs)
         changed = np.zeros(R, dtype=bool)
