@@ -481,8 +481,8 @@ class DaskExecutor(Executor):
         Default: start a :class:`~dask.distributed.LocalCluster`.
     processes : bool, default True
         Whether the local cluster's workers are processes (else threads).
-    timeout : float, default 3
-        Seconds to wait for the scheduler before raising
+    timeout : float, optional
+        Seconds to wait for the scheduler (default :data:`DASK_CONNECT_TIMEOUT`, 3) before raising
         :class:`~diffusion.errors.DiffusionError`.
 
     Notes
@@ -503,14 +503,14 @@ class DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None, *,
-                 processes: bool = True, timeout: float = DASK_CONNECT_TIMEOUT) -> None:
+                 processes: bool = True, timeout: float | None = None) -> None:
         _import_dask()
         self._n = _check_workers(workers)
         if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
             raise ParameterError("scheduler", f"must be an address such as tcp://host:8786, got {scheduler!r}")
         self.scheduler = scheduler
         self.processes = bool(processes)
-        self.timeout = float(timeout)
+        self.timeout = float(DASK_CONNECT_TIMEOUT if timeout is None else timeout)
         self._client: Any = None
         self._cluster: Any = None
 

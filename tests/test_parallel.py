@@ -259,7 +259,8 @@ def test_existing_cluster_by_address():
             assert sorted(ex(divmod, [(7, 2), (9, 4)])) == [(2, 1), (3, 1)]
 
 
-def test_cli_unreachable_scheduler_exits_2(write_scenario):
+def test_cli_unreachable_scheduler_exits_2(write_scenario, monkeypatch):
+    monkeypatch.setattr(parallel, "DASK_CONNECT_TIMEOUT", 1.0)
     start = time.monotonic()
     res = _cli(["run", str(write_scenario()), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1",
                "--quiet"])

@@ -301,7 +301,8 @@ def test_cli_bad_sweeps_exit_2_naming_file_and_key(tmp_path, sweep, expected):
     assert res.stderr.count("\n") == 1
 
 
-def test_cli_sweep_other_errors_exit_2(tmp_path):
+def test_cli_sweep_other_errors_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setattr("diffusion.parallel.DASK_CONNECT_TIMEOUT", 1.0)
     path = _write(tmp_path / "g.toml")
     res = _cli(["sweep", str(path), "--out", str(tmp_path / "o"), "--executor", "dask",
                 "--scheduler", "tcp://127.0.0.1:1"])
