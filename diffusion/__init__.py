@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import fitting, generators, metrics
+from . import fitting, generators, metrics, readwrite, shocks
 from ._version import __version__
 from .engine import Model, SimulationResult, State, simulate
 from .errors import DiffusionError, ParameterError, ScenarioError
@@ -29,6 +29,7 @@ from .models import (
     PlatformCompetition,
 )
 from .network import Network
+from .readwrite import read_network, write_network
 from .scenario import Scenario, ScenarioResult, load_scenario, parse_scenario, run_scenario
 
 __all__ = [
@@ -56,6 +57,10 @@ __all__ = [
     "metrics",
     "parse_scenario",
     "read_curve_csv",
+    "read_network",
+    "readwrite",
     "run_scenario",
+    "shocks",
     "simulate",
+    "write_network",
 ]
