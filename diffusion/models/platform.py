@@ -68,10 +68,12 @@ class PlatformCompetition(Model):
     deterministic utilities divided by ``τ = noise``), ``a_ik`` the firm's
     intrinsic fit (``fit`` plus ``fit_sd`` times a standard normal drawn per
     firm, platform and replicate), ``x_k`` the installed base of ``k`` (fraction
-    of all firms holding it), and ``ℓ_ik`` the fraction of ``i``'s in-neighbour
-    weight on ``k``. If ``outside_option`` is given, a revising firm may also
-    choose no platform, with utility ``outside_option − switching_cost · [i
-    holds a platform] + τ ε_i0``; otherwise every revising firm picks a platform.
+    of all firms holding it), ``ℓ_ik`` the fraction of ``i``'s in-neighbour
+    weight on ``k`` (a multi-homer counts on both of its platforms in ``x`` and
+    ``ℓ``) and ``switch = switching_cost``. If ``outside_option`` is given, a
+    revising firm may also choose no platform, with utility ``outside_option −
+    switch · [i holds a platform] + τ ε_i0``; otherwise every revising firm
+    picks a platform.
 
     Parameters
     ----------
@@ -133,8 +135,7 @@ class PlatformCompetition(Model):
     maximum); with multi-homing the ``K + 1`` Gumbel shocks are drawn, since the
     second-best option matters. ``adoption_step`` is the start of a firm's
     current spell on a platform (-1 when on none at the end). The model never
-    becomes quiescent: it runs
-    ``max_steps`` (default 100) steps.
+    becomes quiescent: it runs ``max_steps`` (default 100) steps.
 
     Examples
     --------
