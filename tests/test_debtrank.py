@@ -151,3 +151,27 @@ def test_invalid_input_names_the_key(kwargs, key):
     with pytest.raises(ParameterError) as err:
         debtrank(**args)
     assert err.value.name == key
+
+
+@pytest.mark.parametrize("share", [0.0, np.inf])
+def test_frontier_and_dense_rounds_agree(share, monkeypatch):
+    # share 0: every round multiplies the whole batch; inf: every round expands the frontier only
+    from diffusion.shocks import threshold_cascade
+    from diffusion.shocks.propagation import _Pusher
+
+    rng = np.random.default_rng(7)
+    n, R = 60, 9
+    W = rng.random((n, n)) * (rng.random((n, n)) < 0.08)
+    H = rng.random((R, n)) * (rng.random((R, n)) < 0.1)
+    H[0] = 0  # a replicate with no shock
+    ref_dr = debtrank(W, H)
+    ref_th = threshold_cascade(W, np.where(H > 0.5, 1.0, H), capacity=0.6)
+    monkeypatch.setattr(_Pusher, "sparse_share", share)
+    dr = debtrank(W, H)
+    th = threshold_cascade(W, np.where(H > 0.5, 1.0, H), capacity=0.6)
+    np.testing.assert_allclose(dr.distress, ref_dr.distress, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(dr.rounds, ref_dr.rounds)
+    np.testing.assert_array_equal(dr.failed_round, ref_dr.failed_round)
+    np.testing.assert_array_equal(th.failed, ref_th.failed)
+    np.testing.assert_array_equal(th.failed_round, ref_th.failed_round)
+    np.testing.assert_allclose(th.distress, ref_th.distress, rtol=1e-12, atol=1e-15)

@@ -201,17 +201,50 @@ def _max_rounds(max_rounds: Any, default: int) -> int:
 
 
 class _Pusher:
-    """``X W`` for a batch of distress columns: ``W.T @ X`` with ``X`` of shape ``(n, k)``.
+    """Spreads distress along the exposures for a batch of replicates.
 
     The kernels keep their state with replicates as *columns* (``(n, R)``,
-    C-ordered), so each round is one CSR times dense-matrix product with no copies.
+    C-ordered; flat index ``i * R + r``). A round either multiplies the whole
+    batch (``W.T @ X``, one CSR times dense-matrix product) or, when only a few
+    firms changed in the last round (the *frontier*), expands just their
+    out-arcs and adds their contributions: the work is then proportional to
+    the exposures the frontier touches, not to ``nnz × R``.
     """
 
+    #: Frontier rounds touching fewer than this share of ``nnz × R`` arcs run sparse.
+    sparse_share = 0.05
+
     def __init__(self, W: sp.csr_array) -> None:
+        self.W = W
         self.Wt = W.T.tocsr()
+        self.indptr = np.asarray(W.indptr, dtype=np.int64)
+        self.indices = np.asarray(W.indices, dtype=np.int64)
+        self.data = np.asarray(W.data, dtype=np.float64)
+        self.out_degree = np.diff(self.indptr)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.Wt @ X)
+
+    def contributions(self, keys: np.ndarray, vals: np.ndarray, R: int) -> tuple[np.ndarray, np.ndarray]:
+        """Distress the frontier ``keys`` (flat ``i * R + r``) with values ``vals`` sends.
+
+        Returns the flat keys that receive some (sorted) and the amounts.
+        """
+        n = self.Wt.shape[0]
+        src, col = np.divmod(keys, R)
+        lens = self.out_degree[src]
+        touched = int(lens.sum())
+        if touched >= self.sparse_share * max(self.W.nnz, 1) * R:
+            X = np.zeros(n * R)
+            X[keys] = vals
+            push = self(X.reshape(n, R)).ravel()
+            uk = np.flatnonzero(push)
+            return uk, push[uk]
+        owner = np.repeat(np.arange(keys.size), lens)
+        pos = np.arange(touched) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(self.indptr[src], lens)
+        tgt = self.indices[pos] * R + col[owner]
+        uk, inv = np.unique(tgt, return_inverse=True)
+        return uk, np.bincount(inv, weights=self.data[pos] * vals[owner], minlength=uk.size)
 
 
 def _columns(active: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -242,28 +275,31 @@ def _mark(failed_round: np.ndarray, c: Any, new: np.ndarray, t: int) -> None:
 
 
 def _single_hit(push: _Pusher, H: np.ndarray, max_rounds: int, failed_round: np.ndarray) -> np.ndarray:
-    """Battiston et al.'s rule on ``H`` (n, R), in place; returns the rounds per replicate."""
+    """Battiston et al.'s rule on ``H`` (n, R), in place; returns the rounds per replicate.
+
+    Only the distressed firms propagate, once each, so every round starts from
+    the frontier of newly distressed firms (see :class:`_Pusher`).
+    """
     R = H.shape[1]
     rounds = np.zeros(R, dtype=np.int64)
-    distressed = H > 0
-    inactive = np.zeros_like(distressed)
-    active = distressed.any(axis=0)
+    h = H.reshape(-1)  # views: flat index i * R + r
+    fr = failed_round.reshape(-1)
+    state = np.zeros(h.size, dtype=np.int8)  # 0 undistressed, 1 distressed, 2 inactive
+    frontier = np.flatnonzero(h > 0)
+    state[frontier] = 1
     t = 0
-    while active.any() and t < max_rounds:
+    while frontier.size and t < max_rounds:
         t += 1
-        c, ids = _columns(active)
-        D = distressed[:, c]
-        hc = H[:, c]
-        new = hc + push(hc * D)
-        np.minimum(new, 1.0, out=new)
-        rounds[ids[(new != hc).any(axis=0)]] = t
-        _mark(failed_round, c, new, t)
-        H[:, c] = new
-        inact = inactive[:, c] | D
-        inactive[:, c] = inact
-        nd = (new > 0) & ~inact
-        distressed[:, c] = nd
-        active[ids] = nd.any(axis=0)
+        uk, add = push.contributions(frontier, h[frontier], R)
+        old = h[uk]
+        new = np.minimum(old + add, 1.0)
+        h[uk] = new
+        rounds[uk[new != old] % R] = t
+        fr[uk[(new >= 1.0 - 1e-12) & (old < 1.0 - 1e-12)]] = t
+        state[frontier] = 2
+        cand = uk[new > 0]
+        frontier = cand[state[cand] == 0]
+        state[frontier] = 1
     return rounds
 
 
@@ -425,30 +461,27 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
     cap = np.broadcast_to(cap, (R, n))
     limit = _max_rounds(max_rounds, n)
     eps = 1e-12
-    capT = cap.T  # (n, R) view
+    capf = np.ascontiguousarray(cap.T).reshape(-1)  # flat index i * R + r
     L = np.array(h0.T, order="C")  # losses, replicates as columns (a copy)
-    failed = L >= capT - eps
-    new = failed.copy()
+    loss = L.reshape(-1)
+    failed = loss >= capf - eps
     failed_round = np.where(failed, 0, -1).astype(np.int32)
     rounds = np.zeros(R, dtype=np.int64)
     push = _Pusher(W)
-    active = new.any(axis=0)
+    frontier = np.flatnonzero(failed)
     t = 0
-    while active.any() and t < limit:
+    while frontier.size and t < limit:
         t += 1
-        c, ids = _columns(active)
-        lc = L[:, c] + push(new[:, c].astype(np.float64))
-        L[:, c] = lc
-        fc = failed[:, c]
-        newly = (lc >= capT[:, c] - eps) & ~fc
-        failed[:, c] = fc | newly
-        new[:, c] = newly
-        fr = failed_round[:, c]
-        fr[newly] = t
-        failed_round[:, c] = fr
-        moved = newly.any(axis=0)
-        rounds[ids[moved]] = t
-        active[ids] = moved
+        uk, add = push.contributions(frontier, np.ones(frontier.size), R)
+        lu = loss[uk] + add
+        loss[uk] = lu
+        cand = uk[lu >= capf[uk] - eps]
+        frontier = cand[~failed[cand]]
+        failed[frontier] = True
+        failed_round[frontier] = t
+        rounds[frontier % R] = t
+    failed = failed.reshape(-1, R)
+    failed_round = failed_round.reshape(-1, R)
     initial = np.where(h0 >= cap - eps, 1.0, h0)
     distress = np.where(failed.T, 1.0, np.minimum(L.T, 1.0))
     return PropagationResult("threshold", initial, distress, failed.T, rounds, v, single, failed_round.T)
