@@ -485,7 +485,7 @@ class Isomorphic(Model):
 
     # ------------------------------------------------------------------- step
     def _stay(self, ctx: _IsoContext, t: int) -> np.ndarray | None:
-        """Per node, the probability that no mandate in force at ``t`` makes it adopt (None: none)."""
+        """Per node, the probability that no mandate in force at ``t`` makes it adopt, or None."""
         stay = None
         for m, mask in zip(self.mandates, ctx.mandate_masks, strict=True):
             if t >= m.start:
