@@ -441,14 +441,13 @@ def merge_chunks(
 def default_chunk_size(network: Network, runs: int, budget_bytes: float = 512e6, workers: int = 1) -> int:
     """Replicates per chunk so that one chunk's per-node state stays within ``budget_bytes``.
 
-    With ``workers`` > 1 (chunks running at the same time) the budget is shared
-    and there are at least two chunks per worker.
+    With ``workers`` > 1 (chunks running at the same time) there is at least one
+    chunk per worker.
     """
     per_rep = max(network.n, 1) * 16
-    workers = max(1, int(workers))
-    size = min(runs, budget_bytes / workers // per_rep)
+    size = min(runs, budget_bytes // per_rep)
     if workers > 1:
-        size = min(size, -(-runs // (2 * workers)))
+        size = min(size, -(-runs // int(workers)))
     return int(max(1, size))
 
 
