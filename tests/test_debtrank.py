@@ -7,9 +7,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diffusion import ParameterError
-from diffusion.shocks import StabilityWarning, criticality, debtrank, spectral_radius
+from diffusion.shocks import StabilityWarning, criticality, debtrank, propagate, spectral_radius
 
 # W[i, j]: fraction of j's capacity lost when i is fully distressed
 W3 = np.array([[0.0, 0.4, 0.3],
@@ -175,3 +177,30 @@ def test_frontier_and_dense_rounds_agree(share, monkeypatch):
     np.testing.assert_array_equal(th.failed, ref_th.failed)
     np.testing.assert_array_equal(th.failed_round, ref_th.failed_round)
     np.testing.assert_allclose(th.distress, ref_th.distress, rtol=1e-12, atol=1e-15)
+
+
+@st.composite
+def _exposures(draw):
+    n = draw(st.integers(1, 9))
+    W = np.asarray(draw(st.lists(st.floats(0, 1.5), min_size=n * n, max_size=n * n))).reshape(n, n)
+    W *= np.asarray(draw(st.lists(st.booleans(), min_size=n * n, max_size=n * n))).reshape(n, n)
+    h0 = np.asarray(draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    return W, h0
+
+
+@settings(max_examples=200, deadline=None)
+@given(_exposures())
+def test_propagation_invariants(case):
+    # distress stays in [0, 1] and never falls below the shock; losses are non-negative;
+    # linear DebtRank (every increment propagates) dominates single hit (each firm propagates
+    # its level once, which is at most its final linear level)
+    W, h0 = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        res = {m: propagate(W, h0[None, :], m) for m in ("threshold", "debtrank", "linear_debtrank")}
+    for r in res.values():
+        assert np.all((r.distress >= 0) & (r.distress <= 1))
+        assert np.all(r.distress >= r.initial - 1e-12)
+        assert r.systemic_loss[0] >= -1e-12 and r.amplification[0] >= 1 - 1e-12
+        assert np.array_equal(r.failed, r.failed_round >= 0)
+    assert np.all(res["linear_debtrank"].distress >= res["debtrank"].distress - 1e-9)
