@@ -1,33 +1,46 @@
 """Compiled frontier kernels for the threshold and cascade models (numba).
 
-Each kernel runs *one replicate's whole cascade* over the CSR arrays of a
+The kernels run *whole cascades* over the CSR arrays of a
 :class:`~diffusion.network.Network`, touching only the out-arcs of the nodes
 that adopted in the previous step (total work: the arcs of the adopters, not
-arcs × steps). The models in :mod:`diffusion.models` keep a vectorized numpy
-implementation of the same rules as the tested reference; for equal seeds the
-two give identical adoption steps, because
+arcs × steps):
 
-* replicates consume their :class:`numpy.random.Generator` in the same order
-  (numba's generator methods advance the same bit generator and return the
-  same numbers as numpy's: ``rng.random()`` and ``rng.geometric(p)``);
-* the frontier of a step is processed in a defined order: the order in which
-  its nodes were discovered (cascade) or ascending node order (weighted
-  threshold, where the order of floating-point additions matters);
+* :func:`lt_batch_cascade` — unweighted threshold rule, 64 replicates at once
+  (bit-parallel frontier: each frontier node's arcs are read once per step
+  for every replicate it is new in);
+* :func:`lt_count_cascade` — unweighted threshold rule, one replicate (used
+  when thresholds differ between replicates, so cascades rarely overlap);
+* :func:`lt_weighted_cascade` — weighted threshold rule, one replicate;
+* :func:`ic_uniform_batch` — independent cascade with one probability, all
+  replicates of a batch in one call, from pre-drawn geometric gaps;
+* :func:`ic_edge_cascade` — independent cascade with per-arc probabilities,
+  one replicate, drawing from its :class:`numpy.random.Generator`.
+
+The models in :mod:`diffusion.models` keep a vectorized numpy implementation
+of the same rules as the tested reference; for equal seeds the two give
+identical adoption steps, because
+
+* replicates consume their generators in the same order (numba's generator
+  methods advance the same bit generator and return the same numbers as
+  numpy's ``random()`` and ``geometric(p)``, scalar or vectorized);
+* the frontier of a step is processed in a defined order where the order
+  matters: the order in which its nodes were discovered (cascade), ascending
+  node order (weighted threshold, where floating-point additions must happen
+  in the same order); the unweighted threshold rule does not depend on it;
 * thresholds are compared with the same floating-point expressions.
 
-Conventions shared by all kernels
----------------------------------
-``row`` is the replicate's row of adoption steps, ``-1`` except at the seeds
-(``seeds``: distinct node indices, which may already be marked 0); the kernels
-write the step of every adopter into it. ``queue`` (length ``n``) and
-``hist`` (length ``n + 2``) are scratch buffers reused across replicates; on
-return ``hist[t]`` holds the number of nodes that adopted at step ``t`` for
-``t = 0 .. L``, where ``L`` (the return value) is the number of steps evaluated:
-the replicate stops after the first step that changes nothing, or at
-``max_steps`` (``-1`` for no cap).
+Conventions
+-----------
+``row``/``rows`` hold adoption steps, ``-1`` except at the seeds (distinct
+node indices, which may already be marked 0); the kernels write the step of
+every adopter. ``hist[t]`` (per replicate) counts the nodes that adopted at
+step ``t``, for ``t = 0 .. L``, ``L`` being the number of steps evaluated: a
+replicate stops after the first step that changes nothing, or at
+``max_steps`` (``-1`` for no cap) — exactly the steps the runner's step loop
+would have evaluated.
 
-This module imports numba; the models import it lazily and fall back to the
-numpy path when numba is unavailable.
+This module imports numba; the models import it lazily (``backend="auto"``
+falls back to the numpy path when numba is not installed).
 """
 
 from __future__ import annotations
