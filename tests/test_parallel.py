@@ -17,8 +17,6 @@ from diffusion.errors import DiffusionError, ParameterError
 from diffusion.parallel import DaskExecutor, ProcessExecutor, SerialExecutor, get_executor
 from diffusion.scenario import parse_scenario, run_scenario
 
-distributed = pytest.importorskip("dask.distributed")
-
 
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
@@ -29,6 +27,7 @@ def pool():
 
 @pytest.fixture(scope="module")
 def dask_ex():
+    pytest.importorskip("dask.distributed")  # the optional `dask` extra
     with DaskExecutor(workers=2, processes=False) as ex:
         yield ex
 
@@ -241,6 +240,7 @@ def test_process_pool_is_shut_down_on_exit():
 
 
 def test_unreachable_scheduler_fails_fast():
+    pytest.importorskip("dask.distributed")
     start = time.monotonic()
     with pytest.raises(DiffusionError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:1"):
         with DaskExecutor(scheduler="tcp://127.0.0.1:1", timeout=1.0):
@@ -252,6 +252,7 @@ def test_unreachable_scheduler_fails_fast():
 
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 def test_existing_cluster_by_address():
+    distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
         with get_executor("dask", scheduler=cluster.scheduler_address) as ex:
@@ -260,6 +261,7 @@ def test_existing_cluster_by_address():
 
 
 def test_cli_unreachable_scheduler_exits_2(write_scenario, monkeypatch):
+    pytest.importorskip("dask.distributed")
     monkeypatch.setattr(parallel, "DASK_CONNECT_TIMEOUT", 1.0)
     start = time.monotonic()
     res = _cli(["run", str(write_scenario()), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1",
@@ -286,6 +288,7 @@ def test_files_of_killed_processes_are_removed(tmp_path):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 def test_cli_run_on_a_local_dask_cluster_of_processes(tmp_path, write_scenario):
+    pytest.importorskip("dask.distributed")
     path = write_scenario()
     for ex in ("serial", "dask"):
         res = _cli(["run", str(path), "--out", str(tmp_path / ex), "--quiet", "--no-plots",

@@ -217,6 +217,7 @@ def test_no_sweep_table_is_an_error(tmp_path):
 
 
 def test_identical_results_on_every_executor(tmp_path):
+    pytest.importorskip("dask.distributed")  # the optional `dask` extra
     sc = scenario({"cascade.threshold": [0.1, 0.2, 0.3], "network.mean_degree": [3.0, 5.0]},
                   scenario__runs=9)
     ref = run_sweep(sc, tmp_path / "none")
@@ -302,6 +303,7 @@ def test_cli_bad_sweeps_exit_2_naming_file_and_key(tmp_path, sweep, expected):
 
 
 def test_cli_sweep_other_errors_exit_2(tmp_path, monkeypatch):
+    pytest.importorskip("dask.distributed")
     monkeypatch.setattr("diffusion.parallel.DASK_CONNECT_TIMEOUT", 1.0)
     path = _write(tmp_path / "g.toml")
     res = _cli(["sweep", str(path), "--out", str(tmp_path / "o"), "--executor", "dask",
