@@ -255,8 +255,13 @@ def test_readme_opens_with_the_main_job_and_the_ci_test_command():
 
     text = README.read_text()
     first, second = re.findall(r"```bash\n(.*?)\n```", text, re.S)[:2]
-    main_job = first.split("&& diffusion run ")[1].strip()
-    assert (README.parent / main_job).is_file()
+    commands = first.split(" && ")
+    assert commands[:3] == ["python -m venv .venv", ". .venv/bin/activate", "pip install ."]
+    jobs = [c.split() for c in commands[3:]]
+    assert jobs and all(j[0] == "diffusion" and len(j) == 3 for j in jobs)
+    for _, command, scenario in jobs:
+        assert command in main.commands
+        assert (README.parent / scenario).is_file()
     assert second.endswith('pip install -e ".[dev,bench,dask]" && pytest')
     ci = (README.parent / ".ci" / "run").read_text().splitlines()
     assert 'pip install -e ".[dev,bench,dask]"' in ci and "pytest" in ci
