@@ -62,6 +62,31 @@ __all__ = [
 SKIP_CAP = 1 << 40
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _need(th, d, fraction):  # pragma: no cover - compiled
+    """Integer threshold of one node (see :func:`lt_need`)."""
+    if fraction:
+        if d == 0:
+            return 0 if th <= 0.0 else 1
+        c = np.ceil(th * d)
+        if c < 0.0:
+            c = 0.0
+        if c > d + 1.0:
+            c = d + 1.0
+        k = np.int64(c)
+        while k > 0 and (k - 1) / d >= th:
+            k -= 1
+        while k <= d and k / d < th:
+            k += 1
+        return k
+    c = np.ceil(th)
+    if c < 0.0:
+        c = 0.0
+    if c > d + 1.0:
+        c = d + 1.0
+    return np.int64(c)
+
+
 @njit(cache=True, nogil=True)
 def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
     """Integer threshold: the least number of adopted in-neighbours that suffices.
@@ -71,32 +96,9 @@ def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
     else never adopts). Count rule: ``ceil(theta)`` capped at ``deg + 1``.
     Writes ``need`` and the nodes needing 0 into ``zero``; returns how many.
     """
-    n = theta.shape[0]
     nz = 0
-    for i in range(n):
-        d = deg[i]
-        th = theta[i]
-        if fraction:
-            if d == 0:
-                k = 0 if th <= 0.0 else 1
-            else:
-                c = np.ceil(th * d)
-                if c < 0.0:
-                    c = 0.0
-                if c > d + 1.0:
-                    c = d + 1.0
-                k = np.int64(c)
-                while k > 0 and (k - 1) / d >= th:
-                    k -= 1
-                while k <= d and k / d < th:
-                    k += 1
-        else:
-            c = np.ceil(th)
-            if c < 0.0:
-                c = 0.0
-            if c > d + 1.0:
-                c = d + 1.0
-            k = np.int64(c)
+    for i in range(theta.shape[0]):
+        k = _need(theta[i], deg[i], fraction)
         need[i] = k
         if k <= 0:
             zero[nz] = i
