@@ -343,8 +343,8 @@ IC_STATE_SIZE = 11
 
 
 @njit(cache=True, nogil=True)
-def ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, rows, max_steps, gaps, gap_ptr, r0, st,
-                     queue, hist, steps):  # pragma: no cover - compiled
+def ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, rows, fill, max_steps, gaps, gap_ptr, r0,
+                     st, queue, hist, steps):  # pragma: no cover - compiled
     """Independent cascades with one probability ``p`` on every arc, replicate after replicate.
 
     The arcs a replicate tries form one sequence of Bernoulli(``p``) trials
@@ -356,7 +356,8 @@ def ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, rows, max_steps,
     drawn beforehand from its own generator; ``draw`` is False when ``p = 0``
     (no success, no draws).
 
-    Runs replicates ``r0 .. rows.shape[0] - 1``. When a replicate has used all
+    With ``fill``, each replicate's row is set to ``-1`` first (``rows`` may
+    then be uninitialized). Runs replicates ``r0 .. rows.shape[0] - 1``. When a replicate has used all
     its gaps, its state is saved in ``st`` and the function returns
     ``(r, hist)``: the caller draws more gaps for ``r`` (continuing its stream)
     and calls again with ``r0 = r`` and the same ``st``, ``queue`` and
@@ -372,6 +373,8 @@ def ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, rows, max_steps,
                 st[_POS], st[_NXT], st[_START], st[_NEED]
             st[_LIVE] = 0
         else:
+            if fill:
+                row[:] = -1  # the row is then in cache for this replicate's cascade
             q = 0
             for i in range(seed_ptr[r], seed_ptr[r + 1]):
                 s = seed_idx[i]

@@ -281,3 +281,24 @@ def test_threads_do_not_change_results():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ParameterError, match=r"^threads"):
             LinearThreshold(0.2, threads=bad)
+
+
+@pytest.mark.slow
+def test_long_cascades_widen_adoption_steps_identically():
+    """Adoption steps are int16 until a run passes step 32,767; then int32, in both backends."""
+    pytest.importorskip("numba")
+    n = 33_000
+    line = path(n)
+    ring = Network.from_edges(n, np.arange(n), (np.arange(n) + 1) % n, directed=True)
+    for net, make in [(line, lambda b: LinearThreshold(0.5, backend=b)),
+                      (ring, lambda b: IndependentCascade(1.0, backend=b)),
+                      (ring, lambda b: LinearThreshold({"distribution": "uniform", "low": 0.5, "high": 1},
+                                                       backend=b))]:
+        a = simulate(net, make("numba"), initial=[0], runs=2, seed=1)
+        b = simulate(net, make("numpy"), initial=[0], runs=2, seed=1)
+        assert a.adoption_step.dtype == b.adoption_step.dtype == np.int32
+        assert np.array_equal(a.adoption_step, b.adoption_step) and np.array_equal(a.counts, b.counts)
+        assert a.adoption_step.max() == n - 1
+    # a cap at 32,767 steps keeps int16
+    capped = simulate(line, LinearThreshold(0.5), initial=[0], runs=1, seed=1, max_steps=32_767)
+    assert capped.adoption_step.dtype == np.int16 and capped.adoption_step.max() == 32_767

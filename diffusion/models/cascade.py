@@ -34,6 +34,8 @@ from .threshold import (
     history_from_hists,
     history_from_matrix,
     mark_seeds,
+    run_compact,
+    upgrade_steps,
     use_numba,
 )
 
@@ -56,6 +58,7 @@ class _ICState(State):
     pos: np.ndarray | None = None  # (R,) arcs tried so far (uniform p)
     last: np.ndarray | None = None  # (R,) position of the last success drawn (uniform p)
     pending: list[np.ndarray] = field(default_factory=list)  # drawn, not yet reached successes
+    filled: bool = True  # adopted_at holds -1 and the seeds (else it is uninitialized)
 
 
 class IndependentCascade(Model):
@@ -136,10 +139,14 @@ class IndependentCascade(Model):
     def start(self, ctx: _ICContext, network: Network, seeds: Sequence[np.ndarray],
               rngs: list[np.random.Generator], max_steps: int | None) -> _ICState:
         R, n = len(rngs), network.n
-        adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, max_steps))
         clean = distinct_seeds(seeds)
-        mark_seeds(adopted_at, clean)
         count = np.array([len(s) for s in clean], dtype=np.int64)
+        dtype = adoption_dtype(n, max_steps)
+        if use_numba(self.backend) and isinstance(self.probability, float):
+            # the compiled path fills each replicate's row itself, just before its cascade
+            return _ICState(np.empty((R, n), dtype=dtype), count, count > 0, rngs, seeds=clean, filled=False)
+        adopted_at = np.full((R, n), -1, dtype=dtype)
+        mark_seeds(adopted_at, clean)
         return _ICState(adopted_at, count, count > 0, rngs, seeds=clean)
 
     # ------------------------------------------------------------ compiled path
@@ -147,11 +154,23 @@ class IndependentCascade(Model):
                    max_steps: int | None) -> tuple[np.ndarray, np.ndarray] | None:
         if not use_numba(self.backend) or state.ready:
             return None
+
+        def reset() -> None:
+            state.adopted_at = np.empty(state.adopted_at.shape, dtype=np.int32)
+            if state.filled:  # per-arc path: the kernel expects -1 and the seeds
+                state.adopted_at.fill(-1)
+                mark_seeds(state.adopted_at, state.seeds)
+
+        out = run_compact(state, max_steps, lambda cap: self._run_compiled(ctx, network, state, cap), reset)
+        state.filled = True
+        return out
+
+    def _run_compiled(self, ctx: _ICContext, network: Network, state: _ICState,
+                      cap: int) -> tuple[np.ndarray, np.ndarray]:
         from .. import _kernels as K
 
         R, n = state.adopted_at.shape
         indptr, indices = network.indptr, network.indices
-        cap = -1 if max_steps is None else int(max_steps)
         queue = np.empty(n, dtype=np.int64)
         if not np.isscalar(ctx.prob):
             hist = np.zeros(n + 2, dtype=np.int64)
@@ -183,8 +202,8 @@ class IndependentCascade(Model):
         steps = np.zeros(R, dtype=np.int64)
         r0 = 0
         while True:
-            r, hist = K.ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, state.adopted_at, cap,
-                                         gaps, gap_ptr, r0, st, queue, hist, steps)
+            r, hist = K.ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, state.adopted_at,
+                                         not state.filled, cap, gaps, gap_ptr, r0, st, queue, hist, steps)
             if r < 0:
                 break
             # replicate r used up its gaps: continue its stream with a block twice as large
@@ -199,6 +218,10 @@ class IndependentCascade(Model):
     # --------------------------------------------------------------- numpy path
     def _init_numpy(self, state: _ICState, n: int) -> None:
         R = state.runs
+        if not state.filled:
+            state.adopted_at.fill(-1)
+            mark_seeds(state.adopted_at, state.seeds)
+            state.filled = True
         state.front = np.concatenate(
             [r * n + s for r, s in enumerate(state.seeds)] or [np.empty(0, np.int64)]
         ).astype(np.int64)
@@ -231,6 +254,7 @@ class IndependentCascade(Model):
         R, n = state.adopted_at.shape
         if not state.ready:
             self._init_numpy(state, n)
+        upgrade_steps(state, t)
         assert state.front is not None
         done = state.adopted_at.reshape(-1)
         rep, node = np.divmod(state.front, n)

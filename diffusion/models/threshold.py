@@ -11,7 +11,7 @@ step, so a cascade costs the arcs of its adopters, not arcs × steps.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -42,14 +42,47 @@ def use_numba(backend: str) -> bool:
     return backend == "numba" or (backend == "auto" and importlib.util.find_spec("numba") is not None)
 
 
-def adoption_dtype(n: int, max_steps: int | None) -> type:
-    """Compact dtype of adoption steps: int16 whenever no step can exceed its range.
+#: Largest adoption step an int16 array holds; runs that go further are stored as int32.
+STEP16 = int(np.iinfo(np.int16).max)
 
-    A cascade adds at least one adopter in every step that changes anything,
-    so no adoption step exceeds ``n`` (nor ``max_steps``).
+
+def adoption_dtype(n: int, max_steps: int | None) -> type:
+    """Dtype adoption steps start in: int16.
+
+    Cascades rarely run for more than 32,767 steps; when one does (possible
+    only if ``n`` and ``max_steps`` exceed that), the steps of its batch are
+    stored as int32 instead, by both backends alike (see :func:`run_compact`).
     """
-    bound = n if max_steps is None else min(n, max_steps)
-    return np.int16 if bound <= np.iinfo(np.int16).max else np.int32
+    return np.int16
+
+
+def upgrade_steps(state: State, t: int) -> None:
+    """Before step ``t`` of the step loop: widen int16 adoption steps that ``t`` would overflow."""
+    if t > STEP16 and state.adopted_at.dtype == np.int16:
+        state.adopted_at = state.adopted_at.astype(np.int32)
+
+
+def run_compact(state: State, max_steps: int | None, run: Callable[[int], tuple[np.ndarray, np.ndarray]],
+                reset: Callable[[], None]) -> tuple[np.ndarray, np.ndarray]:
+    """Run a compiled batch with int16 adoption steps, again with int32 if it needs more steps.
+
+    ``run(cap)`` runs every replicate for at most ``cap`` steps (``-1``: no
+    cap) and returns ``(counts, steps)``. If some replicate is still changing
+    at step 32,767, the replicates' generators are rewound, ``reset()`` gives
+    ``state`` fresh int32 adoption steps and the batch runs again in full —
+    so the result, dtype included, is the one the step loop produces.
+    """
+    cap = -1 if max_steps is None else int(max_steps)
+    if state.adopted_at.dtype != np.int16 or 0 <= cap <= STEP16 or state.adopted_at.shape[1] <= STEP16:
+        return run(cap)
+    saved = [g.bit_generator.state for g in state.rngs]
+    counts, steps = run(STEP16)
+    if len(counts) <= STEP16 or not (counts[-1] > counts[-2]).any():
+        return counts, steps
+    for g, st in zip(state.rngs, saved, strict=True):
+        g.bit_generator.state = st
+    reset()
+    return run(cap)
 
 
 def distinct_seeds(seeds: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -278,11 +311,19 @@ class LinearThreshold(Model):
                    max_steps: int | None) -> tuple[np.ndarray, np.ndarray] | None:
         if not use_numba(self.backend) or state.ready:
             return None
+
+        def reset() -> None:
+            state.adopted_at = np.full(state.adopted_at.shape, -1, dtype=np.int32)
+            mark_seeds(state.adopted_at, state.seeds or [])
+
+        return run_compact(state, max_steps, lambda cap: self._run_compiled(ctx, network, state, cap), reset)
+
+    def _run_compiled(self, ctx: _LTContext, network: Network, state: _LTState,
+                      cap: int) -> tuple[np.ndarray, np.ndarray]:
         from .. import _kernels as K
 
         R, n = state.adopted_at.shape
         indptr, indices = network.indptr, network.indices
-        cap = -1 if max_steps is None else int(max_steps)
         random = isinstance(ctx.threshold, Distribution)
         hists: list[np.ndarray] = []
         if ctx.weights is None and random:
@@ -375,6 +416,7 @@ class LinearThreshold(Model):
     def step(self, ctx: _LTContext, network: Network, state: _LTState, t: int) -> np.ndarray:
         if not state.ready:
             self._init_numpy(ctx, network, state)
+        upgrade_steps(state, t)
         R, n = state.adopted_at.shape
         done = state.adopted_at.reshape(-1)
         front = state.front if state.front is not None else np.empty(0, np.int64)
