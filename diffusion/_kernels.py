@@ -203,12 +203,12 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
                 continue
             front[u] = 0
             for a in range(indptr[u], indptr[u + 1]):
-                v = indices[a]
+                v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
                 mm = m & ~adopted[v]
                 while mm != 0:
                     low = mm & (~mm + one)
                     mm ^= low
-                    r = _BIT_INDEX[np.int64(((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63))]
+                    r = np.uint64(_BIT_INDEX[((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63)])
                     x = rem[v, r] - 1
                     rem[v, r] = x
                     if x <= 0:
