@@ -109,7 +109,7 @@ def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
 #: Replicates advanced together by :func:`lt_batch_cascade` (one bit each in a uint64 word).
 BATCH = 64
 
-# de Bruijn sequence and table: index of the lowest set bit of a uint64 in O(1)
+# de Bruijn sequence and table: index of the lowest set bit of a uint64 (fallback)
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _BIT_INDEX = np.array([
     0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
@@ -117,6 +117,14 @@ _BIT_INDEX = np.array([
     63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
     46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
 ], dtype=np.int64)
+
+
+try:  # count trailing zeros as one instruction (LLVM cttz)
+    from numba.cpython.unsafe.numbers import trailing_zeros as _lowest_bit
+except ImportError:  # pragma: no cover - older or future numba: de Bruijn lookup
+    @njit(cache=True, nogil=True, inline="always")
+    def _lowest_bit(low):
+        return _BIT_INDEX[((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63)]
 
 
 @njit(cache=True, nogil=True)
@@ -190,7 +198,7 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
                     nxt[v] |= z
                     while z != 0:
                         low = z & (~z + one)
-                        r = _BIT_INDEX[np.int64(((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63))]
+                        r = np.uint64(_lowest_bit(low))
                         rows[r, v] = 1
                         hist[1, r] += 1
                         z ^= low
@@ -208,7 +216,7 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
                 while mm != 0:
                     low = mm & (~mm + one)
                     mm ^= low
-                    r = np.uint64(_BIT_INDEX[((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63)])
+                    r = np.uint64(_lowest_bit(low))
                     x = rem[v, r] - 1
                     rem[v, r] = x
                     if x <= 0:

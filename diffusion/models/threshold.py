@@ -344,12 +344,13 @@ class LinearThreshold(Model):
             # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs
             # (counters never exceed the in-degree + 1: int16 halves the batch's working set)
             small = n == 0 or int(ctx.deg.max()) < np.iinfo(np.int16).max - 1
+            need = ctx.need.astype(np.int16 if small else np.int32)  # type: ignore[union-attr]
             per = min(K.BATCH, -(-R // self.threads))  # equal batches, one per thread at least
             bounds = [(b0, min(per, R - b0)) for b0 in range(0, R, per)]
 
             def run_batch(b0: int, B: int) -> list[np.ndarray]:
-                rem2 = np.empty((n, B), dtype=np.int16 if small else np.int32)
-                rem2[:] = ctx.need[:, None]
+                rem2 = np.empty((n, B), dtype=need.dtype)
+                rem2[:] = need[:, None]  # same dtype: a plain broadcast copy
                 zmask = np.zeros(n, dtype=np.uint64)
                 zmask[ctx.zero] = np.uint64((1 << B) - 1)
                 batch = state.seeds[b0 : b0 + B]  # type: ignore[index]
