@@ -285,8 +285,15 @@ class LinearThreshold(Model):
         need = zero = None
         if not isinstance(threshold, Distribution):
             theta = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (network.n,))
-            need = integer_thresholds(theta, deg, self.rule)
-            zero = np.flatnonzero(need <= 0).astype(np.int64)
+            if use_numba(self.backend):  # the same integers, in one compiled pass
+                from .. import _kernels as K
+
+                need = np.empty(network.n, dtype=np.int32)
+                zero = np.empty(network.n, dtype=np.int64)
+                zero = zero[: K.lt_need(np.ascontiguousarray(theta), deg, self.rule == "fraction", need, zero)]
+            else:
+                need = integer_thresholds(theta, deg, self.rule)
+                zero = np.flatnonzero(need <= 0).astype(np.int64)
         return _LTContext(deg, None, None, threshold, need, zero)
 
     def start(self, ctx: _LTContext, network: Network, seeds: Sequence[np.ndarray],
