@@ -9,6 +9,7 @@ replicate ``r`` always draws from the ``r``-th child of the run's
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,17 @@ class Model(ABC):
     def params(self) -> dict[str, Any]:
         """The model's parameters, as written in a scenario file."""
         return {}
+
+    def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
+        """Estimated bytes one replicate needs: ``(kept in the result, working state)``.
+
+        The default counts the adoption step of every node (kept) and about
+        16 bytes per node of working state. Models with larger per-node outputs
+        or state override it; :func:`simulate` uses it to refuse a run that
+        would not fit in memory before it starts.
+        """
+        n = network.n
+        return n * np.dtype(step_dtype(max_steps)).itemsize, 16 * n
 
     def summarize(self, result: SimulationResult) -> dict[str, Any]:
         """Model-specific entries merged into :meth:`SimulationResult.summary` (JSON-ready)."""
@@ -462,6 +474,7 @@ def simulate(
     chunk_size: int | None = None,
     map_chunks: Callable[..., Iterable[ChunkResult]] | None = None,
     progress: Callable[[int], None] | None = None,
+    check_memory: bool = True,
 ) -> SimulationResult:
     """Run ``runs`` replicates of ``model`` on ``network``.
 
@@ -494,6 +507,10 @@ def simulate(
         sets the default ``chunk_size``). Default: in this process, in order.
     progress : callable, optional
         Called with the number of replicates just finished.
+    check_memory : bool, default True
+        Before starting, estimate the memory the run needs (per-node results of
+        every replicate, see :meth:`Model.memory_per_replicate`) and raise
+        :class:`~diffusion.errors.DiffusionError` if it exceeds what is available.
 
     Returns
     -------
@@ -537,6 +554,8 @@ def simulate(
     size = int(chunk_size) if chunk_size else default_chunk_size(network, int(runs), workers=workers)
     if size < 1:
         raise ParameterError("chunk_size", "must be a positive integer")
+    if check_memory:
+        _check_memory(expected_memory(network, model, int(runs), size, workers, max_steps), int(runs), network.n)
     tasks = [(network, model, ctx, init, root, a, k, max_steps) for a, k in chunk_bounds(int(runs), size)]
     results = []
     iterator = map_chunks(run_chunk, tasks) if map_chunks is not None else (run_chunk(*t) for t in tasks)
@@ -547,6 +566,49 @@ def simulate(
     return merge_chunks(results, model, network, root)
 
 
-def expected_memory(network: Network, runs: int, max_steps: int | None) -> int:
-    """Rough bytes needed to hold per-node results of ``runs`` replicates."""
-    return int(network.n * runs * np.dtype(step_dtype(max_steps)).itemsize + network.nnz * 12)
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (``MemAvailable``), if the OS says."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def expected_memory(
+    network: Network, model: Model, runs: int, chunk_size: int, workers: int = 1,
+    max_steps: int | None = None,
+) -> int:
+    """Estimated peak bytes of a :func:`simulate` call.
+
+    Per-node results of every replicate are held twice at the end (in the chunks
+    and in the merged arrays); the working state of ``workers`` chunks exists at
+    the same time.
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.engine import expected_memory
+    >>> net = diffusion.generators.complete_graph(100)
+    >>> expected_memory(net, diffusion.LinearThreshold(0.5), runs=10, chunk_size=10)
+    24000
+    """
+    kept, working = model.memory_per_replicate(network, max_steps)
+    active = min(chunk_size, runs) * max(int(workers), 1)
+    return int(2 * runs * kept + active * working)
+
+
+def _check_memory(need: int, runs: int, n: int) -> None:
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise DiffusionError(
+            f"this run needs about {need / 1e9:.1f} GB ({runs} replicates of {n} nodes) but only "
+            f"{avail / 1e9:.1f} GB of memory are available; use fewer runs, or split them "
+            "(e.g. a [sweep] over scenario.runs-sized batches, or a Dask cluster)"
+        )

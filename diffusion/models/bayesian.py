@@ -119,6 +119,10 @@ class BayesianCascade(Model):
         self.order = order
         self.per_step = int(check_number("per_step", per_step, 1, None, integer=True))
 
+    def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
+        kept, working = super().memory_per_replicate(network, max_steps)
+        return 2 * kept + network.n, working  # acted_at (like adopted_at) and action (int8)
+
     def params(self) -> dict[str, Any]:
         return {
             "precision": self.precision,

@@ -300,6 +300,10 @@ class Isomorphic(Model):
     def external(self) -> Any:
         return self._external.value
 
+    def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
+        kept, working = super().memory_per_replicate(network, max_steps)
+        return kept + network.n, working  # cause per firm (int8)
+
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "external": self._external.to_param(),

@@ -235,6 +235,14 @@ class PlatformCompetition(Model):
     def K(self) -> int:
         return len(self.platforms)
 
+    def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
+        kept, working = super().memory_per_replicate(network, max_steps)
+        n = network.n
+        kept += 4 * n  # platform and platform_second (int16)
+        if self.record_history:
+            kept += 2 * n * ((max_steps if max_steps is not None else self.default_max_steps or 0) + 1)
+        return kept, working + 4 * n * self.K  # per-firm fit (float32)
+
     def params(self) -> dict[str, Any]:
         return {
             "platforms": list(self.platforms),

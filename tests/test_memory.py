@@ -1,0 +1,45 @@
+"""A run that would not fit in memory is refused before it starts."""
+
+from __future__ import annotations
+
+import pytest
+
+import diffusion
+from diffusion import engine
+from diffusion.cli import main
+
+
+def test_estimate_grows_with_runs_nodes_and_model_outputs():
+    net = diffusion.generators.erdos_renyi(1000, mean_degree=4, seed=1)
+    lt = diffusion.LinearThreshold(0.2)
+    one = engine.expected_memory(net, lt, runs=10, chunk_size=10)
+    assert engine.expected_memory(net, lt, runs=20, chunk_size=10) > one
+    big = diffusion.generators.erdos_renyi(2000, mean_degree=4, seed=1)
+    assert engine.expected_memory(big, lt, runs=10, chunk_size=10) == 2 * one
+    # per-firm platform labels and fits make a platform run heavier than a threshold run
+    pc = diffusion.PlatformCompetition(["A", "B", "C"])
+    assert engine.expected_memory(net, pc, runs=10, chunk_size=10) > one
+
+
+def test_available_memory_is_a_positive_number_here():
+    avail = engine.available_memory()
+    assert avail is None or avail > 0
+
+
+def test_simulate_refuses_a_run_that_does_not_fit(monkeypatch):
+    net = diffusion.generators.erdos_renyi(500, mean_degree=4, seed=1)
+    monkeypatch.setattr(engine, "available_memory", lambda: 10_000)
+    with pytest.raises(diffusion.DiffusionError, match=r"needs about .* GB .*available"):
+        diffusion.simulate(net, diffusion.LinearThreshold(0.2), initial=5, runs=50, seed=1)
+    # the check can be turned off
+    res = diffusion.simulate(net, diffusion.LinearThreshold(0.2), initial=5, runs=5, seed=1,
+                             check_memory=False)
+    assert res.runs == 5
+
+
+def test_cli_reports_it_as_bad_input(runner, write_scenario, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "available_memory", lambda: 1000)
+    res = runner.invoke(main, ["run", str(write_scenario()), "--out", str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 2
+    assert "needs about" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o" / "summary.json").exists()
