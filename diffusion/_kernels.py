@@ -54,6 +54,7 @@ __all__ = [
     "lt_batch_cascade",
     "lt_count_cascade",
     "lt_need",
+    "lt_planes",
     "lt_weighted_cascade",
 ]
 
@@ -137,22 +138,87 @@ def _grow(hist, t):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_steps):  # pragma: no cover
+def lt_planes(need, full):  # pragma: no cover - compiled
+    """Bit-sliced countdown counters of up to 64 replicates sharing integer thresholds.
+
+    Node ``v`` owns the words ``planes[off[v]:off[v + 1]]``, one per bit of
+    ``max(need[v], 1)`` (node-major: a node's planes are contiguous). Bit ``r``
+    of plane ``j`` is bit ``j`` of replicate ``r``'s remaining count, which
+    starts at ``need[v]`` (at 1 for threshold 0: such nodes are set to 0 at
+    step 1) in the replicates of ``full`` and at 0 elsewhere. Returns
+    ``(off, planes)``.
+    """
+    n = need.shape[0]
+    off = np.empty(n + 1, dtype=np.int64)
+    total = 0
+    for v in range(n):
+        off[v] = total
+        k = max(np.int64(need[v]), 1)
+        while k != 0:
+            total += 1
+            k >>= 1
+    off[n] = total
+    planes = np.empty(total, dtype=np.uint64)
+    zero = np.uint64(0)
+    for v in range(n):
+        k = max(np.int64(need[v]), 1)
+        for j in range(off[v], off[v + 1]):
+            planes[j] = full if (k & 1) != 0 else zero
+            k >>= 1
+    return off, planes
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record(at, v, z, full, t, tally, one):  # pragma: no cover - compiled
+    """Node ``v`` adopts at step ``t`` in the replicates of mask ``z``.
+
+    ``at[v, r]`` takes the step (a node's replicates are contiguous: one or
+    two cache lines); ``tally`` is a bit-sliced counter of the step's adopters
+    per replicate, to which ``z`` is added with a ripple carry.
+    """
+    if z == full:
+        at[v, :] = t
+    else:
+        y = z
+        while y != 0:
+            low = y & (~y + one)
+            at[v, np.uint64(_lowest_bit(low))] = t
+            y ^= low
+    c = z
+    j = 0
+    while c != 0:
+        h = tally[j]
+        tally[j] = h ^ c
+        c &= h
+        j += 1
+
+
+@njit(cache=True, nogil=True)
+def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, rows, max_steps):  # pragma: no cover
     """Unweighted threshold cascades of up to 64 replicates at once (bit-parallel).
 
-    Replicate ``r`` of the batch is bit ``r`` of the uint64 masks: which
-    replicates a node adopted in (``adopted``) and in which it adopted in the
-    previous step (the frontier). Every frontier node's arcs are read once per
-    step for all the replicates it is new in, so the index arrays are shared by
-    the batch. ``rem[v, r]`` holds node ``v``'s integer threshold in replicate
-    ``r`` (:func:`lt_need`) and counts down as in-neighbours adopt; the node
-    adopts in the step it reaches 0. ``zmask[v]`` has bit ``r`` set when ``v``'s
-    threshold in replicate ``r`` is 0 (it adopts at step 1). Replicate ``r``'s
-    seeds are ``seed_idx[seed_ptr[r]:seed_ptr[r + 1]]`` (distinct); its
-    adoption steps go to ``rows[r]``.
+    Replicate ``r`` of the batch is bit ``r`` of the uint64 masks, and the
+    replicates share the nodes' integer thresholds (:func:`lt_need`). Each
+    node's remaining count (threshold minus adopted in-neighbours) is held
+    *bit-sliced* for the 64 replicates in ``planes[off[v]:off[v + 1]]``
+    (:func:`lt_planes`; plane ``j`` holds bit ``j`` of every replicate's count):
+    a frontier arc subtracts its 64-bit mask with a ripple borrow across the
+    planes, which stops as soon as the borrow is zero, and the replicates whose
+    count reached 0 (the node adopts) are those whose bits are clear in every
+    plane. So a frontier node's arcs are read once per step for all the
+    replicates it is new in, and each arc costs a few word operations for all
+    of them. A count of 0 also means "adopted": the seeds' counts are cleared,
+    and a count is only decremented in replicates where it is still positive.
+    ``zero`` lists the nodes with threshold 0 (they adopt at step 1).
+    Replicate ``r``'s seeds are ``seed_idx[seed_ptr[r]:seed_ptr[r + 1]]``
+    (distinct); its adoption steps go to ``rows[r]`` (every entry is written).
 
-    A step's frontier is walked in node order (a scan of the masks) when it is
-    large, else through the list of its nodes; the result is the same.
+    Adoption steps are first written node-major (a node's steps in all the
+    replicates side by side) and transposed into ``rows`` at the end, block by
+    block; the adopters of a step are tallied per replicate by bit-sliced
+    counters. A step's frontier is walked in node order (a scan of the masks)
+    when it is large, else through the list of its nodes; the result is the
+    same.
 
     Returns ``(steps, hist)``: the number of steps each replicate evaluated and
     ``hist[t, r]``, its adopters at step ``t``.
@@ -161,47 +227,51 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
     B = rows.shape[0]
     hist = np.zeros((64, B), dtype=np.int64)
     steps = np.zeros(B, dtype=np.int64)
-    adopted = np.zeros(n, dtype=np.uint64)
     front = np.zeros(n, dtype=np.uint64)
     nxt = np.zeros(n, dtype=np.uint64)
     cur_list = np.empty(n, dtype=np.int64)
     nxt_list = np.empty(n, dtype=np.int64)
+    at_flat = np.empty(n * B, dtype=rows.dtype)
+    at_flat[:] = -1
+    at = at_flat.reshape((n, B))
+    tally = np.zeros(64, dtype=np.uint64)
     one = np.uint64(1)
+    full = np.uint64(0)
+    for r in range(B):
+        full |= one << np.uint64(r)
+    alive = np.empty(n, dtype=np.uint64)
+    alive[:] = full
+    width = 0
+    for u in range(n):
+        width = max(width, indptr[u + 1] - indptr[u])
+    cand = np.empty(width, dtype=np.uint64)
     ncur = 0
     for r in range(B):
         bit = one << np.uint64(r)
         for k in range(seed_ptr[r], seed_ptr[r + 1]):
             s = seed_idx[k]
-            rows[r, s] = 0
-            adopted[s] |= bit
+            at[s, r] = 0
+            alive[s] &= ~bit
             if front[s] == 0:
                 cur_list[ncur] = s
                 ncur += 1
             front[s] |= bit
         hist[0, r] = seed_ptr[r + 1] - seed_ptr[r]
-    active = np.uint64(0)
-    for r in range(B):
-        active |= one << np.uint64(r)
+    active = full
     t = 0
     while active != 0 and (max_steps < 0 or t < max_steps):
         t += 1
         hist = _grow(hist, t)
         nn = 0
         if t == 1:
-            for v in range(n):
-                z = zmask[v] & ~adopted[v]
+            for v in zero:
+                z = alive[v]
                 if z != 0:
-                    adopted[v] |= z
-                    if nxt[v] == 0:
-                        nxt_list[nn] = v
-                        nn += 1
-                    nxt[v] |= z
-                    while z != 0:
-                        low = z & (~z + one)
-                        r = np.uint64(_lowest_bit(low))
-                        rows[r, v] = 1
-                        hist[1, r] += 1
-                        z ^= low
+                    alive[v] = 0
+                    nxt_list[nn] = v
+                    nn += 1
+                    nxt[v] = z
+                    _record(at, v, z, full, t, tally, one)
         dense = ncur * 16 > n
         count = n if dense else ncur
         for k in range(count):
@@ -210,23 +280,49 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
             if m == 0:
                 continue
             front[u] = 0
+            # pass 1, without branching on the loaded masks (the loads overlap): the targets
+            # still to adopt in some replicate of m
+            nc = 0
             for a in range(indptr[u], indptr[u + 1]):
                 v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
-                mm = m & ~adopted[v]
-                while mm != 0:
-                    low = mm & (~mm + one)
-                    mm ^= low
-                    r = np.uint64(_lowest_bit(low))
-                    x = rem[v, r] - 1
-                    rem[v, r] = x
-                    if x <= 0:
-                        adopted[v] |= low
-                        if nxt[v] == 0:
-                            nxt_list[nn] = v
-                            nn += 1
-                        nxt[v] |= low
-                        rows[r, v] = t
-                        hist[t, r] += 1
+                cand[nc] = v
+                nc += (m & alive[v]) != 0
+            # pass 2, in arc order: count the arc down in those replicates
+            for c in range(nc):
+                v = cand[c]
+                d = m & alive[v]  # again: a repeated arc may have made v adopt meanwhile
+                if d == 0:
+                    continue
+                o = off[v]
+                e = off[v + one]
+                b = d
+                j = o
+                while b != 0:  # subtract d: ripple borrow (no count goes below 0)
+                    p = planes[j]
+                    planes[j] = p ^ b
+                    b &= ~p
+                    j += 1
+                left = planes[o]
+                for j in range(o + 1, e):
+                    left |= planes[j]
+                z = d & ~left  # counts that reached 0: v adopts
+                if z != 0:
+                    alive[v] &= ~z
+                    if nxt[v] == 0:
+                        nxt_list[nn] = v
+                        nn += 1
+                    nxt[v] |= z
+                    _record(at, v, z, full, t, tally, one)
+        top = 0
+        for j in range(64):
+            if tally[j] != 0:
+                top = j + 1
+        for r in range(B):
+            c = 0
+            for j in range(top):
+                c |= np.int64((tally[j] >> np.uint64(r)) & one) << j
+            hist[t, r] = c
+        tally[:top] = 0
         for r in range(B):
             bit = one << np.uint64(r)
             if (active & bit) != 0 and hist[t, r] == 0:
@@ -238,6 +334,11 @@ def lt_batch_cascade(indptr, indices, rem, zmask, seed_ptr, seed_idx, rows, max_
     for r in range(B):
         if (active & (one << np.uint64(r))) != 0:
             steps[r] = t
+    for v0 in range(0, n, 64):  # transpose, 64 nodes at a time
+        v1 = min(v0 + 64, n)
+        for r in range(B):
+            for v in range(v0, v1):
+                rows[r, v] = at[v, r]
     return steps, hist
 
 

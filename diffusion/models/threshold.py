@@ -348,24 +348,20 @@ class LinearThreshold(Model):
                                            state.adopted_at[r], cap, queue, hist)
                 hists.append(hist[: steps + 1].copy())
         elif ctx.weights is None:
-            # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs
-            # (counters never exceed the in-degree + 1: int16 halves the batch's working set)
-            small = n == 0 or int(ctx.deg.max()) < np.iinfo(np.int16).max - 1
-            need = ctx.need.astype(np.int16 if small else np.int32)  # type: ignore[union-attr]
+            # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs,
+            # with bit-sliced counters (a few word operations per arc for all of them)
+            need = ctx.need
             per = min(K.BATCH, -(-R // self.threads))  # equal batches, one per thread at least
             bounds = [(b0, min(per, R - b0)) for b0 in range(0, R, per)]
 
             def run_batch(b0: int, B: int) -> list[np.ndarray]:
-                rem2 = np.empty((n, B), dtype=need.dtype)
-                rem2[:] = need[:, None]  # same dtype: a plain broadcast copy
-                zmask = np.zeros(n, dtype=np.uint64)
-                zmask[ctx.zero] = np.uint64((1 << B) - 1)
+                off, planes = K.lt_planes(need, np.uint64((1 << B) - 1))
                 batch = state.seeds[b0 : b0 + B]  # type: ignore[index]
                 seed_ptr = np.zeros(B + 1, dtype=np.int64)
                 seed_ptr[1:] = np.cumsum([len(x) for x in batch])
                 seed_idx = np.concatenate(batch) if B else np.empty(0, np.int64)
-                bsteps, bhist = K.lt_batch_cascade(indptr, indices, rem2, zmask, seed_ptr, seed_idx,
-                                                   state.adopted_at[b0 : b0 + B], cap)
+                bsteps, bhist = K.lt_batch_cascade(indptr, indices, off, planes, ctx.zero, seed_ptr,
+                                                   seed_idx, state.adopted_at[b0 : b0 + B], cap)
                 return [bhist[: bsteps[j] + 1, j].copy() for j in range(B)]
 
             if self.threads > 1 and len(bounds) > 1:
