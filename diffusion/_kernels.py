@@ -6,8 +6,9 @@ that adopted in the previous step (total work: the arcs of the adopters, not
 arcs × steps):
 
 * :func:`lt_batch_cascade` — unweighted threshold rule, 64 replicates at once
-  (bit-parallel frontier: each frontier node's arcs are read once per step
-  for every replicate it is new in);
+  (bit-parallel frontier and bit-sliced counters: each frontier node's arcs
+  are read once per step for every replicate it is new in, and an arc costs a
+  few word operations for all of them);
 * :func:`lt_count_cascade` — unweighted threshold rule, one replicate (used
   when thresholds differ between replicates, so cascades rarely overlap);
 * :func:`lt_weighted_cascade` — weighted threshold rule, one replicate;
@@ -137,35 +138,47 @@ def _grow(hist, t):  # pragma: no cover - compiled
     return out
 
 
+#: Words of a node's record in :func:`lt_planes`: replicates still to adopt, count planes 0 and 1,
+#: where its further planes are (offset << 6 | number of planes).
+_ALIVE, _P0, _P1, _META = range(4)
+REC = 4
+
+
 @njit(cache=True, nogil=True)
 def lt_planes(need, full):  # pragma: no cover - compiled
     """Bit-sliced countdown counters of up to 64 replicates sharing integer thresholds.
 
-    Node ``v`` owns the words ``planes[off[v]:off[v + 1]]``, one per bit of
-    ``max(need[v], 1)`` (node-major: a node's planes are contiguous). Bit ``r``
-    of plane ``j`` is bit ``j`` of replicate ``r``'s remaining count, which
-    starts at ``need[v]`` (at 1 for threshold 0: such nodes are set to 0 at
-    step 1) in the replicates of ``full`` and at 0 elsewhere. Returns
-    ``(off, planes)``.
+    Each replicate's remaining count of node ``v`` starts at ``need[v]`` (at 1
+    for threshold 0: such nodes adopt at step 1 regardless) and is held
+    bit-sliced: bit ``r`` of plane ``j`` is bit ``j`` of replicate ``r``'s
+    count, over the ``w = bit_length(max(need[v], 1))`` planes. Node ``v``'s
+    record ``rec[4 v : 4 v + 4]`` (32 bytes: the words an arc needs, side by
+    side) holds the mask of replicates in which it has not adopted
+    (``full`` at first), planes 0 and 1, and ``o << 6 | w``: planes 2 .. w - 1
+    are ``hi[o : o + w - 2]``. Returns ``(rec, hi)``.
     """
     n = need.shape[0]
-    off = np.empty(n + 1, dtype=np.int64)
+    rec = np.empty(REC * n, dtype=np.uint64)
     total = 0
     for v in range(n):
-        off[v] = total
         k = max(np.int64(need[v]), 1)
-        while k != 0:
-            total += 1
-            k >>= 1
-    off[n] = total
-    planes = np.empty(total, dtype=np.uint64)
-    zero = np.uint64(0)
+        w = 0
+        while (k >> w) != 0:
+            w += 1
+        rec[REC * v + _ALIVE] = full
+        rec[REC * v + _P0] = full if (k & 1) != 0 else np.uint64(0)
+        rec[REC * v + _P1] = full if (k & 2) != 0 else np.uint64(0)
+        rec[REC * v + _META] = np.uint64((total << 6) | w)
+        total += max(w - 2, 0)
+    hi = np.empty(total, dtype=np.uint64)
+    j = 0
     for v in range(n):
-        k = max(np.int64(need[v]), 1)
-        for j in range(off[v], off[v + 1]):
-            planes[j] = full if (k & 1) != 0 else zero
+        k = max(np.int64(need[v]), 1) >> 2
+        while k != 0:
+            hi[j] = full if (k & 1) != 0 else np.uint64(0)
             k >>= 1
-    return off, planes
+            j += 1
+    return rec, hi
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -194,22 +207,22 @@ def _record(at, v, z, full, t, tally, one):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, rows, max_steps):  # pragma: no cover
+def lt_batch_cascade(indptr, indices, rec, hi, zero, seed_ptr, seed_idx, rows, max_steps):  # pragma: no cover
     """Unweighted threshold cascades of up to 64 replicates at once (bit-parallel).
 
     Replicate ``r`` of the batch is bit ``r`` of the uint64 masks, and the
     replicates share the nodes' integer thresholds (:func:`lt_need`). Each
     node's remaining count (threshold minus adopted in-neighbours) is held
-    *bit-sliced* for the 64 replicates in ``planes[off[v]:off[v + 1]]``
+    *bit-sliced* for the 64 replicates in its record ``rec`` and in ``hi``
     (:func:`lt_planes`; plane ``j`` holds bit ``j`` of every replicate's count):
-    a frontier arc subtracts its 64-bit mask with a ripple borrow across the
-    planes, which stops as soon as the borrow is zero, and the replicates whose
-    count reached 0 (the node adopts) are those whose bits are clear in every
-    plane. So a frontier node's arcs are read once per step for all the
-    replicates it is new in, and each arc costs a few word operations for all
-    of them. A count of 0 also means "adopted": the seeds' counts are cleared,
-    and a count is only decremented in replicates where it is still positive.
-    ``zero`` lists the nodes with threshold 0 (they adopt at step 1).
+    a frontier arc subtracts its 64-bit mask (the replicates in which the
+    target has not adopted yet) with a ripple borrow across the planes, which
+    stops as soon as the borrow is zero, and the replicates whose count reached
+    0 (the node adopts) are those whose bits are clear in every plane. So a
+    frontier node's arcs are read once per step for all the replicates it is
+    new in, and each arc costs a few word operations for all of them (within
+    the target's 32-byte record when its threshold is below 4). ``zero`` lists
+    the nodes with threshold 0 (they adopt at step 1).
     Replicate ``r``'s seeds are ``seed_idx[seed_ptr[r]:seed_ptr[r + 1]]``
     (distinct); its adoption steps go to ``rows[r]`` (every entry is written).
 
@@ -236,11 +249,11 @@ def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, row
     at = at_flat.reshape((n, B))
     tally = np.zeros(64, dtype=np.uint64)
     one = np.uint64(1)
+    two, three, six = np.uint64(2), np.uint64(3), np.uint64(6)
+    rw = np.uint64(REC)
     full = np.uint64(0)
     for r in range(B):
         full |= one << np.uint64(r)
-    alive = np.empty(n, dtype=np.uint64)
-    alive[:] = full
     width = 0
     for u in range(n):
         width = max(width, indptr[u + 1] - indptr[u])
@@ -251,7 +264,7 @@ def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, row
         for k in range(seed_ptr[r], seed_ptr[r + 1]):
             s = seed_idx[k]
             at[s, r] = 0
-            alive[s] &= ~bit
+            rec[REC * s] &= ~bit
             if front[s] == 0:
                 cur_list[ncur] = s
                 ncur += 1
@@ -265,9 +278,9 @@ def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, row
         nn = 0
         if t == 1:
             for v in zero:
-                z = alive[v]
+                z = rec[REC * v]
                 if z != 0:
-                    alive[v] = 0
+                    rec[REC * v] = 0
                     nxt_list[nn] = v
                     nn += 1
                     nxt[v] = z
@@ -286,28 +299,43 @@ def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, row
             for a in range(indptr[u], indptr[u + 1]):
                 v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
                 cand[nc] = v
-                nc += (m & alive[v]) != 0
+                nc += (m & rec[rw * v]) != 0
             # pass 2, in arc order: count the arc down in those replicates
             for c in range(nc):
                 v = cand[c]
-                d = m & alive[v]  # again: a repeated arc may have made v adopt meanwhile
+                x = rw * v
+                d = m & rec[x]  # again: a repeated arc may have made v adopt meanwhile
                 if d == 0:
                     continue
-                o = off[v]
-                e = off[v + one]
-                b = d
-                j = o
-                while b != 0:  # subtract d: ripple borrow (no count goes below 0)
-                    p = planes[j]
-                    planes[j] = p ^ b
-                    b &= ~p
-                    j += 1
-                left = planes[o]
-                for j in range(o + 1, e):
-                    left |= planes[j]
-                z = d & ~left  # counts that reached 0: v adopts
+                # subtract d: ripple borrow (no count goes below 0); words x + 1, 2, 3 of the
+                # record: planes 0 and 1, where the further planes are
+                p0 = rec[x + one]
+                p1 = rec[x + two]
+                b = d & ~p0
+                p0 ^= d
+                rec[x + one] = p0
+                if b != 0:
+                    p1 ^= b
+                    rec[x + two] = p1
+                    b &= p1  # borrowed where plane 1 was clear (now set)
+                    j = rec[x + three] >> six
+                    while b != 0:
+                        p = hi[j]
+                        hi[j] = p ^ b
+                        b &= ~p
+                        j += one
+                z = d & ~(p0 | p1)  # counts that reached 0 (v adopts), if no higher plane is set
                 if z != 0:
-                    alive[v] &= ~z
+                    meta = rec[x + three]
+                    w = np.int64(meta & np.uint64(63))
+                    if w > 2:
+                        o = meta >> six
+                        left = np.uint64(0)
+                        for j in range(o, o + np.uint64(w - 2)):
+                            left |= hi[j]
+                        z &= ~left
+                if z != 0:
+                    rec[x] &= ~z
                     if nxt[v] == 0:
                         nxt_list[nn] = v
                         nn += 1
@@ -334,11 +362,14 @@ def lt_batch_cascade(indptr, indices, off, planes, zero, seed_ptr, seed_idx, row
     for r in range(B):
         if (active & (one << np.uint64(r))) != 0:
             steps[r] = t
-    for v0 in range(0, n, 64):  # transpose, 64 nodes at a time
-        v1 = min(v0 + 64, n)
-        for r in range(B):
+    un = np.uint64(n)
+    ub = np.uint64(B)
+    blk = np.uint64(256)
+    for v0 in range(np.uint64(0), un, blk):  # transpose, 256 nodes at a time (unsigned: no wraparound)
+        v1 = min(v0 + blk, un)
+        for r in range(ub):
             for v in range(v0, v1):
-                rows[r, v] = at[v, r]
+                rows[r, v] = at_flat[v * ub + r]
     return steps, hist
 
 

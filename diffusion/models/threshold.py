@@ -355,12 +355,12 @@ class LinearThreshold(Model):
             bounds = [(b0, min(per, R - b0)) for b0 in range(0, R, per)]
 
             def run_batch(b0: int, B: int) -> list[np.ndarray]:
-                off, planes = K.lt_planes(need, np.uint64((1 << B) - 1))
+                rec, hi = K.lt_planes(need, np.uint64((1 << B) - 1))
                 batch = state.seeds[b0 : b0 + B]  # type: ignore[index]
                 seed_ptr = np.zeros(B + 1, dtype=np.int64)
                 seed_ptr[1:] = np.cumsum([len(x) for x in batch])
                 seed_idx = np.concatenate(batch) if B else np.empty(0, np.int64)
-                bsteps, bhist = K.lt_batch_cascade(indptr, indices, off, planes, ctx.zero, seed_ptr,
+                bsteps, bhist = K.lt_batch_cascade(indptr, indices, rec, hi, ctx.zero, seed_ptr,
                                                    seed_idx, state.adopted_at[b0 : b0 + B], cap)
                 return [bhist[: bsteps[j] + 1, j].copy() for j in range(B)]
 
