@@ -22,9 +22,11 @@ __all__ = ["fit_bass"]
               help="The series counts adoptions per period, not cumulative adopters.")
 @click.option("--market", "m", type=click.FloatRange(min=0, min_open=True),
               help="Known market potential m (default: estimated).")
+@click.option("--se", "se", type=click.Choice(["hc1", "classical"]), default="hc1", show_default=True,
+              help="Standard errors: heteroscedasticity-robust sandwich (HC1) or homoscedastic.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the estimates to this JSON file.")
-def fit_bass(curve: Path, column: str | None, per_period: bool, m: float | None,
+def fit_bass(curve: Path, column: str | None, per_period: bool, m: float | None, se: str,
              json_out: Path | None) -> None:
     """Estimate Bass p, q and m (with standard errors) from the series in CURVE.
 
@@ -33,11 +35,12 @@ def fit_bass(curve: Path, column: str | None, per_period: bool, m: float | None,
     """
     try:
         series = read_curve_csv(curve, column)
-        fit = _fit_bass(series, m=m, cumulative=not per_period)
+        fit = _fit_bass(series, m=m, cumulative=not per_period, se=se)
     except ParameterError as exc:  # the file's series is at fault: name the file (and column)
         where = f"{curve}: {exc.name}" if exc.name == "column" else str(curve)
         raise DiffusionError(f"{where}: {exc.reason}") from None
-    click.echo(f"{curve}: {fit.n_obs} periods")
+    click.echo(f"{curve}: {fit.n_obs} periods ({'HC1 robust' if se == 'hc1' else 'classical'} "
+               "standard errors)")
     click.echo(f"  p (innovation)  = {fit.p:.6g} ± {fit.se_p:.3g}")
     click.echo(f"  q (imitation)   = {fit.q:.6g} ± {fit.se_q:.3g}")
     click.echo(f"  m (market size) = {fit.m:.6g} ± {fit.se_m:.3g}")
