@@ -30,7 +30,16 @@ from .models import (
 )
 from .network import Network
 from .readwrite import read_network, write_network
-from .scenario import Scenario, ScenarioResult, load_scenario, parse_scenario, run_scenario
+from .scenario import (
+    Scenario,
+    ScenarioResult,
+    load_scenario,
+    parse_scenario,
+    register_table,
+    run_scenario,
+)
+from .shocks import tables as _shock_tables
+from .sweep import SWEEP_TABLE as _SWEEP_TABLE
 
 __all__ = [
     "MODELS",
@@ -64,3 +73,8 @@ __all__ = [
     "simulate",
     "write_network",
 ]
+
+# The package's optional scenario tables, in the order their stages run.
+register_table("sweep", _SWEEP_TABLE)
+register_table("shock", _shock_tables.SHOCK_TABLE)
+register_table("frontier", _shock_tables.FRONTIER_TABLE)

@@ -145,6 +145,15 @@ class Model(ABC):
         """Model-specific entries merged into :meth:`SimulationResult.summary` (JSON-ready)."""
         return {}
 
+    @classmethod
+    def describe(cls, summary: Mapping[str, Any]) -> list[str]:
+        """Lines ``diffusion run`` prints about this model's part of a run's summary.
+
+        ``summary`` is the whole ``summary.json`` mapping; the model's entries
+        (from :meth:`summarize`) are under ``summary["cascade"]``. Default: none.
+        """
+        return []
+
     def record_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
         """Extra per-replicate columns of :meth:`SimulationResult.to_records` (arrays ``(runs,)``)."""
         return {}

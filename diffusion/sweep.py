@@ -86,11 +86,12 @@ import numpy as np
 from ._version import __version__
 from .errors import DiffusionError, ScenarioError
 from .outputs import atomic_write, jsonable
-from .scenario import TABLES, Scenario, load_scenario, parse_scenario, register_table, run_scenario
+from .scenario import TABLES, Scenario, TableHandler, load_scenario, parse_scenario, run_scenario
 
 __all__ = [
     "SWEEP_CSV",
     "SWEEP_DATABASE",
+    "SWEEP_TABLE",
     "Sweep",
     "SweepResult",
     "SweepRunner",
@@ -250,7 +251,8 @@ def _parse_table(table: Mapping[str, Any], ctx: Any) -> Sweep:
     return parse_sweep(table, ctx.path)
 
 
-register_table("sweep", _parse_table, dump=lambda sweep: sweep.to_dict())
+#: The ``[sweep]`` scenario table (registered by :mod:`diffusion`).
+SWEEP_TABLE = TableHandler(_parse_table, dump=lambda sweep: sweep.to_dict())
 
 
 # ----------------------------------------------------------------- points

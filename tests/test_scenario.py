@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import diffusion
 from diffusion.engine import Model, State
-from diffusion.errors import ScenarioError
+from diffusion.errors import ParameterError, ScenarioError
 from diffusion.models import MODELS
 from diffusion.outputs import atomic_write, write_csv, write_json
 from diffusion.scenario import (
@@ -33,6 +33,7 @@ from diffusion.scenario import (
     parse_scenario,
     register_table,
     run_scenario,
+    stream_key,
 )
 
 
@@ -235,9 +236,8 @@ def test_chunking_and_progress_do_not_change_results(basic):
 
 
 def test_runtime_errors_name_the_key(tmp_path, basic):
-    data = basic(network={"generator": "erdos_renyi", "n": 100, "p": 1.5})
-    sc = parse_scenario(data, path="s.toml")
-    err = raises(run_scenario, sc)
+    # generator values are checked when the file is read, without building anything
+    err = error_of(basic(network={"generator": "erdos_renyi", "n": 100, "p": 1.5}))
     assert err.key == "network.p" and err.path == "s.toml"
     sc = parse_scenario(basic(network={"generator": "complete", "n": 0}), path="s.toml")
     err = raises(check_scenario, sc)
@@ -313,35 +313,60 @@ def test_initial_may_be_absent_for_models_that_need_none(monkeypatch, basic):
     assert error_of(basic(cascade={"model": "spontaneous_test", "rate": "x"})).key == "cascade.rate"
 
 
-def test_registered_table_parses_dumps_and_runs_a_stage(monkeypatch, basic):
-    monkeypatch.setattr("diffusion.scenario.TABLES", dict(TABLES))
-    monkeypatch.setattr("diffusion.scenario.STREAMS", dict(STREAMS))
-
+def test_registered_table_parses_dumps_and_runs_a_stage(basic):
     def parse(table, ctx):
         if not 0 <= table.get("severity", 0.5) <= 1:
             raise ctx.error("demo.severity", "must be in [0, 1]")
         assert ctx.tables["cascade"].model == "linear_threshold"  # earlier tables are visible
         return {"severity": table.get("severity", 0.5)}
 
+    seen: list[np.random.SeedSequence] = []
+
     def stage(scenario, result, seed_seq):
+        seen.append(seed_seq)
         rng = np.random.default_rng(seed_seq)
         loss = rng.random(scenario.runs) * scenario.table("demo")["severity"]
         for rec, v in zip(result.runs, loss, strict=True):
             rec["loss"] = float(v)
         result.summary["demo"] = {"mean_loss": float(loss.mean())}
 
-    register_table("demo", parse, dump=dict, stage=stage)
-    from diffusion import scenario as mod
+    def check(scenario, network):
+        if network.n < 10:
+            raise ParameterError("severity", "needs at least 10 firms")
 
-    assert mod.STREAMS["demo"] == 3
-    sc = parse_scenario(basic(demo={"severity": 0.2}))
-    assert sc.table("demo") == {"severity": 0.2} and sc.to_dict()["demo"] == {"severity": 0.2}
-    res = run_scenario(sc)
-    assert "loss" in res.runs[0] and res.summary["demo"]["mean_loss"] <= 0.2
-    assert error_of(basic(demo={"severity": 3})).key == "demo.severity"
-    assert parse_scenario(basic()).table("demo") is None
-    with pytest.raises(ValueError):
-        register_table("cascade", parse)
+    register_table("demo", parse, dump=dict, stage=stage, check=check,
+                   describe=lambda summary: [f"demo: {summary['demo']['mean_loss']:.3f}"])
+    try:
+        sc = parse_scenario(basic(demo={"severity": 0.2}))
+        assert sc.table("demo") == {"severity": 0.2} and sc.to_dict()["demo"] == {"severity": 0.2}
+        res = run_scenario(sc)
+        assert "loss" in res.runs[0] and res.summary["demo"]["mean_loss"] <= 0.2
+        assert res.describe()[-1] == f"demo: {res.summary['demo']['mean_loss']:.3f}"
+        # the stage's stream is derived from the table's name, not from the order of registration
+        assert seen[0].spawn_key == (stream_key("demo"),) and stream_key("demo") >= 2**63
+        assert seen[0].entropy == sc.seed
+        assert error_of(basic(demo={"severity": 3})).key == "demo.severity"
+        assert parse_scenario(basic()).table("demo") is None
+        small = parse_scenario(basic(network__n=5, cascade__initial={"count": 1}, demo={}), path="s.toml")
+        assert raises(check_scenario, small).key == "demo.severity"
+        assert raises(run_scenario, small).key == "demo.severity"  # checked before simulating
+        with pytest.raises(ValueError):
+            register_table("cascade", parse)
+    finally:
+        TABLES.pop("demo", None)
+
+
+def test_table_streams_do_not_depend_on_registration(basic):
+    sc = parse_scenario(basic())
+    before = sc.seed_sequence("later_table").generate_state(4).tolist()
+    register_table("another", lambda table, ctx: dict(table), stage=lambda *a: None)
+    try:
+        assert sc.seed_sequence("later_table").generate_state(4).tolist() == before
+    finally:
+        TABLES.pop("another", None)
+    keys = {stream_key(name) for name in ("a", "b", "demo", "output", "sweep", "frontier")}
+    assert len(keys) == 6 and not keys & set(STREAMS.values())
+    assert [stream_key(name) for name in ("network", "cascade", "shock")] == [0, 1, 2]
 
 
 # ----------------------------------------------------------------- atomic outputs
@@ -448,21 +473,34 @@ def test_scenarios_round_trip_through_toml(tmp_path_factory, name, seed, runs, m
     assert again.cascade.initial == sc.cascade.initial
 
 
-def test_describe_mentions_model_and_stage_sections(basic):
-    res = run_scenario(parse_scenario(basic()))
-    base = res.describe()
-    assert base[0].startswith("basic: 8 runs of linear_threshold on 300 nodes")
+def test_describe_calls_the_model_and_table_hooks(basic):
+    from diffusion.models import BayesianCascade, Isomorphic, LinearThreshold, PlatformCompetition
+
     stats = {"mean": 0.5, "q05": 0.1, "q95": 0.9}
-    res.summary["cascade"]["platforms"] = {"final_shares": {"A": stats, "B": stats}, "hhi": stats,
-                                           "lock_in": {"probability": 0.25}}
-    res.summary["cascade"]["cascades"] = {"correct": 0.6, "wrong": 0.3, "none": 0.1}
-    res.summary["fragility"] = {"systemic_loss": stats, "failed_fraction": stats,
-                                "systemic_event_probability": 0.2}
-    res.summary["cascade"]["adoptions_by_pressure"] = {"broken": {}}  # malformed: skipped, no crash
-    extra = res.describe()[len(base):]
-    assert extra == [
-        "platforms: final shares A 0.50, B 0.50; HHI mean 0.500 [5-95%: 0.100, 0.900]; locked in: 25% of runs",
-        "cascades: correct 60%, wrong 30%, none 10% of runs",
-        "shock: systemic loss mean 0.500 [5-95%: 0.100, 0.900]; failed firms mean 0.500 "
-        "[5-95%: 0.100, 0.900]; systemic events in 20% of runs",
-    ]
+    summary = {
+        "cascade": {"platforms": {"final_shares": {"A": stats, "B": stats}, "hhi": stats,
+                                  "lock_in": {"probability": 0.25}},
+                    "cascades": {"correct": 0.6, "wrong": 0.3, "none": 0.1},
+                    "adoptions_by_pressure": {"mimetic": {"share": 0.75}, "external": {"share": 0.25}}},
+        "fragility": {"systemic_loss": stats, "total_loss": {"mean": 0.6, "q05": 0.2, "q95": 1.0},
+                      "failed_fraction": stats, "systemic_event_probability": 0.2, "level": 0.1},
+    }
+    assert PlatformCompetition.describe(summary) == [
+        "platforms: final shares A 0.50, B 0.50; HHI mean 0.500 [5-95%: 0.100, 0.900]; locked in: 25% of runs"]
+    assert BayesianCascade.describe(summary) == ["cascades: correct 60%, wrong 30%, none 10% of runs"]
+    assert Isomorphic.describe(summary) == ["adoptions by pressure: mimetic 75%, external 25%"]
+    assert LinearThreshold.describe(summary) == []
+    assert TABLES["shock"].describe(summary) == [
+        "shock: total loss mean 0.600 [5-95%: 0.200, 1.000]; systemic loss (beyond the initial hit) "
+        "mean 0.500 [5-95%: 0.100, 0.900]; failed firms mean 0.500 [5-95%: 0.100, 0.900]; "
+        "systemic events (total loss > 0.1) in 20% of runs"]
+    assert PlatformCompetition.describe({"cascade": {}}) == [] and TABLES["shock"].describe({}) == []
+
+    res = run_scenario(parse_scenario(basic(
+        cascade={"model": "platform_competition", "platforms": ["A", "B"], "revision_rate": 0.5},
+        scenario__max_steps=5, shock={"type": "platform_outage", "platform": "A"})))
+    lines = res.describe()
+    assert lines[0].startswith("basic: 8 runs of platform_competition on 300 nodes")
+    assert lines[-2].startswith("platforms: final shares A ") and lines[-1].startswith("shock: total loss ")
+    res.summary["cascade"]["platforms"] = {"broken": {}}  # a hand-edited summary: the hook adds nothing
+    assert not [line for line in res.describe() if line.startswith("platforms")]

@@ -1,4 +1,5 @@
-"""Helpers shared by model implementations (parameter checks, per-node values)."""
+"""Helpers shared by model implementations (per-node values; the parameter checks of
+:mod:`diffusion.validation`, re-exported here)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,9 @@ import numpy as np
 from ..distributions import Distribution, is_distribution, parse_distribution
 from ..errors import ParameterError
 from ..network import Network
+from ..validation import check_number, check_probability
 
 __all__ = ["NodeValue", "check_number", "check_probability", "frontier_arcs", "node_value"]
-
-
-def check_number(name: str, value: Any, low: float | None = None, high: float | None = None,
-                 *, integer: bool = False) -> float:
-    """Validate a scalar parameter (finite, within ``[low, high]``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not np.isfinite(value):
-        raise ParameterError(name, f"must be a finite number, got {value!r}")
-    if integer and float(value) != int(value):
-        raise ParameterError(name, f"must be an integer, got {value!r}")
-    if low is not None and value < low:
-        raise ParameterError(name, f"must be >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ParameterError(name, f"must be <= {high}, got {value!r}")
-    return float(value)
-
-
-def check_probability(name: str, value: Any) -> float:
-    """Validate a probability in [0, 1]."""
-    return check_number(name, value, 0.0, 1.0)
 
 
 class NodeValue:

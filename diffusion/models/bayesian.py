@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -266,3 +266,11 @@ class BayesianCascade(Model):
                 "correct_fraction_mean": float(result.outputs["correct_fraction"].mean()),
             }
         }
+
+    @classmethod
+    def describe(cls, summary: Mapping[str, Any]) -> list[str]:
+        """The cascades line of ``diffusion run``: how often a correct, wrong or no cascade formed."""
+        c = summary["cascade"].get("cascades")
+        if not isinstance(c, Mapping):
+            return []
+        return [f"cascades: correct {c['correct']:.0%}, wrong {c['wrong']:.0%}, none {c['none']:.0%} of runs"]

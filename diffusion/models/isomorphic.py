@@ -615,3 +615,11 @@ class Isomorphic(Model):
             "initial_adopters": float(result.outputs["adopted_initial"].mean()),
             "bass_fit": bass,
         }
+
+    @classmethod
+    def describe(cls, summary: Mapping[str, Any]) -> list[str]:
+        """The pressures line of ``diffusion run``: the share of adoptions each pressure caused."""
+        p = summary["cascade"].get("adoptions_by_pressure")
+        if not isinstance(p, Mapping):
+            return []
+        return ["adoptions by pressure: " + ", ".join(f"{k} {v['share']:.0%}" for k, v in p.items())]

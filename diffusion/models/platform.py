@@ -657,3 +657,17 @@ class PlatformCompetition(Model):
                 },
             }
         }
+
+    @classmethod
+    def describe(cls, summary: Mapping[str, Any]) -> list[str]:
+        """The platforms line of ``diffusion run``: final shares, HHI band, lock-in."""
+        p = summary["cascade"].get("platforms")
+        if not isinstance(p, Mapping):
+            return []
+        h = p["hhi"]
+        shares = ", ".join(f"{name} {v['mean']:.2f}" for name, v in p["final_shares"].items())
+        line = (f"platforms: final shares {shares}; HHI mean {h['mean']:.3f} "
+                f"[5-95%: {h['q05']:.3f}, {h['q95']:.3f}]")
+        if "lock_in" in p:
+            line += f"; locked in: {p['lock_in']['probability']:.0%} of runs"
+        return [line]

@@ -26,7 +26,7 @@ from .base import (
     platform_shares,
     platform_state,
 )
-from .exposure import as_exposure, exposure_matrix, spectral_radius
+from .exposure import as_exposure, exposure_columns, exposure_matrix, spectral_radius
 from .frontier import RECORD_KEYS, FrontierResult, frontier, frontier_point, hhi
 from .metrics import (
     distribution_summary,
@@ -39,6 +39,7 @@ from .pipeline import (
     criticality,
     fragility_curve,
     loss_record,
+    resolve_capacity,
     resolve_exposure,
     resolve_value,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "distribution_summary",
     "dominant_platform",
     "expected_shortfall",
+    "exposure_columns",
     "exposure_matrix",
     "fragility_curve",
     "fragility_summary",
@@ -86,6 +88,7 @@ __all__ = [
     "platform_shares",
     "platform_state",
     "propagate",
+    "resolve_capacity",
     "resolve_exposure",
     "resolve_value",
     "robustness",

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
+from ..validation import check_integer, check_node_ids, check_probability
 
 __all__ = [
     "NodeShock",
@@ -196,13 +197,6 @@ def dominant_platform(platform: np.ndarray, second: np.ndarray | None = None, k:
     return dom
 
 
-def _check_severity(severity: Any) -> float:
-    if isinstance(severity, bool) or not isinstance(severity, int | float | np.number) \
-            or not np.isfinite(severity) or not 0 <= severity <= 1:
-        raise ParameterError("severity", f"must be a number in [0, 1], got {severity!r}")
-    return float(severity)
-
-
 class Shock(ABC):
     """Base class of shocks.
 
@@ -235,6 +229,32 @@ class Shock(ABC):
         rngs : sequence of numpy.random.Generator, optional
             One generator per replicate, needed by random shocks.
         """
+
+    def check(self, network: Network, platforms: Sequence[str] | None = None) -> None:
+        """Raise :class:`~diffusion.errors.ParameterError` if the shock cannot hit ``network``.
+
+        Checks what needs the network (attributes, node ids, counts) and, given the
+        names of the platforms the cascade model defines, the platform a
+        :class:`PlatformOutage` names; without them that check is skipped. Costs
+        one replicate's initial distress, ``O(n)``.
+
+        Examples
+        --------
+        >>> import diffusion
+        >>> from diffusion.shocks import PlatformOutage
+        >>> net = diffusion.generators.complete_graph(3)
+        >>> PlatformOutage("Z").check(net, ["A", "B"])
+        Traceback (most recent call last):
+        ...
+        diffusion.errors.ParameterError: platform: unknown platform 'Z' (platforms: 'A', 'B', or 'dominant')
+        """
+        state = None
+        if platforms is not None:
+            zeros = np.zeros((1, network.n), dtype=np.int16)
+            state = PlatformState(zeros, zeros, tuple(str(p) for p in platforms))
+        elif self.needs_platforms:
+            return
+        self.initial_distress(network, 1, state, [np.random.default_rng(0)])
 
     def params(self) -> dict[str, Any]:
         """Parameters as written in a scenario's ``[shock]`` table."""
@@ -287,10 +307,8 @@ class PlatformOutage(Shock):
     needs_platforms = True
 
     def __post_init__(self) -> None:
-        _check_severity(self.severity)
-        mh = self.multihomed_reliance
-        if isinstance(mh, bool) or not isinstance(mh, int | float | np.number) or not 0 <= mh <= 1:
-            raise ParameterError("multihomed_reliance", f"must be a number in [0, 1], got {mh!r}")
+        check_probability("severity", self.severity)
+        check_probability("multihomed_reliance", self.multihomed_reliance)
         p = self.platform
         if isinstance(p, bool) or not isinstance(p, str | int | np.integer):
             raise ParameterError("platform", f"must be a platform name, an index 1..K or 'dominant', got {p!r}")
@@ -377,7 +395,7 @@ class SectorShock(Shock):
     kind = "sector"
 
     def __post_init__(self) -> None:
-        _check_severity(self.severity)
+        check_probability("severity", self.severity)
         if self.sector is None:
             raise ParameterError(self.kind, "give the sector(s) the shock hits")
 
@@ -407,7 +425,7 @@ class RegionShock(Shock):
     kind = "region"
 
     def __post_init__(self) -> None:
-        _check_severity(self.severity)
+        check_probability("severity", self.severity)
         if self.region is None:
             raise ParameterError(self.kind, "give the region(s) the shock hits")
 
@@ -422,12 +440,8 @@ def _count(n: int, count: Any, fraction: Any) -> int:
     if (count is None) == (fraction is None):
         raise ParameterError("count", "give exactly one of count and fraction")
     if count is not None:
-        if isinstance(count, bool) or not isinstance(count, int | np.integer) or not 0 <= count <= n:
-            raise ParameterError("count", f"must be an integer in 0..{n}, got {count!r}")
-        return int(count)
-    if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.number) or not 0 <= fraction <= 1:
-        raise ParameterError("fraction", f"must be a number in [0, 1], got {fraction!r}")
-    return round(float(fraction) * n)
+        return check_integer("count", count, 0, n, strict=True)
+    return round(check_probability("fraction", fraction) * n)
 
 
 @dataclass(frozen=True)
@@ -459,7 +473,7 @@ class RandomFailures(Shock):
     random = True
 
     def __post_init__(self) -> None:
-        _check_severity(self.severity)
+        check_probability("severity", self.severity)
         _count(10**12, self.count, self.fraction)
 
     def initial_distress(self, network: Network, runs: int,
@@ -519,7 +533,7 @@ class TargetedFailures(Shock):
     kind = "targeted"
 
     def __post_init__(self) -> None:
-        _check_severity(self.severity)
+        check_probability("severity", self.severity)
         if not isinstance(self.by, str):
             raise ParameterError("by", f"must be 'degree', 'size' or an attribute name, got {self.by!r}")
         _count(10**12, self.count, self.fraction)
@@ -553,11 +567,11 @@ class NodeShock(Shock):
     kind = "nodes"
 
     def __post_init__(self) -> None:
-        _check_severity(self.severity)
+        check_probability("severity", self.severity)
         nodes = self.nodes
         if isinstance(nodes, str) or np.isscalar(nodes):
             nodes = (nodes,)
-        object.__setattr__(self, "nodes", tuple(np.asarray(list(nodes)).tolist()))
+        object.__setattr__(self, "nodes", check_node_ids("nodes", nodes))
         if not self.nodes:
             raise ParameterError("nodes", "give at least one node")
 

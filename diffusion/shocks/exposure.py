@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from ..errors import ParameterError
 from ..network import Network
 
-__all__ = ["as_exposure", "exposure_matrix", "spectral_radius"]
+__all__ = ["as_exposure", "exposure_columns", "exposure_matrix", "spectral_radius"]
 
 
 def _node_column(network: Network, value: Any, key: str, default: str,
@@ -66,6 +66,27 @@ def _node_column(network: Network, value: Any, key: str, default: str,
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ParameterError(key, "values must be positive and finite")
     return arr
+
+
+def exposure_columns(network: Network, size: Any = None, resources: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Firm sizes and buffers of the exposure rule (see :func:`exposure_matrix`), checked.
+
+    Raises
+    ------
+    ParameterError
+        An attribute that is missing or not numeric, values that are not positive and finite.
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.shocks import exposure_columns
+    >>> net = diffusion.Network.from_edges(2, [0], [1], attributes={"size": [1.0, 3.0]})
+    >>> [c.tolist() for c in exposure_columns(net, resources=0.5)]
+    [[1.0, 3.0], [0.5, 0.5]]
+    """
+    s = _node_column(network, size, "size", "size", None)
+    b = _node_column(network, resources, "resources", "resources", s)
+    return s, b
 
 
 def exposure_matrix(network: Network, *, size: Any = None, resources: Any = None,
@@ -112,8 +133,7 @@ def exposure_matrix(network: Network, *, size: Any = None, resources: Any = None
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int | float | np.number)
                             or not cap > 0):
         raise ParameterError("cap", f"must be a positive number or None, got {cap!r}")
-    s = _node_column(network, size, "size", "size", None)
-    b = _node_column(network, resources, "resources", "resources", s)
+    s, b = exposure_columns(network, size, resources)
     n = network.n
     rows = np.repeat(np.arange(n), network.out_degree)
     cols = np.asarray(network.indices, dtype=np.int64)

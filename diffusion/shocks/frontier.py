@@ -50,7 +50,7 @@ from ..errors import DiffusionError, ParameterError
 from ..network import Network
 from .base import PlatformOutage, PlatformState, platform_shares, platform_state
 from .metrics import distribution_summary, expected_shortfall, systemic_event_probability
-from .pipeline import _resolve_capacity, resolve_exposure, resolve_value
+from .pipeline import resolve_capacity, resolve_exposure, resolve_value
 from .propagation import PROPAGATIONS, propagate
 
 __all__ = ["FrontierResult", "frontier", "frontier_point", "hhi"]
@@ -114,7 +114,7 @@ def frontier_point(network: Network, platforms: PlatformState, *, exposure: Any,
     plat, second, _names = platforms
     R, n = plat.shape
     v = np.ones(n) if value is None else value
-    cap = _resolve_capacity(network, capacity)
+    cap = resolve_capacity(network, capacity)
     h, shares, on, K = _concentration(platforms, multihomed_reliance)
     eff = np.divide(1.0, h, out=np.full(R, np.nan), where=np.isfinite(h) & (h > 0))
     # K outages stacked: block k (rows k*R .. k*R+R-1) is the outage of platform k + 1

@@ -16,7 +16,8 @@ import numpy as np
 from .._random import SeedLike, replicate_generators
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
-from .base import PlatformState, Shock, _as_state, _check_severity
+from ..validation import check_numbers
+from .base import PlatformState, Shock, _as_state
 from .exposure import as_exposure, exposure_matrix
 from .metrics import distribution_summary, expected_shortfall, systemic_event_probability
 from .propagation import (
@@ -27,7 +28,7 @@ from .propagation import (
     propagate,
 )
 
-__all__ = ["apply_shock", "criticality", "fragility_curve", "resolve_exposure", "resolve_value"]
+__all__ = ["apply_shock", "criticality", "fragility_curve", "resolve_capacity", "resolve_exposure", "resolve_value"]
 
 
 def resolve_exposure(network: Network, exposure: Any = None) -> Any:
@@ -68,11 +69,25 @@ def resolve_value(network: Network, value: Any = "size") -> np.ndarray:
     return _value(value, network.n)
 
 
-def _resolve_capacity(network: Network, capacity: Any) -> Any:
+def resolve_capacity(network: Network, capacity: Any) -> Any:
+    """Failure levels of the threshold rule: a number or array as given, or a numeric node attribute.
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.shocks import resolve_capacity
+    >>> net = diffusion.Network.from_edges(2, [0], [1], attributes={"buffer": [0.5, 2.0]})
+    >>> resolve_capacity(net, "buffer").tolist(), resolve_capacity(net, 1.0)
+    ([0.5, 2.0], 1.0)
+    """
     if isinstance(capacity, str):
         if capacity not in network.attributes:
-            raise ParameterError("capacity", f"node attribute {capacity!r} not found")
-        return network.attributes[capacity].astype(np.float64)
+            have = ", ".join(sorted(network.attributes)) or "none"
+            raise ParameterError("capacity", f"node attribute {capacity!r} not found (the network has: {have})")
+        col = network.attributes[capacity]
+        if not np.issubdtype(col.dtype, np.number):
+            raise ParameterError("capacity", f"node attribute {capacity!r} is not numeric")
+        return col.astype(np.float64)
     return capacity
 
 
@@ -140,7 +155,7 @@ def apply_shock(network: Network, shock: Shock, platforms: Any = None, *, exposu
     h0 = shock.initial_distress(network, R, state, rngs)
     W = resolve_exposure(network, exposure)
     v = resolve_value(network, value)
-    return propagate(W, h0, propagation, capacity=_resolve_capacity(network, capacity), value=v,
+    return propagate(W, h0, propagation, capacity=resolve_capacity(network, capacity), value=v,
                      max_rounds=max_rounds)
 
 
@@ -178,11 +193,8 @@ def fragility_curve(network: Network, shock: Shock, severities: Any, platforms: 
     >>> recs[0]["total_loss_mean"] <= recs[1]["total_loss_mean"]
     True
     """
-    sev = np.atleast_1d(np.asarray(severities, dtype=np.float64))
-    if sev.size == 0:
-        raise ParameterError("severities", "give at least one severity")
-    for s in sev:
-        _check_severity(float(s))
+    sev = np.asarray(check_numbers("severities", list(np.atleast_1d(np.asarray(severities, dtype=np.float64))),
+                                   0.0, 1.0))
     seed = kwargs.pop("seed", None)
     recs = []
     for s in sev:

@@ -49,16 +49,44 @@ import numpy as np
 
 from .._random import replicate_generators
 from ..engine import simulate
-from ..errors import ParameterError
-from ..scenario import ParseContext, Scenario, ScenarioResult, check_scenario, register_table
+from ..errors import ParameterError, ScenarioError
+from ..models import MODELS
+from ..network import Network
+from ..scenario import (
+    ParseContext,
+    Scenario,
+    ScenarioResult,
+    TableHandler,
+    check_resources,
+    check_scenario,
+    scenario_errors,
+)
+from ..validation import (
+    check_bool,
+    check_choice,
+    check_integer,
+    check_number,
+    check_numbers,
+    check_probability,
+    check_string,
+    signature,
+)
 from .base import SHOCKS, PlatformOutage, Shock, platform_state
+from .exposure import exposure_columns
 from .frontier import RECORD_KEYS, FrontierResult, frontier_point
-from .pipeline import apply_shock, fragility_curve, resolve_exposure, resolve_value
+from .pipeline import (
+    apply_shock,
+    fragility_curve,
+    resolve_capacity,
+    resolve_exposure,
+    resolve_value,
+)
 from .propagation import PROPAGATIONS
 from .robustness import robustness
 
-__all__ = ["FragilityReport", "FrontierSpec", "ShockSpec", "parse_frontier", "parse_shock",
-           "run_fragility"]
+__all__ = ["FRONTIER_TABLE", "SHOCK_TABLE", "FragilityReport", "FrontierSpec", "ShockSpec",
+           "check_shock", "describe_fragility", "model_platforms", "parse_frontier", "parse_shock",
+           "run_fragility", "shock_stage"]
 
 _COMMON = ("type", "propagation", "capacity", "value", "level", "alpha", "severities", "exposure",
            "max_rounds")
@@ -97,23 +125,45 @@ class ShockSpec:
         return {k: v for k, v in out.items() if v is not None}
 
 
-def _number(ctx: ParseContext, table: Mapping[str, Any], key: str, default: float, low: float,
-            high: float, *, open_low: bool = False, open_high: bool = False) -> float:
-    v = table.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise ctx.error(f"shock.{key}", f"must be a number, got {type(v).__name__} {v!r}")
-    if v < low or v > high or (open_low and v == low) or (open_high and v == high):
-        lo, hi = "(" if open_low else "[", ")" if open_high else "]"
-        raise ctx.error(f"shock.{key}", f"must be in {lo}{low}, {high}{hi}, got {v!r}")
-    return float(v)
+def _capacity(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError("capacity", f"must be a positive number or an attribute name, got {value!r}")
+    check_number("capacity", value, 0.0, open_low=True)
+    return value  # as written, so the scenario writes back unchanged
+
+
+def _exposure(options: Any) -> dict[str, Any]:
+    if not isinstance(options, Mapping):
+        raise ParameterError("exposure", "must be a table of exposure_matrix options")
+    out = dict(options)
+    for key, v in out.items():
+        name = f"exposure.{key}"
+        if key not in _EXPOSURE_KEYS:
+            raise ParameterError(name, f"unknown key (valid: {', '.join(_EXPOSURE_KEYS)})")
+        if key == "loss_given_default":
+            check_number(name, v, 0.0)
+        elif key == "cap":
+            check_number(name, v, 0.0, open_low=True)
+        elif key == "weighted":
+            check_bool(name, v)
+        elif not isinstance(v, str):  # size, resources: an attribute or a positive number
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise ParameterError(name, f"must be an attribute name or a positive number, got {v!r}")
+            check_number(name, v, 0.0, open_low=True)
+    return out
 
 
 def parse_shock(table: Mapping[str, Any], ctx: ParseContext) -> ShockSpec:
-    """Parse a ``[shock]`` table (errors name ``shock.<key>``)."""
-    kind = table.get("type")
-    if not isinstance(kind, str) or kind not in SHOCKS:
-        choices = ", ".join(repr(k) for k in SHOCKS)
-        raise ctx.error("shock.type", f"must be one of {choices}, got {kind!r}")
+    """Parse a ``[shock]`` table (errors name ``shock.<key>``).
+
+    The table is checked by constructing its objects: the :class:`~diffusion.shocks.Shock`
+    of its ``type`` and a :class:`ShockSpec` of values that passed the shared checks of
+    :mod:`diffusion.validation`. What needs the network is checked by :func:`check_shock`.
+    """
+    with ctx.reraise("shock"):
+        kind = check_choice("type", table.get("type"), SHOCKS)
     cls = SHOCKS[kind]
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     params = {k: v for k, v in table.items() if k not in _COMMON}
@@ -126,40 +176,49 @@ def parse_shock(table: Mapping[str, Any], ctx: ParseContext) -> ShockSpec:
             shock = cls(**params)
         except TypeError as exc:
             raise ParameterError("type", str(exc)) from None
-    prop = table.get("propagation", "threshold")
-    if prop not in PROPAGATIONS:
-        raise ctx.error("shock.propagation", f"must be one of {', '.join(PROPAGATIONS)}, got {prop!r}")
-    cap = table.get("capacity", 1.0)
-    if isinstance(cap, bool) or not isinstance(cap, int | float | str) or (
-            not isinstance(cap, str) and not cap > 0):
-        raise ctx.error("shock.capacity", f"must be a positive number or an attribute name, got {cap!r}")
-    value = table.get("value", "size")
-    if not isinstance(value, str):
-        raise ctx.error("shock.value", f"must be an attribute name or 'equal', got {value!r}")
-    level = _number(ctx, table, "level", 0.1, 0.0, 1.0)
-    alpha = _number(ctx, table, "alpha", 0.95, 0.0, 1.0, open_low=True, open_high=True)
-    sev = table.get("severities", list(_DEFAULT_SEVERITIES))
-    if not isinstance(sev, list) or not sev or any(
-            isinstance(s, bool) or not isinstance(s, int | float) or not 0 <= s <= 1 for s in sev):
-        raise ctx.error("shock.severities", f"must be a non-empty list of numbers in [0, 1], got {sev!r}")
-    expo = table.get("exposure", {})
-    if not isinstance(expo, Mapping):
-        raise ctx.error("shock.exposure", "must be a table of exposure_matrix options")
-    for key, v in expo.items():
-        if key not in _EXPOSURE_KEYS:
-            raise ctx.error(f"shock.exposure.{key}", f"unknown key (valid: {', '.join(_EXPOSURE_KEYS)})")
-        if key in ("loss_given_default", "cap") and (isinstance(v, bool) or not isinstance(v, int | float)
-                                                     or v < 0 or (key == "cap" and v == 0)):
-            raise ctx.error(f"shock.exposure.{key}", f"must be a {'positive' if key == 'cap' else 'non-negative'} "
-                            f"number, got {v!r}")
-        if key in ("size", "resources") and (isinstance(v, bool) or not isinstance(v, str | int | float)
-                                             or (not isinstance(v, str) and v <= 0)):
-            raise ctx.error(f"shock.exposure.{key}", f"must be an attribute name or a positive number, got {v!r}")
-    mr = table.get("max_rounds")
-    if mr is not None and (isinstance(mr, bool) or not isinstance(mr, int) or mr < 0):
-        raise ctx.error("shock.max_rounds", f"must be a non-negative integer, got {mr!r}")
-    return ShockSpec(shock, prop, cap, None if value == "equal" else value, level, alpha,
-                     tuple(float(s) for s in sev), dict(expo), mr)
+        value = check_string("value", table.get("value", "size"))
+        mr = table.get("max_rounds")
+        return ShockSpec(
+            shock,
+            propagation=check_choice("propagation", table.get("propagation", "threshold"), PROPAGATIONS),
+            capacity=_capacity(table.get("capacity", 1.0)),
+            value=None if value == "equal" else value,
+            level=check_probability("level", table.get("level", 0.1)),
+            alpha=check_number("alpha", table.get("alpha", 0.95), 0.0, 1.0, open_low=True, open_high=True),
+            severities=check_numbers("severities", table.get("severities", list(_DEFAULT_SEVERITIES)), 0.0, 1.0),
+            exposure=_exposure(table.get("exposure", {})),
+            max_rounds=None if mr is None else check_integer("max_rounds", mr, 0, strict=True),
+        )
+
+
+def model_platforms(scenario: Scenario) -> tuple[str, ...]:
+    """Names of the platforms a scenario's cascade leaves firms on (``platform_state`` order).
+
+    A model with a ``platforms`` parameter (names, or their number) defines them;
+    any other model's adopters are on one platform, ``"adopted"``.
+    """
+    raw = scenario.cascade.build().params().get("platforms")
+    if raw is None:
+        return ("adopted",)
+    if isinstance(raw, int):
+        return tuple(f"platform{j}" for j in range(1, raw + 1))
+    return tuple(str(x) for x in raw)
+
+
+def check_shock(scenario: Scenario, network: Network) -> None:
+    """What the ``[shock]`` table names in the network: the platform, attributes, node ids.
+
+    Raises :class:`~diffusion.errors.ParameterError` naming the key (``platform``,
+    ``nodes``, ``capacity``, ``value``, ``exposure.size``, ...), before any simulation.
+    """
+    spec: ShockSpec = scenario.table("shock")
+    spec.shock.check(network, model_platforms(scenario))
+    resolve_capacity(network, spec.capacity)
+    resolve_value(network, spec.value)
+    try:
+        exposure_columns(network, spec.exposure.get("size"), spec.exposure.get("resources"))
+    except ParameterError as exc:
+        raise ParameterError(f"exposure.{exc.name}", exc.reason) from None
 
 
 def _apply(spec: ShockSpec, result: ScenarioResult, seed: np.random.SeedSequence) -> Any:
@@ -189,7 +248,36 @@ def shock_stage(scenario: Scenario, result: ScenarioResult, seed: np.random.Seed
     result.extras["shock"] = res
 
 
-register_table("shock", parse_shock, dump=lambda spec: spec.to_dict(), stage=shock_stage)
+def describe_fragility(summary: Mapping[str, Any]) -> list[str]:
+    """The shock line of ``diffusion run``: total and systemic losses, failed firms, systemic events.
+
+    The *total loss* counts every firm's loss, the initial hit included; the
+    *systemic loss* only what propagation added beyond the initial hit. A
+    systemic event is a replicate whose total loss exceeds ``shock.level``.
+
+    Examples
+    --------
+    >>> from diffusion.shocks.tables import describe_fragility
+    >>> band = {"mean": 0.5, "q05": 0.1, "q95": 0.9}
+    >>> describe_fragility({"fragility": {"total_loss": band, "systemic_loss": band,
+    ...     "failed_fraction": band, "systemic_event_probability": 0.2, "level": 0.1}})[0][:62]
+    'shock: total loss mean 0.500 [5-95%: 0.100, 0.900]; systemic l'
+    """
+    f = summary.get("fragility")
+    if not isinstance(f, Mapping):
+        return []
+
+    def band(stats: Mapping[str, float]) -> str:
+        return f"mean {stats['mean']:.3f} [5-95%: {stats['q05']:.3f}, {stats['q95']:.3f}]"
+
+    return [f"shock: total loss {band(f['total_loss'])}; systemic loss (beyond the initial hit) "
+            f"{band(f['systemic_loss'])}; failed firms {band(f['failed_fraction'])}; systemic events "
+            f"(total loss > {f['level']:g}) in {f['systemic_event_probability']:.0%} of runs"]
+
+
+#: The ``[shock]`` scenario table (registered by :mod:`diffusion`).
+SHOCK_TABLE = TableHandler(parse_shock, dump=lambda spec: spec.to_dict(), stage=shock_stage,
+                           check=check_shock, describe=describe_fragility)
 
 
 # ----------------------------------------------------------------- [frontier]
@@ -219,9 +307,7 @@ def parse_frontier(table: Mapping[str, Any], ctx: ParseContext) -> FrontierSpec:
     if head == "cascade":
         casc = ctx.tables.get("cascade")
         if casc is not None and param.count(".") == 1:
-            from ..scenario import _models, _signature
-
-            sig = _signature(_models()[casc.model].__init__)
+            sig = signature(MODELS[casc.model].__init__)
             key = param.split(".", 1)[1]
             if not sig.var_keyword and key not in sig.names:
                 raise ctx.error("frontier.parameter", f"model {casc.model!r} has no parameter {key!r} "
@@ -232,7 +318,8 @@ def parse_frontier(table: Mapping[str, Any], ctx: ParseContext) -> FrontierSpec:
     return FrontierSpec(param, tuple(values))
 
 
-register_table("frontier", parse_frontier, dump=lambda spec: spec.to_dict())
+#: The ``[frontier]`` scenario table (registered by :mod:`diffusion`).
+FRONTIER_TABLE = TableHandler(parse_frontier, dump=lambda spec: spec.to_dict())
 
 
 # ----------------------------------------------------------------- diffusion fragility
@@ -319,9 +406,6 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
     ScenarioError
         When the scenario has no ``[shock]`` table, or any key is invalid.
     """
-    from ..errors import ScenarioError
-    from ..scenario import _reraise
-
     spec: ShockSpec | None = scenario.table("shock")
     if spec is None:
         raise ScenarioError("missing table: `diffusion fragility` needs a [shock] table",
@@ -329,14 +413,30 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
     fspec: FrontierSpec | None = scenario.table("frontier")
 
     def cascade(sc: Scenario, net: Any) -> Any:
-        with _reraise(sc.path, "cascade"):
+        with scenario_errors(sc.path, "cascade"):
             return simulate(net, sc.cascade.build(), initial=sc.cascade.initial, runs=sc.runs,
                             seed=sc.seed_sequence("cascade"), max_steps=sc.max_steps,
                             map_chunks=map_chunks, progress=progress)
 
+    # every input is checked before the first simulation: the frontier's scenarios too
+    where = str(scenario.path) if scenario.path else None
+    points: list[Scenario] = []
+    for val in fspec.values if fspec is not None else ():
+        try:
+            points.append(scenario.with_values({fspec.parameter: val}))  # type: ignore[union-attr]
+        except ScenarioError as exc:
+            raise ScenarioError(f"{exc.key}: {exc.reason} (value {val!r})", path=where,
+                                key="frontier.values") from None
+    rebuild = fspec is not None and not fspec.parameter.startswith("cascade.")
     net = check_scenario(scenario)
+    for sc in points:
+        if rebuild:
+            check_resources(sc)
+        else:
+            with scenario_errors(sc.path, "cascade"):
+                sc.cascade.build().prepare(net)
     sim = cascade(scenario, net)
-    with _reraise(scenario.path, "shock"):
+    with scenario_errors(scenario.path, "shock"):
         st = platform_state(sim) if spec.shock.needs_platforms else None
         seed = scenario.seed_sequence("shock") if spec.shock.random else None
         curve = fragility_curve(net, spec.shock, list(spec.severities), st, level=spec.level,
@@ -357,21 +457,16 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
         outage = PlatformOutage("dominant", spec.shock.severity,
                                 getattr(spec.shock, "multihomed_reliance", 0.5))
         records: list[dict[str, Any]] = []
-        rebuild = not fspec.parameter.startswith(("cascade.",))
         W = v = None
-        for val in fspec.values:
-            sc = scenario.with_values({fspec.parameter: val})
+        for val, sc in zip(fspec.values, points, strict=True):
             spec_v: ShockSpec = sc.table("shock")
             if rebuild or W is None:
                 net = check_scenario(sc)
-                with _reraise(sc.path, "shock"):
+                with scenario_errors(sc.path, "shock"):
                     W = resolve_exposure(net, dict(spec_v.exposure))
                     v = resolve_value(net, spec_v.value)
-            else:
-                with _reraise(sc.path, "cascade"):
-                    sc.cascade.build().prepare(net)
             sim_v = cascade(sc, net)
-            with _reraise(sc.path, "shock"):
+            with scenario_errors(sc.path, "shock"):
                 cols = frontier_point(net, platform_state(sim_v), exposure=W, severity=outage.severity,
                                       propagation=spec_v.propagation, capacity=spec_v.capacity, value=v,
                                       multihomed_reliance=outage.multihomed_reliance,
