@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from . import fitting, generators, metrics, readwrite, shocks
 from ._version import __version__
-from .engine import Model, SimulationResult, State, simulate
+from .declarations import Declarations, Output
+from .engine import Batch, Model, Stage, State, simulate
 from .errors import DiffusionError, ParameterError, ScenarioError
 from .fitting import BassFit, fit_bass, read_curve_csv
 from .models import (
@@ -30,6 +31,7 @@ from .models import (
 )
 from .network import Network
 from .readwrite import read_network, write_network
+from .result import NotKeptError, SimulationResult
 from .scenario import (
     Scenario,
     ScenarioResult,
@@ -44,19 +46,24 @@ from .sweep import SWEEP_TABLE as _SWEEP_TABLE
 __all__ = [
     "MODELS",
     "BassFit",
+    "Batch",
     "BayesianCascade",
+    "Declarations",
     "DiffusionError",
     "IndependentCascade",
     "Isomorphic",
     "LinearThreshold",
     "Model",
     "Network",
+    "NotKeptError",
+    "Output",
     "ParameterError",
     "PlatformCompetition",
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
     "SimulationResult",
+    "Stage",
     "State",
     "__version__",
     "fit_bass",

@@ -1,10 +1,15 @@
-"""The runner: replicates, seeding, stopping and history for every model.
+"""The runner: replicates, seeding, stopping, stages and reductions for every model.
 
 A model (a subclass of :class:`Model`) supplies only its vectorized step over
-a *batch* of replicates; :func:`simulate` owns everything else. Replicates are
-split into chunks (the unit a process pool or a Dask cluster receives);
-replicate ``r`` always draws from the ``r``-th child of the run's
-:class:`~numpy.random.SeedSequence`, so results are identical for any chunking.
+a *batch* of replicates and declares its outputs (:meth:`Model.declare`);
+:func:`simulate` owns everything else. Replicates are split into chunks (the
+unit a process pool or a Dask cluster receives). A chunk runs the cascade,
+then the stages that follow it (e.g. a shock, :class:`Stage`), then reduces
+what it produced where it ran (:mod:`diffusion.reductions`): only the
+reductions — and the per-node arrays of the replicates asked for — travel
+back and are merged. Replicate ``r`` always draws from the ``r``-th child of
+the run's :class:`~numpy.random.SeedSequence`, so results are identical for
+any chunking and executor.
 """
 
 from __future__ import annotations
@@ -17,12 +22,109 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._random import SeedLike, as_seed_sequence, replicate_generators
+from ._random import SeedLike, as_seed_sequence, replicate_generators, replicate_keys
+from .declarations import Declarations
 from .errors import DiffusionError, ParameterError
 from .initial import Initial, parse_initial
 from .network import Network
+from .reductions import Adoptions, ChunkData, ChunkSummary, merge_summaries, reduce_chunk
+from .result import KEEP_MODES, SimulationResult
 
-__all__ = ["Model", "SimulationResult", "State", "chunk_bounds", "run_chunk", "simulate"]
+__all__ = [
+    "Batch",
+    "ChunkPlan",
+    "Model",
+    "SimulationResult",
+    "Stage",
+    "State",
+    "chunk_bounds",
+    "expected_memory",
+    "run_chunk",
+    "simulate",
+]
+
+
+# ----------------------------------------------------------------- batches and state
+@dataclass
+class Batch:
+    """Replicates ``start .. start + runs - 1`` of a run, as a model's :meth:`Model.start` sees them.
+
+    Everything random is derived lazily from the run's seed, so a model pays
+    only for what it uses: :attr:`rngs` (one :class:`numpy.random.Generator`
+    per replicate, replicate ``r`` from child ``r`` of the seed), :attr:`keys`
+    (one 64-bit key per replicate for counter-based draws inside compiled
+    kernels) and :attr:`seeds` (each replicate's initial adopters, drawn from
+    its generator).
+
+    Attributes
+    ----------
+    seed : numpy.random.SeedSequence
+        The run's root seed.
+    start, runs : int
+    max_steps : int or None
+    initial : Initial
+        The initial-adopter specification (a kernel may draw random ones itself).
+    network : Network
+    dense : bool
+        Whether per-node rows of every replicate are needed after the run (kept
+        replicates, a stage after the cascade). A model that can keep its state
+        sparse may do so when this is ``False``; it must then provide
+        :meth:`Model.adoptions`.
+    """
+
+    seed: np.random.SeedSequence
+    start: int
+    runs: int
+    max_steps: int | None
+    initial: Initial
+    network: Network
+    dense: bool = True
+    _rngs: list[np.random.Generator] | None = field(default=None, repr=False)
+    _seeds: list[np.ndarray] | None = field(default=None, repr=False)
+    _keys: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, network: Network, seeds: Sequence[np.ndarray], rngs: Sequence[np.random.Generator],
+           max_steps: int | None = None) -> Batch:
+        """A batch with given initial adopters and generators (to drive a model by hand).
+
+        Examples
+        --------
+        >>> import numpy as np, diffusion
+        >>> from diffusion.engine import Batch
+        >>> net = diffusion.generators.complete_graph(3)
+        >>> b = Batch.of(net, [np.array([0])], [np.random.default_rng(0)])
+        >>> b.runs, b.seeds[0].tolist()
+        (1, [0])
+        """
+        seeds = [np.asarray(s, dtype=np.int64) for s in seeds]
+        if len(seeds) != len(rngs):
+            raise ParameterError("seeds", "give one array of initial adopters per generator")
+        init = Initial("nodes", tuple(np.unique(np.concatenate(seeds)).tolist())) if any(len(s) for s in seeds) \
+            else Initial("none")
+        return cls(np.random.SeedSequence(0), 0, len(seeds), max_steps, init, network,
+                   _rngs=list(rngs), _seeds=seeds)
+
+    @property
+    def rngs(self) -> list[np.random.Generator]:
+        """One generator per replicate (replicate ``r`` draws from child ``r`` of :attr:`seed`)."""
+        if self._rngs is None:
+            self._rngs = replicate_generators(self.seed, self.runs, self.start)
+        return self._rngs
+
+    @property
+    def seeds(self) -> list[np.ndarray]:
+        """Initial adopters of each replicate (node indices), drawn from :attr:`rngs`."""
+        if self._seeds is None:
+            self._seeds = self.initial.resolve(self.network, self.rngs)
+        return self._seeds
+
+    @property
+    def keys(self) -> np.ndarray:
+        """One uint64 key per replicate for counter-based random numbers (see :mod:`diffusion._random`)."""
+        if self._keys is None:
+            self._keys = replicate_keys(self.seed, self.runs, self.start)
+        return self._keys
 
 
 @dataclass
@@ -36,23 +138,25 @@ class State:
     ----------
     adopted_at : ndarray of int, shape (R, n)
         Step at which each node adopted in each replicate, ``-1`` if not (yet).
-    count : ndarray of int64, shape (R,)
+        A model with sparse state may leave it ``None`` and provide
+        :meth:`Model.adoptions`.
+    count : ndarray of int, shape (R,)
         Number of adopters in each replicate.
     active : ndarray of bool, shape (R,)
         Whether each replicate can still change. A model must leave inactive
         replicates untouched.
     rngs : list of numpy.random.Generator
-        One generator per replicate of the batch.
+        One generator per replicate of the batch (:attr:`Batch.rngs`).
     """
 
-    adopted_at: np.ndarray
+    adopted_at: np.ndarray | None
     count: np.ndarray
     active: np.ndarray
     rngs: list[np.random.Generator]
 
     @property
     def runs(self) -> int:
-        return len(self.rngs)
+        return len(self.count)
 
 
 def step_dtype(max_steps: int | None) -> type:
@@ -60,14 +164,23 @@ def step_dtype(max_steps: int | None) -> type:
     return np.int16 if max_steps is not None and max_steps < np.iinfo(np.int16).max else np.int32
 
 
+# ----------------------------------------------------------------- models
 class Model(ABC):
     """Base class of the cascade models.
 
-    Subclasses set :attr:`name` (the scenario-file ``model`` key) and implement
-    :meth:`start` and :meth:`step`; they may override :meth:`prepare`,
-    :meth:`observe` and :meth:`outputs`. Parameters are validated in
-    ``__init__`` (raising :class:`~diffusion.errors.ParameterError` that names the
-    parameter); anything that needs the network is checked in :meth:`prepare`.
+    Subclasses set :attr:`name` (the scenario-file ``model`` key), implement
+    :meth:`start` and :meth:`step`, and declare what they produce in
+    :meth:`declare`; they may override :meth:`prepare`, :meth:`observe`,
+    :meth:`outputs`, :meth:`run_to_end`, :meth:`adoptions`, :meth:`summarize`
+    and :meth:`describe`. Parameters are validated in ``__init__`` (raising
+    :class:`~diffusion.errors.ParameterError` that names the parameter);
+    anything that needs the network is checked in :meth:`prepare`.
+
+    Every model has one built-in output, the step at which each node adopted
+    (reduced to each node's adoption probability and mean adoption step);
+    everything else it produces is declared (:mod:`diffusion.declarations`):
+    :meth:`outputs` returns the node and run outputs, :meth:`observe` the
+    series, each under its declared name.
     """
 
     #: Registry key, as written in scenario files (``[cascade] model = ...``).
@@ -76,6 +189,17 @@ class Model(ABC):
     requires_initial: ClassVar[bool] = True
     #: Step cap used when ``simulate(max_steps=None)``; ``None`` means "until quiescent".
     default_max_steps: ClassVar[int | None] = None
+
+    def declare(self) -> Declarations:
+        """The outputs the model produces besides adoption steps (see :mod:`diffusion.declarations`)."""
+        return Declarations()
+
+    def starts_without_initial(self, ctx: Any) -> bool:
+        """Whether a run without initial adopters can do anything (default: ``not requires_initial``).
+
+        :func:`simulate` refuses a run without initial adopters when this is false.
+        """
+        return not self.requires_initial
 
     def prepare(self, network: Network) -> Any:
         """Validate against ``network`` and precompute what every chunk shares.
@@ -87,11 +211,8 @@ class Model(ABC):
         return None
 
     @abstractmethod
-    def start(
-        self, ctx: Any, network: Network, seeds: Sequence[np.ndarray], rngs: list[np.random.Generator],
-        max_steps: int | None,
-    ) -> State:
-        """Initial state of a batch; ``seeds[r]`` are replicate ``r``'s initial adopters (step 0)."""
+    def start(self, ctx: Any, network: Network, batch: Batch) -> State:
+        """Initial state of a batch; ``batch.seeds[r]`` are replicate ``r``'s initial adopters (step 0)."""
 
     @abstractmethod
     def step(self, ctx: Any, network: Network, state: State, t: int) -> np.ndarray:
@@ -102,11 +223,11 @@ class Model(ABC):
         """
 
     def observe(self, ctx: Any, network: Network, state: State) -> dict[str, np.ndarray]:
-        """Per-replicate quantities recorded after every step (arrays of leading shape ``(R,)``)."""
+        """Declared series (and node series) after every step, arrays of leading shape ``(R,)``."""
         return {}
 
     def outputs(self, ctx: Any, network: Network, state: State) -> dict[str, np.ndarray]:
-        """Per-replicate results at the end (arrays of leading shape ``(R,)``)."""
+        """Declared node and run outputs at the end, arrays of leading shape ``(R,)``."""
         return {}
 
     def run_to_end(
@@ -119,30 +240,39 @@ class Model(ABC):
         recorded them: ``counts`` of shape ``(T + 1, R)``, the number of
         adopters after steps ``0 .. T`` (``T`` the number of steps the loop
         would have run), and ``steps`` of shape ``(R,)``, the last step at which
-        each replicate changed. It must leave ``state.adopted_at`` final.
+        each replicate changed. It must leave :meth:`adoptions` final.
         The default, ``None``, lets the runner call :meth:`step` step by step.
-        The runner uses this hook only for models whose :meth:`observe`
-        records nothing.
+        The runner uses this hook only for models that declare no series.
         """
         return None
+
+    def adoptions(self, ctx: Any, state: State) -> Adoptions:
+        """Who adopted when in the batch (default: the dense ``state.adopted_at``)."""
+        if state.adopted_at is None:
+            raise DiffusionError(f"model {self.name!r} keeps sparse state but does not define adoptions()")
+        return Adoptions.from_dense(state.adopted_at)
 
     def params(self) -> dict[str, Any]:
         """The model's parameters, as written in a scenario file."""
         return {}
 
     def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
-        """Estimated bytes one replicate needs: ``(kept in the result, working state)``.
+        """Estimated bytes one replicate needs: ``(its per-node results, working state)``.
 
-        The default counts the adoption step of every node (kept) and about
-        16 bytes per node of working state. Models with larger per-node outputs
-        or state override it; :func:`simulate` uses it to refuse a run that
-        would not fit in memory before it starts.
+        The default counts the adoption step of every node and about 16 bytes
+        per node of working state. Models with larger per-node outputs or state
+        override it; :func:`simulate` uses it to size chunks and to refuse a run
+        that would not fit in memory before it starts.
         """
         n = network.n
         return n * np.dtype(step_dtype(max_steps)).itemsize, 16 * n
 
     def summarize(self, result: SimulationResult) -> dict[str, Any]:
-        """Model-specific entries merged into :meth:`SimulationResult.summary` (JSON-ready)."""
+        """Model-specific entries merged into :meth:`SimulationResult.summary` (JSON-ready).
+
+        Everything declared is summarized generically; this hook adds what
+        only the model knows how to compute (e.g. a Bass fit of its curve).
+        """
         return {}
 
     @classmethod
@@ -150,218 +280,77 @@ class Model(ABC):
         """Lines ``diffusion run`` prints about this model's part of a run's summary.
 
         ``summary`` is the whole ``summary.json`` mapping; the model's entries
-        (from :meth:`summarize`) are under ``summary["cascade"]``. Default: none.
+        are under ``summary["cascade"]``. The default prints one line per
+        declared run output (categories as shares of replicates, numbers as
+        mean and 5-95 % range).
         """
-        return []
+        from .result import describe_outputs
 
-    def record_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
-        """Extra per-replicate columns of :meth:`SimulationResult.to_records` (arrays ``(runs,)``)."""
-        return {}
-
-    def curve_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
-        """Extra per-step columns of :meth:`SimulationResult.curve_records` (arrays ``(T + 1,)``)."""
-        return {}
+        return describe_outputs(summary.get("cascade", summary))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
 
 
-# ----------------------------------------------------------------- result
-def _quantiles(x: np.ndarray, qs: Iterable[float] = (0.05, 0.5, 0.95), axis: int = -1) -> np.ndarray:
-    return np.quantile(x, list(qs), axis=axis)
+# ----------------------------------------------------------------- stages
+class Stage(ABC):
+    """Work that runs inside every chunk after the cascade (e.g. a shock), before the reductions.
 
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Everything one ensemble of replicates produced.
-
-    Attributes
-    ----------
-    model : str
-        Model name.
-    params : dict
-        Model parameters.
-    runs, n : int
-        Number of replicates and of nodes.
-    seed : int
-        Entropy of the root :class:`~numpy.random.SeedSequence` (pass it back as
-        ``seed`` to reproduce the run).
-    adoption_step : ndarray of int, shape (runs, n)
-        Step at which each node adopted in each replicate; ``-1`` never.
-        Initial adopters have step 0.
-    steps : ndarray of int, shape (runs,)
-        Last step at which each replicate changed.
-    counts : ndarray of int64, shape (T + 1, runs)
-        Number of adopters after each step ``0 .. T``.
-    series : dict of str to ndarray
-        Model observables after each step, each of shape ``(T + 1, runs, ...)``.
-    outputs : dict of str to ndarray
-        Model results per replicate, each of leading shape ``(runs,)``.
-    node_ids : ndarray
-        Node ids, in the order of the columns of ``adoption_step``.
-
-    Examples
-    --------
-    >>> import diffusion
-    >>> net = diffusion.generators.erdos_renyi(200, mean_degree=6, seed=1)
-    >>> res = diffusion.simulate(net, diffusion.IndependentCascade(0.3), initial=5, runs=20, seed=7)
-    >>> res.final_fraction.shape, res.curve.shape[1]
-    ((20,), 20)
-    >>> bool((res.adoption_step >= -1).all())
-    True
+    A stage reads the chunk's adoptions and declared outputs (by role, see
+    :meth:`ChunkData.holdings <diffusion.reductions.ChunkData.holdings>`),
+    and adds its own declared outputs to the chunk, which are then reduced like
+    the model's. Replicate ``r`` of a stage draws from child ``r`` of
+    :attr:`seed`.
     """
 
-    model: str
-    params: dict[str, Any]
-    runs: int
-    n: int
-    seed: int
-    adoption_step: np.ndarray
-    steps: np.ndarray
-    counts: np.ndarray
-    series: dict[str, np.ndarray] = field(default_factory=dict)
-    outputs: dict[str, np.ndarray] = field(default_factory=dict)
-    node_ids: np.ndarray | None = None
-    #: The model instance that produced the result (supplies model-specific summary columns).
-    model_ref: Model | None = field(default=None, repr=False, compare=False)
+    #: Short name used in messages and summaries.
+    name: ClassVar[str] = "stage"
+    #: Whether the stage reads per-node rows of every replicate (e.g. who holds what).
+    needs_nodes: ClassVar[bool] = True
+    seed: np.random.SeedSequence | None = None
 
-    @property
-    def final_count(self) -> np.ndarray:
-        """Number of adopters at the end of each replicate, shape ``(runs,)``."""
-        return self.counts[-1]
+    @abstractmethod
+    def declare(self, network: Network, model: Declarations) -> Declarations:
+        """The stage's own outputs, given the network and the model's outputs."""
 
-    @property
-    def final_fraction(self) -> np.ndarray:
-        """Fraction of nodes adopted at the end of each replicate, shape ``(runs,)``."""
-        return self.counts[-1] / max(self.n, 1)
+    def prepare(self, network: Network, model: Model, declarations: Declarations) -> Any:
+        """Validate and precompute once per run (picklable); passed to :meth:`apply`."""
+        return None
 
-    @property
-    def curve(self) -> np.ndarray:
-        """Adoption curve: fraction adopted after each step, shape ``(T + 1, runs)``."""
-        return self.counts / max(self.n, 1)
+    @abstractmethod
+    def apply(self, ctx: Any, network: Network, data: ChunkData, declarations: Declarations) -> None:
+        """Add the stage's outputs (arrays of leading shape ``(R,)``) to ``data.values``."""
 
-    def mean_curve(self) -> np.ndarray:
-        """Mean adoption fraction per step, shape ``(T + 1,)``."""
-        return self.curve.mean(axis=1)
+    def memory_per_replicate(self, network: Network) -> int:
+        """Working bytes per replicate (default: four float arrays over the nodes)."""
+        return 32 * network.n
 
-    def band(self, low: float = 0.05, high: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Pointwise quantile band of the adoption curve (``low``, ``high``)."""
-        q = np.quantile(self.curve, [low, high], axis=1)
-        return q[0], q[1]
-
-    def time_to(self, level: float) -> np.ndarray:
-        """First step at which each replicate reached adoption fraction ``level``.
-
-        Returns an array of shape ``(runs,)``, ``nan`` where never reached.
-        """
-        if not 0 <= level <= 1:
-            raise ParameterError("level", "must be in [0, 1]")
-        reached = self.curve >= level - 1e-12
-        first = np.argmax(reached, axis=0).astype(np.float64)
-        first[~reached.any(axis=0)] = np.nan
-        return first
-
-    def adopted(self, replicate: int = 0) -> np.ndarray:
-        """Boolean mask of the final adopters in ``replicate``."""
-        return self.adoption_step[replicate] >= 0
-
-    def summary(self) -> dict[str, Any]:
-        """Plain-dict summary (JSON-ready) of the ensemble."""
-        ff = self.final_fraction
-        q = _quantiles(ff)
-        out: dict[str, Any] = {
-            "model": self.model,
-            "params": _jsonable(self.params),
-            "final_fraction": {
-                "mean": float(ff.mean()),
-                "std": float(ff.std(ddof=1)) if self.runs > 1 else 0.0,
-                "min": float(ff.min()),
-                "q05": float(q[0]),
-                "q50": float(q[1]),
-                "q95": float(q[2]),
-                "max": float(ff.max()),
-            },
-            "steps": {"mean": float(self.steps.mean()), "max": int(self.steps.max())},
-            "time_to": {},
-        }
-        for level in (0.1, 0.5, 0.9):
-            t = self.time_to(level)
-            ok = ~np.isnan(t)
-            out["time_to"][f"{round(level * 100)}%"] = {
-                "reached": float(ok.mean()),
-                "mean": float(t[ok].mean()) if ok.any() else None,
-            }
-        if self.model_ref is not None:
-            out.update(_jsonable(self.model_ref.summarize(self)))
-        return out
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One flat record per replicate: run, final_fraction, final_count, steps, outputs."""
-        scalar_outputs = {k: v for k, v in self.outputs.items() if v.ndim == 1}
-        if self.model_ref is not None:
-            scalar_outputs.update(self.model_ref.record_columns(self))
-        recs = []
-        for r in range(self.runs):
-            rec: dict[str, Any] = {
-                "run": r,
-                "final_fraction": float(self.final_fraction[r]),
-                "final_count": int(self.final_count[r]),
-                "steps": int(self.steps[r]),
-            }
-            for k, v in scalar_outputs.items():
-                rec[k] = v[r].item()
-            recs.append(rec)
-        return recs
-
-    def curve_records(self) -> list[dict[str, Any]]:
-        """One flat record per step: step, mean_fraction, q05, q95 (and series means)."""
-        mean = self.mean_curve()
-        lo, hi = self.band()
-        recs = []
-        scal = {k: v for k, v in self.series.items() if v.ndim == 2}
-        extra = self.model_ref.curve_columns(self) if self.model_ref is not None else {}
-        for t in range(len(mean)):
-            rec: dict[str, Any] = {"step": t, "mean_fraction": float(mean[t]), "q05": float(lo[t]), "q95": float(hi[t])}
-            for k, v in scal.items():
-                rec[k] = float(v[t].mean())
-            for k, v in extra.items():
-                rec[k] = float(v[t])
-            recs.append(rec)
-        return recs
-
-    def to_pandas(self) -> Any:
-        """Per-replicate records as a :class:`pandas.DataFrame` (needs pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame.from_records(self.to_records())
+    def rngs(self, data: ChunkData) -> list[np.random.Generator]:
+        """One generator per replicate of the chunk, from :attr:`seed`."""
+        return replicate_generators(self.seed, data.runs, data.start)
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist() if obj.size <= 64 else f"<array of {obj.size}>"
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    return obj
-
-
-# ----------------------------------------------------------------- runner
+# ----------------------------------------------------------------- chunks
 @dataclass
-class ChunkResult:
-    """What :func:`run_chunk` returns for replicates ``start .. start + runs - 1``."""
+class ChunkPlan:
+    """What every chunk of one :func:`simulate` call shares (sent to workers once)."""
 
-    start: int
-    adoption_step: np.ndarray
-    steps: np.ndarray
-    counts: np.ndarray  # (T + 1, R)
-    series: dict[str, np.ndarray]
-    outputs: dict[str, np.ndarray]
+    seed: np.random.SeedSequence
+    initial: Initial
+    max_steps: int | None
+    runs: int
+    declarations: Declarations
+    stages: tuple[tuple[Stage, Any], ...] = ()
+    keep: np.ndarray | None = None  # global replicate ids kept (None: all)
+
+    def kept_in(self, start: int, runs: int) -> np.ndarray:
+        """Positions, within chunk ``start .. start + runs - 1``, of the kept replicates."""
+        if self.keep is None:
+            return np.arange(runs, dtype=np.int64)
+        k = self.keep
+        sel = k[(k >= start) & (k < start + runs)]
+        return (sel - start).astype(np.int64)
 
 
 def chunk_bounds(runs: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -369,128 +358,115 @@ def chunk_bounds(runs: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(a, min(chunk_size, runs - a)) for a in range(0, runs, chunk_size)]
 
 
-def run_chunk(
-    network: Network,
-    model: Model,
-    ctx: Any,
-    initial: Initial,
-    seed: np.random.SeedSequence,
-    start: int,
-    runs: int,
-    max_steps: int | None,
-) -> ChunkResult:
-    """Run replicates ``start .. start + runs - 1`` of an ensemble.
+def _check_names(model: Model, got: dict[str, np.ndarray], declarations: Declarations, kinds: tuple[str, ...],
+                 hook: str) -> None:
+    want = {o.name for o in declarations.of_kind(*kinds)}
+    extra = sorted(set(got) - want)
+    if extra:
+        raise DiffusionError(f"model {model.name!r}: {hook}() returned {extra[0]!r}, which it does not declare "
+                             f"(add it to {type(model).__name__}.declare())")
+    missing = sorted(want - set(got))
+    if missing:
+        raise DiffusionError(f"model {model.name!r} declares {missing[0]!r} but {hook}() does not return it")
+
+
+def run_chunk(network: Network, model: Model, ctx: Any, plan: ChunkPlan, start: int, runs: int) -> ChunkSummary:
+    """Run replicates ``start .. start + runs - 1`` of an ensemble and reduce them.
 
     This is the unit of work that executors distribute; it depends only on its
-    arguments (replicate ``r`` draws from child ``r`` of ``seed``).
+    arguments (replicate ``r`` draws from child ``r`` of ``plan.seed``).
     """
-    rngs = replicate_generators(seed, runs, start)
-    seeds = initial.resolve(network, rngs)
-    state = model.start(ctx, network, seeds, rngs, max_steps)
-    counts = [state.count.copy()]
+    kept = plan.kept_in(start, runs)
+    dense = bool(len(kept)) or any(st.needs_nodes for st, _ in plan.stages)
+    batch = Batch(plan.seed, start, runs, plan.max_steps, plan.initial, network, dense=dense)
+    declared = model.declare()
+    series_kinds = ("series", "node_series")
+    state = model.start(ctx, network, batch)
     obs = model.observe(ctx, network, state)
-    series: dict[str, list[np.ndarray]] = {k: [np.array(v, copy=True)] for k, v in obs.items()}
-    done = None if obs else model.run_to_end(ctx, network, state, max_steps)
+    _check_names(model, obs, declared, series_kinds, "observe")
+    node_series = {o.name for o in declared.of_kind("node_series")}
+
+    def record(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: (np.array(v[kept], copy=True) if k in node_series else np.array(v, copy=True))
+                for k, v in values.items() if k not in node_series or len(kept)}
+
+    done = None if obs else model.run_to_end(ctx, network, state, plan.max_steps)
     if done is not None:
-        return ChunkResult(
-            start=start,
-            adoption_step=state.adopted_at,
-            steps=np.asarray(done[1], dtype=np.int64),
-            counts=np.asarray(done[0], dtype=np.int64),
-            series={},
-            outputs=model.outputs(ctx, network, state),
-        )
-    steps = np.zeros(runs, dtype=np.int64)
-    t = 0
-    while state.active.any() and (max_steps is None or t < max_steps):
-        t += 1
-        changed = model.step(ctx, network, state, t)
-        steps[changed] = t
-        counts.append(state.count.copy())
-        for k, v in model.observe(ctx, network, state).items():
-            series[k].append(np.array(v, copy=True))
-    return ChunkResult(
-        start=start,
-        adoption_step=state.adopted_at,
-        steps=steps,
-        counts=np.stack(counts),
-        series={k: np.stack(v) for k, v in series.items()},
-        outputs=model.outputs(ctx, network, state),
-    )
-
-
-def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:
-    """Extend ``a`` along axis 0 to ``rows`` by repeating its last row."""
-    if len(a) == rows:
-        return a
-    pad = np.repeat(a[-1:], rows - len(a), axis=0)
-    return np.concatenate([a, pad])
-
-
-def merge_chunks(
-    chunks: Sequence[ChunkResult], model: Model, network: Network, seed: np.random.SeedSequence
-) -> SimulationResult:
-    """Assemble chunk results (in any order) into one :class:`SimulationResult`."""
-    chunks = sorted(chunks, key=lambda c: c.start)
-    T = max(len(c.counts) for c in chunks)
-    counts = np.concatenate([_pad_rows(c.counts, T) for c in chunks], axis=1)
-    series = {
-        k: np.concatenate([_pad_rows(c.series[k], T) for c in chunks], axis=1) for k in chunks[0].series
-    }
-    outputs = {k: np.concatenate([c.outputs[k] for c in chunks], axis=0) for k in chunks[0].outputs}
-    dtype = np.result_type(*[c.adoption_step.dtype for c in chunks])
-    if len(chunks) == 1:  # one chunk: hand over its array (no copy of R x n steps)
-        adoption = chunks[0].adoption_step
+        counts, steps = np.asarray(done[0], dtype=np.int64), np.asarray(done[1], dtype=np.int64)
+        series: dict[str, np.ndarray] = {}
     else:
-        adoption = np.concatenate([c.adoption_step.astype(dtype, copy=False) for c in chunks], axis=0)
-    return SimulationResult(
-        model=model.name,
-        params=model.params(),
-        runs=adoption.shape[0],
-        n=network.n,
-        seed=int(seed.entropy) if isinstance(seed.entropy, int) else 0,  # type: ignore[arg-type]
-        adoption_step=adoption,
-        steps=np.concatenate([c.steps for c in chunks]),
-        counts=counts,
-        series=series,
-        outputs=outputs,
-        node_ids=network.node_ids,
-        model_ref=model,
+        hist = [state.count.copy()]
+        rec: dict[str, list[np.ndarray]] = {k: [v] for k, v in record(obs).items()}
+        steps = np.zeros(runs, dtype=np.int64)
+        t = 0
+        while state.active.any() and (plan.max_steps is None or t < plan.max_steps):
+            t += 1
+            changed = model.step(ctx, network, state, t)
+            steps[changed] = t
+            hist.append(state.count.copy())
+            for k, v in record(model.observe(ctx, network, state)).items():
+                rec[k].append(v)
+        counts = np.stack(hist).astype(np.int64, copy=False)
+        series = {k: np.stack(v) for k, v in rec.items()}
+    outs = model.outputs(ctx, network, state)
+    _check_names(model, outs, declared, ("node_category", "node_value", "run_category", "run_value"), "outputs")
+    data = ChunkData(start, runs, model.adoptions(ctx, state), counts, steps, {**series, **outs}, kept)
+    for stage, sctx in plan.stages:
+        stage.apply(sctx, network, data, plan.declarations)
+    return reduce_chunk(data, plan.declarations, network.n, plan.runs)
+
+
+# ----------------------------------------------------------------- simulate
+def _as_network(network: Any) -> Network:
+    if isinstance(network, Network):
+        return network
+    try:
+        import networkx as nx
+    except ImportError:  # pragma: no cover - networkx is a dependency
+        nx = None
+    if nx is not None and isinstance(network, nx.Graph):
+        return Network.from_networkx(network)
+    raise DiffusionError(
+        f"network must be a diffusion.Network or a networkx graph (got {type(network).__name__})"
     )
 
 
-def default_chunk_size(network: Network, runs: int, budget_bytes: float = 512e6, workers: int = 1) -> int:
-    """Replicates per chunk so that one chunk's per-node state stays within ``budget_bytes``.
-
-    With ``workers`` > 1 (chunks running at the same time) there is at least one
-    chunk per worker.
-    """
-    per_rep = max(network.n, 1) * 16
-    size = min(runs, budget_bytes // per_rep)
-    if workers > 1:
-        size = min(size, -(-runs // int(workers)))
-    return int(max(1, size))
+def _resolve_keep(keep: Any, runs: int) -> tuple[str, np.ndarray | None]:
+    """``(mode, kept replicate ids)``: ``None`` ids means every replicate."""
+    if isinstance(keep, str):
+        if keep not in KEEP_MODES:
+            raise ParameterError("keep", f"must be 'replicates', 'summary' or a list of replicate indices, got {keep!r}")
+        return keep, (None if keep == "replicates" else np.empty(0, dtype=np.int64))
+    try:
+        ids = np.unique(np.asarray(list(keep), dtype=np.int64))
+    except (TypeError, ValueError):
+        raise ParameterError("keep", f"must be 'replicates', 'summary' or a list of replicate indices, got {keep!r}") from None
+    if len(ids) and (ids[0] < 0 or ids[-1] >= runs):
+        raise ParameterError("keep", f"replicate indices must lie in 0..{runs - 1}, got {ids.tolist()}")
+    return "summary", ids
 
 
 def simulate(
-    network: Network,
+    network: Network | Any,
     model: Model,
     initial: Any = None,
     *,
     runs: int = 100,
     seed: SeedLike = None,
     max_steps: int | None = None,
+    keep: str | Sequence[int] = "replicates",
+    stages: Sequence[Stage] = (),
     chunk_size: int | None = None,
-    map_chunks: Callable[..., Iterable[ChunkResult]] | None = None,
-    progress: Callable[[int], None] | None = None,
+    map_chunks: Callable[..., Iterable[ChunkSummary]] | None = None,
+    progress: Callable[[int], None] | bool | None = None,
     check_memory: bool = True,
 ) -> SimulationResult:
     """Run ``runs`` replicates of ``model`` on ``network``.
 
     Parameters
     ----------
-    network : Network
-        The graph (convert a networkx graph with :meth:`Network.from_networkx`).
+    network : Network or networkx graph
+        The graph (a networkx graph is converted once; its node ids are kept).
     model : Model
         A cascade model, e.g. :class:`~diffusion.LinearThreshold`.
     initial : int, float, sequence of node ids, dict or None
@@ -502,24 +478,40 @@ def simulate(
         Number of Monte-Carlo replicates.
     seed : int, SeedSequence or None
         Root seed; replicate ``r`` draws from its ``r``-th spawned child.
+        :attr:`SimulationResult.seed` gives back what reproduces the run.
     max_steps : int, optional
         Stop after this many steps (default: the model's own cap, or until no
         replicate can change).
+    keep : {"replicates", "summary"} or sequence of int, default "replicates"
+        What is kept of the per-node state of each replicate. ``"replicates"``:
+        everything (``adoption_step`` and the node outputs of shape
+        ``(runs, n)``). ``"summary"``: each chunk is reduced where it ran and
+        only reductions are kept — per replicate the curves, steps, run
+        outputs and series; per node, across replicates, the adoption
+        probability, the mean adoption step and the frequency of every
+        category of every categorical node output — so memory grows with
+        ``n`` plus ``runs``, not ``n × runs``. A sequence of replicate indices:
+        the summary plus the per-node arrays of those replicates
+        (:meth:`SimulationResult.replicate`).
+    stages : sequence of Stage
+        Work run inside every chunk after the cascade, before the reductions
+        (e.g. :class:`diffusion.shocks.ShockStage`); their outputs are reduced
+        like the model's.
     chunk_size : int, optional
         Replicates simulated together in one batch (default: as many as fit a
         memory budget). Results do not depend on it.
     map_chunks : callable, optional
-        ``map_chunks(run_chunk, tasks)`` runs the chunk tasks (each a tuple of
-        :func:`run_chunk` arguments) and yields their results, in any order;
-        this is how process pools and Dask clusters plug in (see
-        :mod:`diffusion.parallel`; an executor's ``workers`` attribute, if any,
-        sets the default ``chunk_size``). Default: in this process, in order.
-    progress : callable, optional
-        Called with the number of replicates just finished.
+        ``map_chunks(run_chunk, tasks)`` runs the chunk tasks and yields their
+        results, in any order; this is how process pools and Dask clusters plug
+        in (see :mod:`diffusion.parallel`; an executor's ``workers`` attribute,
+        if any, sets the default ``chunk_size``). Default: in this process.
+    progress : callable or bool, optional
+        A callable is called with the number of replicates just finished;
+        ``True`` shows a progress bar (tqdm, in a notebook or a terminal).
     check_memory : bool, default True
-        Before starting, estimate the memory the run needs (per-node results of
-        every replicate, see :meth:`Model.memory_per_replicate`) and raise
-        :class:`~diffusion.errors.DiffusionError` if it exceeds what is available.
+        Before starting, estimate the memory the run needs and raise
+        :class:`~diffusion.errors.DiffusionError` if it exceeds what is
+        available (the message says whether ``keep="summary"`` would fit).
 
     Returns
     -------
@@ -532,47 +524,115 @@ def simulate(
     >>> res = diffusion.simulate(net, diffusion.LinearThreshold(0.25), initial=5, runs=10, seed=1)
     >>> res.adoption_step.shape
     (10, 100)
-    >>> same = diffusion.simulate(net, diffusion.LinearThreshold(0.25), initial=5, runs=10, seed=1, chunk_size=3)
-    >>> bool((res.adoption_step == same.adoption_step).all())
+    >>> lean = diffusion.simulate(net, diffusion.LinearThreshold(0.25), initial=5, runs=10, seed=1,
+    ...                           keep="summary", chunk_size=3)
+    >>> bool((lean.adoption_probability == res.adoption_probability).all())
+    True
+    >>> same = diffusion.simulate(net, diffusion.LinearThreshold(0.25), initial=5, runs=10, seed=res.seed)
+    >>> bool((same.adoption_step == res.adoption_step).all())
     True
     """
-    if not isinstance(network, Network):
-        raise DiffusionError(
-            f"network must be a diffusion.Network (got {type(network).__name__}); "
-            "convert a networkx graph with diffusion.Network.from_networkx(G)"
-        )
+    network = _as_network(network)
     if not isinstance(model, Model):
         raise DiffusionError(f"model must be a diffusion model, got {type(model).__name__}")
     if network.n == 0:
         raise DiffusionError("the network has no nodes")
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
         raise ParameterError("runs", f"must be a positive integer, got {runs!r}")
+    runs = int(runs)
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int | np.integer)
                                   or max_steps < 0):
         raise ParameterError("max_steps", f"must be a non-negative integer, got {max_steps!r}")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer)
+                                   or chunk_size < 1):
+        raise ParameterError("chunk_size", f"must be a positive integer, got {chunk_size!r}")
     init = parse_initial(initial)
     if init.count_for(network.n) > network.n:
         raise ParameterError(f"initial.{init.kind}", f"more initial adopters than the {network.n} nodes")
     if init.kind == "nodes":
         network.index_of(init.value)  # fail early on unknown ids
+    mode, kept_ids = _resolve_keep(keep, runs)
     root = as_seed_sequence(seed)
     if max_steps is None:
         max_steps = model.default_max_steps
     ctx = model.prepare(network)
+    if init.count_for(network.n) == 0 and not model.starts_without_initial(ctx):
+        raise ParameterError("initial", f"model {model.name!r} spreads only from initial adopters and none were "
+                             "given: pass initial= (a count, a fraction, node ids or {'top': k})")
+    declared = model.declare()
+    prepared: list[tuple[Stage, Any]] = []
+    for stage in stages:
+        if not isinstance(stage, Stage):
+            raise DiffusionError(f"stages must be Stage objects, got {type(stage).__name__}")
+        extra = stage.declare(network, declared)
+        prepared.append((stage, stage.prepare(network, model, declared + extra)))
+        declared = declared + extra
     workers = getattr(map_chunks, "workers", 1) if map_chunks is not None else 1
-    size = int(chunk_size) if chunk_size else default_chunk_size(network, int(runs), workers=workers)
-    if size < 1:
-        raise ParameterError("chunk_size", "must be a positive integer")
+    per_rep = _working_bytes(network, model, max_steps, stages)
+    size = int(chunk_size) if chunk_size else default_chunk_size(per_rep, runs, workers=workers)
     if check_memory:
-        _check_memory(expected_memory(network, model, int(runs), size, workers, max_steps), int(runs), network.n)
-    tasks = [(network, model, ctx, init, root, a, k, max_steps) for a, k in chunk_bounds(int(runs), size)]
-    results = []
+        _check_memory(network, model, runs, size, workers, max_steps, kept_ids, stages, declared)
+    plan = ChunkPlan(root, init, max_steps, runs, declared, tuple(prepared), kept_ids)
+    tasks = [(network, model, ctx, plan, a, k) for a, k in chunk_bounds(runs, size)]
+    results: list[ChunkSummary] = []
     iterator = map_chunks(run_chunk, tasks) if map_chunks is not None else (run_chunk(*t) for t in tasks)
-    for res in iterator:
-        results.append(res)
-        if progress is not None:
-            progress(res.counts.shape[1])
-    return merge_chunks(results, model, network, root)
+    bar = _progress(progress, runs)
+    try:
+        for res in iterator:
+            results.append(res)
+            if bar is not None:
+                bar(res.runs)
+    finally:
+        close = getattr(bar, "close", None)
+        if close is not None:
+            close()
+    merged = merge_summaries(results, declared)
+    return SimulationResult.from_merged(merged, model=model, network=network, seed=root, keep=mode,
+                                        declarations=declared)
+
+
+class _Bar:
+    def __init__(self, total: int) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=total, unit="run", desc="replicates")
+
+    def __call__(self, k: int) -> None:
+        self._bar.update(k)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress(progress: Any, runs: int) -> Callable[[int], None] | None:
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        try:
+            return _Bar(runs)
+        except ImportError:
+            raise DiffusionError("progress=True needs tqdm (pip install tqdm); pass a callable instead") from None
+    if not callable(progress):
+        raise ParameterError("progress", f"must be a callable or a bool, got {type(progress).__name__}")
+    return progress
+
+
+# ----------------------------------------------------------------- memory
+def _working_bytes(network: Network, model: Model, max_steps: int | None, stages: Sequence[Stage]) -> int:
+    kept, working = model.memory_per_replicate(network, max_steps)
+    return int(kept + working + sum(st.memory_per_replicate(network) for st in stages))
+
+
+def default_chunk_size(per_replicate: int, runs: int, budget_bytes: float = 256e6, workers: int = 1) -> int:
+    """Replicates per chunk so that one chunk's working state stays within ``budget_bytes``.
+
+    With ``workers`` > 1 (chunks running at the same time) there is at least one
+    chunk per worker.
+    """
+    size = min(runs, int(budget_bytes // max(per_replicate, 1)))
+    if workers > 1:
+        size = min(size, -(-runs // int(workers)))
+    return int(max(1, size))
 
 
 def available_memory() -> int | None:
@@ -590,34 +650,67 @@ def available_memory() -> int | None:
         return None
 
 
+def _reduction_bytes(network: Network, runs: int, declared: Declarations, max_steps: int | None) -> int:
+    """Per-node totals and per-replicate results of a merged run."""
+    n = network.n
+    per_node = 16 + sum(8 * o.K for o in declared.of_kind("node_category")) + \
+        16 * len(declared.of_kind("node_value"))
+    steps = (max_steps if max_steps is not None else 64) + 1
+    per_run = 8 * steps * (1 + sum(max(o.K, 1) for o in declared.of_kind("series"))) + \
+        8 * sum(max(o.K, 1) for o in declared.of_kind("run_value", "run_category")) + 16
+    return per_node * n + per_run * runs
+
+
 def expected_memory(
     network: Network, model: Model, runs: int, chunk_size: int, workers: int = 1,
-    max_steps: int | None = None,
+    max_steps: int | None = None, kept: int | None = None, stages: Sequence[Stage] = (),
 ) -> int:
     """Estimated peak bytes of a :func:`simulate` call.
 
-    Per-node results of every replicate are held twice at the end (in the chunks
-    and in the merged arrays); the working state of ``workers`` chunks exists at
-    the same time.
+    The working state of ``workers`` chunks at once, the per-node results of
+    the ``kept`` replicates (all, by default) held twice at the end (in the
+    chunks and in the merged arrays), and the reductions (per-node totals,
+    per-replicate curves and outputs).
 
     Examples
     --------
     >>> import diffusion
     >>> from diffusion.engine import expected_memory
     >>> net = diffusion.generators.complete_graph(100)
-    >>> expected_memory(net, diffusion.LinearThreshold(0.5), runs=10, chunk_size=10)
-    24000
+    >>> full = expected_memory(net, diffusion.LinearThreshold(0.5), runs=1000, chunk_size=10)
+    >>> lean = expected_memory(net, diffusion.LinearThreshold(0.5), runs=1000, chunk_size=10, kept=0)
+    >>> full > lean
+    True
     """
-    kept, working = model.memory_per_replicate(network, max_steps)
+    result_bytes, _ = model.memory_per_replicate(network, max_steps)
+    per_rep = _working_bytes(network, model, max_steps, stages)
     active = min(chunk_size, runs) * max(int(workers), 1)
-    return int(2 * runs * kept + active * working)
+    k = runs if kept is None else int(kept)
+    declared = model.declare()
+    return int(2 * k * result_bytes + active * per_rep + _reduction_bytes(network, runs, declared, max_steps)
+               * (1 + max(int(workers), 1)))
 
 
-def _check_memory(need: int, runs: int, n: int) -> None:
+def _check_memory(network: Network, model: Model, runs: int, size: int, workers: int, max_steps: int | None,
+                  kept_ids: np.ndarray | None, stages: Sequence[Stage], declared: Declarations) -> None:
     avail = available_memory()
-    if avail is not None and need > avail:
+    if avail is None:
+        return
+    kept = runs if kept_ids is None else len(kept_ids)
+    need = expected_memory(network, model, runs, size, workers, max_steps, kept, stages)
+    if need <= avail:
+        return
+    lean = expected_memory(network, model, runs, 1, workers, max_steps, 0 if kept_ids is None else kept, stages)
+    what = f"{runs} replicates of {network.n:,} nodes"
+    if kept_ids is None and lean <= avail:
         raise DiffusionError(
-            f"this run needs about {need / 1e9:.1f} GB ({runs} replicates of {n} nodes) but only "
-            f"{avail / 1e9:.1f} GB of memory are available; use fewer runs, or split them "
-            "(e.g. a [sweep] over scenario.runs-sized batches, or a Dask cluster)"
+            f"keeping every replicate's per-node results needs about {need / 1e9:.1f} GB ({what}) but only "
+            f"{avail / 1e9:.1f} GB of memory are available; pass keep='summary' to simulate (per-node "
+            f"probabilities and per-replicate curves, about {lean / 1e9:.2f} GB), or keep=[...] for a few replicates"
         )
+    raise DiffusionError(
+        f"this run needs about {need / 1e9:.1f} GB ({what}) but only {avail / 1e9:.1f} GB of memory are "
+        "available; use fewer runs or a smaller chunk_size, or split the runs (e.g. a [sweep] over "
+        "scenario.runs-sized batches, or a Dask cluster)"
+    )
+

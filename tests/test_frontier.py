@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import diffusion
-from diffusion import Model, ParameterError, State
+from diffusion import Batch, Declarations, Model, Output, ParameterError, State
 from diffusion.shocks import RECORD_KEYS, PlatformState, frontier, frontier_point, hhi
 
 
@@ -21,20 +21,25 @@ class _Concentration(Model):
     def __init__(self, concentration: float = 0.0, k: int = 3) -> None:
         self.concentration, self.k = concentration, k
 
-    def start(self, ctx: Any, network: diffusion.Network, seeds: Any, rngs: list, max_steps: Any) -> State:
-        R, n = len(rngs), network.n
+    def declare(self) -> Declarations:
+        labels = ("none", *["a", "b", "c"][: self.k])
+        return Declarations([Output.node_category("platform", labels, role="holding")])
+
+    def start(self, ctx: Any, network: diffusion.Network, batch: Batch) -> State:
+        R, n, rngs = batch.runs, network.n, batch.rngs
         plat = np.empty((R, n), dtype=np.int16)
         for r, g in enumerate(rngs):
             u = g.random(n)
             plat[r] = np.where(u < self.concentration, 1, g.integers(1, self.k + 1, size=n))
-        self._plat = plat
-        return State(np.zeros((R, n), dtype=np.int32), np.full(R, n), np.zeros(R, bool), rngs)
+        state = State(np.zeros((R, n), dtype=np.int32), np.full(R, n), np.zeros(R, bool), rngs)
+        state.plat = plat  # type: ignore[attr-defined]
+        return state
 
     def step(self, ctx: Any, network: diffusion.Network, state: State, t: int) -> np.ndarray:
         return np.zeros(state.runs, bool)
 
     def outputs(self, ctx: Any, network: diffusion.Network, state: State) -> dict[str, np.ndarray]:
-        return {"platform": self._plat}
+        return {"platform": state.plat}  # type: ignore[attr-defined]
 
     def params(self) -> dict[str, Any]:
         return {"concentration": self.concentration, "k": self.k, "platforms": ["a", "b", "c"][: self.k]}

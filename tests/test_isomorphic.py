@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 
 import diffusion
-from diffusion import Isomorphic, Network, ParameterError
+from diffusion import Batch, Isomorphic, Network, ParameterError
 from diffusion.fitting import bass_curve, fit_bass
 from diffusion.generators import complete_graph, erdos_renyi
 
@@ -105,7 +105,7 @@ def test_mandates_only_adopt_exactly_the_mandated_set_at_start():
     second = (net.attribute("sector") == "retail") & (net.attribute("size") >= 20) & (region != 2)
     expected = np.where(region == 2, 3, np.where(second, 5, -1))
     assert np.array_equal(res.adoption_step, np.broadcast_to(expected, res.adoption_step.shape))
-    assert np.all(res.outputs["adopted_by_coercive"] == np.count_nonzero(expected >= 0))
+    assert np.all(res.final("adopted_by")[:, 0] == np.count_nonzero(expected >= 0))
     assert np.all(res.outputs["cause"][:, expected >= 0] == 1)
 
 
@@ -132,7 +132,7 @@ def test_partner_coercion_follows_directed_dependency_edges():
     model = Isomorphic(partner_coercion={"probability": 1.0, "level": 0.5})
     res = diffusion.simulate(net, model, initial=[0], runs=3, seed=0)
     assert res.adoption_step.tolist() == [[0, 1, 1, -1, -1, -1]] * 3
-    assert np.all(res.outputs["adopted_by_coercive"] == 2)
+    assert np.all(res.final("adopted_by")[:, 0] == 2)
     weak = diffusion.simulate(net, Isomorphic(partner_coercion=1.0), initial=[0], runs=1, seed=0)
     assert weak.adoption_step[0].tolist() == [0, 1, 1, -1, -1, 2]
 
@@ -159,7 +159,7 @@ def test_attribution_sums_and_is_proportional_to_terms():
     model = Isomorphic(external=0.1, mandates=[{"where": {"region": 1}, "compliance": 0.1}])
     R = 100
     res = diffusion.simulate(net, model, runs=R, seed=6)
-    by = np.stack([res.outputs[f"adopted_by_{k}"] for k in PRESSURES])
+    by = res.final("adopted_by").T
     assert np.array_equal(by.sum(axis=0), res.final_count)
     total = by.sum()
     share = by[0].sum() / total
@@ -176,13 +176,13 @@ def test_mimetic_prestige_threshold_and_uncertainty_terms():
     )
     model = Isomorphic(mimetic=0.8, prestige="success")
     ctx = model.prepare(net)
-    state = model.start(ctx, net, [np.array([1])], [np.random.default_rng(0)], None)
+    state = model.start(ctx, net, Batch.of(net, [np.array([1])], [np.random.default_rng(0)]))
     rep, node = np.zeros(3, dtype=np.int64), np.array([0, 2, 3])
     terms = model.terms(ctx, state, 1, rep, node)
     assert terms[2].tolist() == pytest.approx([0.8 * 0.5 * 0.75, 0.0, 0.8 * 1.0 * 1.0])
     thr = Isomorphic(mimetic=0.8, prestige="success", mimetic_threshold=0.8)
     ctx = thr.prepare(net)
-    state = thr.start(ctx, net, [np.array([1])], [np.random.default_rng(0)], None)
+    state = thr.start(ctx, net, Batch.of(net, [np.array([1])], [np.random.default_rng(0)]))
     assert thr.terms(ctx, state, 1, rep, node)[2].tolist() == pytest.approx([0.0, 0.0, 0.8])
 
 
@@ -207,7 +207,7 @@ def test_normative_pull_stays_within_the_field():
     )
     assert np.all(res.adoption_step[:, ~retail] == -1)
     assert np.all(res.final_count > 5)
-    assert np.all(res.outputs["adopted_by_normative"] == res.final_count - 5)
+    assert np.all(res.final("adopted_by")[:, 3] == res.final_count - 5)
 
 
 def test_chunking_does_not_change_results():
@@ -278,7 +278,7 @@ def test_properties(p, q, nu, resist, seed):
     b = diffusion.simulate(net, model, initial=2, runs=3, seed=seed, max_steps=30, chunk_size=1)
     assert np.array_equal(a.adoption_step, b.adoption_step)
     assert np.all(a.counts <= net.n) and np.all(np.diff(a.counts, axis=0) >= 0)
-    by = sum(a.outputs[f"adopted_by_{k}"] for k in PRESSURES) + a.outputs["adopted_initial"]
+    by = a.final("adopted_by").sum(axis=1) + a.outputs["adopted_initial"]
     assert np.array_equal(by, a.final_count)
     assert np.array_equal(np.count_nonzero(a.adoption_step >= 0, axis=1), a.final_count)
 

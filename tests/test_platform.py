@@ -42,7 +42,7 @@ def test_no_network_effects_gives_logit_shares_with_outside_option():
     assert abs(off.mean() - probs[0]) < 4 * np.sqrt(probs[0] * (1 - probs[0]) / (n * R))
     # shares are over firms on a platform: the conditional logit (IIA) softmax of the platforms only
     cond = softmax((fit - cost) / tau)
-    shares = res.outputs["shares"].mean(axis=0)
+    shares = res.final("share").mean(axis=0)
     se = np.sqrt(cond * (1 - cond) / (n * R * (1 - probs[0])))
     assert np.all(np.abs(shares - cond) < 4 * se)  # multinomial, 4 standard errors
 
@@ -64,7 +64,7 @@ def test_switching_cost_in_one_revision():
         erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1
     )
     pb = 1 / (1 + np.exp(s))
-    b = res.outputs["shares"][:, 1].mean()
+    b = res.final("share")[:, 1].mean()
     assert abs(b - pb) < 4 * np.sqrt(pb * (1 - pb) / (n * R))
     assert np.all(res.adoption_step == 0)  # nobody left the market: spells started at step 0
 
@@ -77,7 +77,7 @@ def test_revision_rate_is_the_fraction_revising():
     res = diffusion.simulate(
         erdos_renyi(n, mean_degree=3, seed=3), model, runs=R, seed=4, max_steps=1
     )
-    moved = res.outputs["shares"][:, 0]
+    moved = res.final("share")[:, 0]
     assert abs(moved.mean() - r) < 4 * np.sqrt(r * (1 - r) / (n * R))
 
 
@@ -91,9 +91,9 @@ def test_beta_zero_with_revision_converges_to_logit_shares():
     )
     target = softmax(np.array([0.4, 0.0]))[0]
     # the share of A relaxes geometrically at rate (1 - r): after 60 steps the gap is 0.8^60 ~ 2e-6
-    late = res.series["shares"][-10:, :, 0]
+    late = res.series["share"][-10:, :, 0]
     assert abs(late.mean() - target) < 4 * np.sqrt(target * (1 - target) / (n * R))
-    early = res.series["shares"][1, :, 0].mean()
+    early = res.series["share"][1, :, 0].mean()
     assert early == pytest.approx(0.2 * target, abs=4 * np.sqrt(0.2 * target / (n * R)))
 
 
@@ -121,7 +121,7 @@ def test_weak_effects_keep_a_diverse_market():
         erdos_renyi(300, mean_degree=4, seed=7), model, runs=20, seed=8, max_steps=50
     )
     assert np.all(res.outputs["winner"] == 0)
-    assert np.all(res.outputs["hhi"] < 0.4)
+    assert np.all(res.final("hhi") < 0.4)
 
 
 def test_lock_in_step_definition_with_history():
@@ -131,10 +131,10 @@ def test_lock_in_step_definition_with_history():
     res = diffusion.simulate(
         erdos_renyi(200, mean_degree=4, seed=9), model, runs=20, seed=10, max_steps=60
     )
-    hist = res.series["platform"]
+    hist = res.series["platform_history"]
     assert hist.dtype == np.int8 and hist.shape == (61, 20, 200)
     assert np.array_equal(hist[-1], res.outputs["platform"])
-    shares = res.series["shares"]
+    shares = res.series["share"]
     for r in range(20):  # the definition, replicate by replicate
         w, s = res.outputs["winner"][r], res.outputs["lock_in_step"][r]
         if w == 0:
@@ -176,7 +176,7 @@ def test_multihoming_probability_and_shares():
         np.add.at(w, first[r][single] - 1, 1.0)
         np.add.at(w, first[r][~single] - 1, 0.5)
         np.add.at(w, second[r][~single] - 1, 0.5)
-        assert np.allclose(res.outputs["shares"][r], w / w.sum())
+        assert np.allclose(res.final("share")[r], w / w.sum())
     assert "multihoming" in res.series
 
 
@@ -274,8 +274,8 @@ def test_properties(beta, local, switch, r, mh, outside, seed):
     a = diffusion.simulate(net, model, runs=3, seed=seed, max_steps=15)
     b = diffusion.simulate(net, model, runs=3, seed=seed, max_steps=15, chunk_size=1)
     assert np.array_equal(a.outputs["platform"], b.outputs["platform"])
-    assert np.array_equal(a.series["shares"], b.series["shares"])
-    sums = a.series["shares"].sum(axis=2)
+    assert np.array_equal(a.series["share"], b.series["share"])
+    sums = a.series["share"].sum(axis=2)
     on = a.counts > 0
     assert np.allclose(sums[on], 1.0) and np.all(sums[~on] == 0)
     assert np.all(a.counts <= net.n)
@@ -325,7 +325,7 @@ def test_numba_and_numpy_backends_agree(kwargs, weighted):
     a, b = runs["numpy"], runs["numba"]
     for key in ("platform", "platform_second", "winner", "lock_in_step"):
         assert np.array_equal(a.outputs[key], b.outputs[key]), key
-    assert np.array_equal(a.series["shares"], b.series["shares"])
+    assert np.array_equal(a.series["share"], b.series["share"])
     assert np.array_equal(a.adoption_step, b.adoption_step)
     assert np.array_equal(a.counts, b.counts)
 

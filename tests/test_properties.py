@@ -81,7 +81,7 @@ def check_history(res, n: int, initial_nodes=None, adoption_only: bool = True) -
 
 
 @SETTINGS
-@given(net=networks(), model=cascade_models(), k=st.integers(0, 5), seed=st.integers(0, 2**31),
+@given(net=networks(), model=cascade_models(), k=st.integers(1, 5), seed=st.integers(0, 2**31),
        runs=st.integers(1, 9), chunk=st.integers(1, 9))
 def test_cascade_invariants(net, model, k, seed, runs, chunk):
     k = min(k, net.n)
@@ -180,6 +180,17 @@ def test_invalid_parameters_rejected_up_front(make, name):
     assert str(err.value).startswith(name)
 
 
+def test_no_initial_adopters_is_an_error_that_says_so():
+    net = diffusion.generators.erdos_renyi(20, mean_degree=3, seed=1)
+    for model in (IndependentCascade(0.5), LinearThreshold(0.3)):
+        with pytest.raises(ParameterError, match="initial adopters and none were given") as err:
+            simulate(net, model, initial=None, runs=2, seed=0)
+        assert err.value.name == "initial"
+    # nodes with threshold 0 adopt on their own: that run is meaningful
+    res = simulate(net, LinearThreshold(0.0), initial=None, runs=2, seed=0)
+    assert (res.final_count == 20).all()
+
+
 def test_invalid_parameters_found_against_the_network():
     net = diffusion.generators.erdos_renyi(20, mean_degree=3, seed=1)
     for model, name in [
@@ -202,14 +213,14 @@ def _default_model(name: str):
         pytest.skip(f"{name} cannot be built with default parameters: {exc}")
 
 
-def _run(model, net, seed, runs=4, chunk=None):
+def _run(model, net, seed, runs=4, chunk=None, **kw):
     """Run with 2 initial adopters if the model takes them, else without; max 25 steps."""
     try:
-        return simulate(net, model, initial=2, runs=runs, seed=seed, max_steps=25, chunk_size=chunk), True
+        return simulate(net, model, initial=2, runs=runs, seed=seed, max_steps=25, chunk_size=chunk, **kw), True
     except ParameterError as exc:
         if not exc.name.startswith("initial"):
             raise
-        return simulate(net, model, initial=None, runs=runs, seed=seed, max_steps=25, chunk_size=chunk), False
+        return simulate(net, model, initial=None, runs=runs, seed=seed, max_steps=25, chunk_size=chunk, **kw), False
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -228,6 +239,53 @@ def test_registered_model_generic_properties(name, net, seed, chunk):
     assert np.array_equal(res.counts, again.counts)
     for key in res.outputs:
         assert np.array_equal(res.outputs[key], again.outputs[key]), key
+
+
+def _assert_same_reductions(a, b) -> None:
+    """Every reduction of two results of the same run is equal, bit for bit."""
+    assert np.array_equal(a.counts, b.counts) and np.array_equal(a.steps, b.steps)
+    assert np.array_equal(a.adoption_probability, b.adoption_probability)
+    assert np.array_equal(a.mean_adoption_step, b.mean_adoption_step, equal_nan=True)
+    for out in a.declarations:
+        if out.kind == "node_category":
+            assert np.array_equal(a.frequencies(out.name), b.frequencies(out.name)), out.name
+        elif out.kind == "node_value":
+            assert np.array_equal(a.node_mean(out.name), b.node_mean(out.name), equal_nan=True), out.name
+        elif out.kind in ("run_value", "run_category"):
+            assert np.array_equal(a.outputs[out.name], b.outputs[out.name], equal_nan=True), out.name
+        elif out.kind == "series":
+            assert np.array_equal(a.series[out.name], b.series[out.name], equal_nan=True), out.name
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=networks(max_n=30), seed=st.integers(0, 2**31), chunk=st.integers(1, 4), shock=st.booleans())
+def test_streamed_reductions_equal_kept_ones(name, net, seed, chunk, shock):
+    """keep="summary" reduces each chunk where it ran; the result equals the reductions of the
+    kept replicates exactly, for any chunk size (a shock stage included)."""
+    from diffusion.shocks import PlatformOutage, RandomFailures, ShockStage
+
+    model = _default_model(name)
+    if net.n < 2:
+        return
+    stages = []
+    if shock:
+        sh = PlatformOutage("dominant") if model.declare().role("holding") else RandomFailures(count=1)
+        stages = [ShockStage(sh, exposure={"loss_given_default": 0.5}, seed=seed + 1)]
+    kept, _ = _run(model, net, seed, runs=5, stages=stages)
+    lean, _ = _run(model, net, seed, runs=5, chunk=chunk, keep="summary", stages=stages)
+    _assert_same_reductions(kept, lean)
+    # the kept arrays reduce to the same per-node numbers
+    assert np.array_equal(kept.adoption_probability, (kept.adoption_step >= 0).mean(axis=0))
+    for out in kept.declarations.of_kind("node_category"):
+        codes = kept.outputs[out.name]
+        freq = np.stack([(codes == c).mean(axis=0) for c in out.codes], axis=1)
+        assert np.array_equal(kept.frequencies(out.name), freq), out.name
+    with pytest.raises(diffusion.NotKeptError, match="keep='replicates'"):
+        lean.adoption_step  # noqa: B018
+    one, _ = _run(model, net, seed, runs=5, chunk=chunk, keep=[3], stages=stages)
+    assert np.array_equal(one.replicate(3).adoption_step, kept.adoption_step[3])
+    _assert_same_reductions(kept, one)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

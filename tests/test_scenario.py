@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffusion
+from diffusion import Declarations, Output
 from diffusion.engine import Model, State
 from diffusion.errors import ParameterError, ScenarioError
 from diffusion.models import MODELS
@@ -286,10 +287,13 @@ class _Spontaneous(Model):
     def params(self) -> dict[str, Any]:
         return {"rate": self.rate}
 
-    def start(self, ctx, network, seeds, rngs, max_steps):
-        R, n = len(rngs), network.n
+    def declare(self):
+        return Declarations([Output.run_value("never", "nodes that never adopted")])
+
+    def start(self, ctx, network, batch):
+        R, n = batch.runs, network.n
         adopted_at = np.full((R, n), -1, dtype=np.int32)
-        return State(adopted_at, np.zeros(R, dtype=np.int64), np.ones(R, dtype=bool), rngs)
+        return State(adopted_at, np.zeros(R, dtype=np.int64), np.ones(R, dtype=bool), batch.rngs)
 
     def step(self, ctx, network, state, t):
         u = np.stack([g.random(network.n) for g in state.rngs])

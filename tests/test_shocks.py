@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffusion
-from diffusion import DiffusionError, ParameterError
-from diffusion.engine import SimulationResult
+from diffusion import Declarations, DiffusionError, Output, ParameterError, SimulationResult
 from diffusion.shocks import (
     NodeShock,
     PlatformOutage,
@@ -34,15 +33,13 @@ from diffusion.shocks import (
 
 def _result(platform, second=None, names=("A", "B", "C")):
     platform = np.asarray(platform, dtype=np.int16)
-    R, n = platform.shape
-    outputs = {"platform": platform}
-    if second is not None:
-        outputs["platform_second"] = np.asarray(second, dtype=np.int16)
-    return SimulationResult(
-        model="platform_competition", params={"platforms": list(names)}, runs=R, n=n, seed=0,
-        adoption_step=np.where(platform > 0, 0, -1), steps=np.zeros(R, dtype=np.int64),
-        counts=np.zeros((1, R), dtype=np.int64), outputs=outputs,
-    )
+    second = np.zeros_like(platform) if second is None else np.asarray(second, dtype=np.int16)
+    labels = ("none", *names)
+    decl = Declarations([Output.node_category("platform", labels, role="holding"),
+                         Output.node_category("platform_second", labels, role="second_holding")])
+    return SimulationResult.from_arrays(np.where(platform > 0, 0, -1), model="platform_competition",
+                                        outputs={"platform": platform, "platform_second": second},
+                                        declarations=decl)
 
 
 # ----------------------------------------------------------------- platform state and outages

@@ -118,8 +118,8 @@ class TestLinearThresholdByHand:
         res = steps_of(path(6), LinearThreshold(0.5, backend=backend), [0], max_steps=2)
         assert res.adoption_step[0].tolist() == [0, 1, 2, -1, -1, -1]
         assert res.counts.shape == (3, 1)
-        res = steps_of(path(6), LinearThreshold(0.5, backend=backend), None)
-        assert res.counts.tolist() == [[0], [0]] and res.steps.tolist() == [0]
+        with pytest.raises(diffusion.ParameterError, match="initial adopters and none were given"):
+            steps_of(path(6), LinearThreshold(0.5, backend=backend), None)
 
 
 def test_integer_thresholds_exact():
@@ -188,8 +188,8 @@ class TestIndependentCascadeByHand:
         assert np.all(np.abs(reached - 1200) < 5 * 29)
 
     def test_no_seeds(self, backend):
-        res = steps_of(path(4), IndependentCascade(0.5, backend=backend), None, runs=2)
-        assert res.counts.tolist() == [[0, 0]] and res.steps.tolist() == [0, 0]
+        with pytest.raises(diffusion.ParameterError, match="initial adopters and none were given"):
+            steps_of(path(4), IndependentCascade(0.5, backend=backend), None, runs=2)
 
 
 # ---------------------------------------------------------- backend equality

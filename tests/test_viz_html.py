@@ -174,8 +174,10 @@ def test_platform_and_shock_colourings(firms, tmp_path):
     net, res = firms
     rng = np.random.default_rng(0)
     platform = rng.integers(0, 3, size=(res.runs, net.n))
-    res2 = type(res)(**{**res.__dict__, "outputs": {**res.outputs, "platform": platform},
-                        "params": {**res.params, "platforms": ["Shop<i>", "Market"]}})
+    decl = diffusion.Declarations([diffusion.Output.node_category("platform", ("none", "Shop<i>", "Market"),
+                                                                  role="holding")])
+    res2 = diffusion.SimulationResult.from_arrays(res.adoption_step, outputs={"platform": platform},
+                                                  declarations=decl)
     text = to_html(net, tmp_path / "p.html", res2, color_by="platform", replicate=2).read_text()
     assert "Shop&lt;i&gt;" in text and "no platform" in text
     nodes = _payload(text, "Nodes")
@@ -263,7 +265,7 @@ def test_million_nodes_fast_and_bounded(tmp_path):
     steps = np.full((1, n), -1, dtype=np.int16)
     steps[0, rng.choice(n, 5000, replace=False)] = rng.integers(0, 9, 5000)
     counts = np.cumsum(np.bincount(steps[steps >= 0], minlength=9))[:, None]
-    res = diffusion.SimulationResult("demo", {}, 1, n, 5, steps, np.array([8]), counts)
+    res = diffusion.SimulationResult.from_arrays(steps, model="demo", counts=counts, steps=np.array([8]), seed=5)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as got:
         warnings.simplefilter("always")
@@ -321,7 +323,8 @@ def test_platform_run_figures_and_page(tmp_path):
     model = diffusion.PlatformCompetition(["Alpha", "Beta<script>"], global_effect=6.0, revision_rate=0.3)
     res = diffusion.simulate(net, model, runs=4, seed=3, max_steps=30)
     files = write_figures(res, tmp_path / "figs")
-    assert sorted(files) == ["adoption.png", "adoption.svg", "platforms.png", "platforms.svg"]
+    assert sorted(files) == ["adoption.png", "adoption.svg", "outcome_winner.png", "outcome_winner.svg",
+                             "platforms.png", "platforms.svg"]
     text = to_html(net, tmp_path / "p.html", res).read_text()
     assert "Beta&lt;script&gt;" in text and "Beta<script>" not in text
     nodes = _payload(text, "Nodes")
@@ -336,7 +339,7 @@ def test_platform_history_replayed(tmp_path):
     res = diffusion.simulate(net, model, runs=2, seed=3, max_steps=15)
     text = to_html(net, tmp_path / "h.html", res, replicate=1).read_text()
     tl = _payload(text, "timeline")
-    hist = res.series["platform"][:, 1, :]
+    hist = res.series["platform_history"][:, 1, :]
     assert tl["max"] == hist.shape[0] - 1 and len(tl["frames"][0]) == net.n
     pairs = {(int(p), i) for row, h in zip(tl["frames"], hist, strict=True)
              for i, p in zip(row, h.tolist(), strict=True)}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._random import uniform_rows
-from ..engine import Model, SimulationResult, State, step_dtype
+from ..declarations import Declarations, Output
+from ..engine import Batch, Model, SimulationResult, State, step_dtype
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
 from ._common import check_number, check_probability, frontier_arcs
@@ -147,15 +148,8 @@ class BayesianCascade(Model):
         rev = network.reverse
         return _BCContext(key, np.asarray(rev.indptr), np.asarray(rev.indices))
 
-    def start(
-        self,
-        ctx: _BCContext,
-        network: Network,
-        seeds: Sequence[np.ndarray],
-        rngs: list[np.random.Generator],
-        max_steps: int | None,
-    ) -> _BCState:
-        R, n = len(rngs), network.n
+    def start(self, ctx: _BCContext, network: Network, batch: Batch) -> _BCState:
+        R, n, rngs, seeds, max_steps = batch.runs, network.n, batch.rngs, batch.seeds, batch.max_steps
         adopted_at = np.full(
             (R, n), -1, dtype=step_dtype(max(max_steps or 0, n // self.per_step + 2))
         )
@@ -230,6 +224,23 @@ class BayesianCascade(Model):
         state.rejected += np.bincount(rep[~adopt], minlength=R)
         state.active[:] = stop < m
         return np.ones(R, dtype=bool)
+
+    def declare(self) -> Declarations:
+        return Declarations([
+            Output.node_category("action", ("reject", "not acted", "adopt"), "each firm's action "
+                                 "(-1 reject, 0 not acted yet, 1 adopt)", start=-1),
+            Output.node_value("acted_at", "step at which each firm acted (-1: not yet)", integer=True,
+                              missing=-1),
+            Output.run_category("cascade", ("wrong", "none", "correct"), "the herd's direction relative "
+                                "to the true state (-1 wrong, 0 no cascade, 1 correct)", start=-1,
+                                role="outcome"),
+            Output.run_value("cascade_step", "step of the first firm whose action no longer depended on "
+                             "its signal (-1: none)"),
+            Output.run_value("herders", "firms whose action did not depend on their signal"),
+            Output.run_value("correct_fraction", "share of acting firms that chose the right action"),
+            Output.run_category("true_state", ("bad", "good"), "whether adoption was the right action"),
+            Output.series("rejected", "firms that rejected so far"),
+        ])
 
     def observe(self, ctx: _BCContext, network: Network, state: _BCState) -> dict[str, np.ndarray]:
         return {"rejected": state.rejected.copy()}

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine import Model, State
+from ..engine import Batch, Model, State
 from ..errors import ParameterError
 from ..network import Network
 from ._common import check_probability, frontier_arcs
@@ -136,12 +136,11 @@ class IndependentCascade(Model):
             raise ParameterError("probability", f"has {p.size} values but the network stores {network.nnz} arcs")
         return _ICContext(p)
 
-    def start(self, ctx: _ICContext, network: Network, seeds: Sequence[np.ndarray],
-              rngs: list[np.random.Generator], max_steps: int | None) -> _ICState:
-        R, n = len(rngs), network.n
-        clean = distinct_seeds(seeds)
+    def start(self, ctx: _ICContext, network: Network, batch: Batch) -> _ICState:
+        R, n, rngs = batch.runs, network.n, batch.rngs
+        clean = distinct_seeds(batch.seeds)
         count = np.array([len(s) for s in clean], dtype=np.int64)
-        dtype = adoption_dtype(n, max_steps)
+        dtype = adoption_dtype(n, batch.max_steps)
         if use_numba(self.backend) and isinstance(self.probability, float):
             # the compiled path fills each replicate's row itself, just before its cascade
             return _ICState(np.empty((R, n), dtype=dtype), count, count > 0, rngs, seeds=clean, filled=False)

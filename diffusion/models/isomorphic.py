@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..declarations import Declarations, Output
 from ..distributions import Distribution
-from ..engine import Model, SimulationResult, State, step_dtype
+from ..engine import Batch, Model, SimulationResult, State, step_dtype
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
 from ._common import NodeValue, check_number, check_probability, draw_node_values, frontier_arcs
@@ -214,10 +215,11 @@ class Isomorphic(Model):
     On a complete graph with only ``external = p`` and ``mimetic = q`` the
     expected adoption fraction follows the discrete Bass recursion
     ``F_{t+1} = F_t + (p + q' F_t)(1 − F_t)`` with ``q' = q n / (n − 1)`` (a
-    firm is not its own neighbour). Outputs: ``cause`` (runs, n) int8 (-1 not
-    adopted, 0 initial adopter, 1 coercive, 2 external, 3 mimetic, 4
-    normative) and ``adopted_by_<pressure>`` (runs,) counts; the series
-    record the cumulative counts per pressure after each step.
+    firm is not its own neighbour). Outputs (see :meth:`declare`): ``cause``
+    per firm (-1 not adopted, 0 initial adopter, 1 coercive, 2 external, 3
+    mimetic, 4 normative), reduced over replicates to each firm's frequency of
+    each cause; the series ``adopted_by`` (components: the four pressures)
+    records the cumulative adoptions per pressure after each step.
 
     Examples
     --------
@@ -225,9 +227,8 @@ class Isomorphic(Model):
     >>> net = diffusion.generators.erdos_renyi(300, mean_degree=8, seed=1)
     >>> model = diffusion.Isomorphic(external=0.01, mimetic=0.5)
     >>> res = diffusion.simulate(net, model, runs=10, seed=2, max_steps=40)
-    >>> pressures = ("coercive", "external", "mimetic", "normative")
-    >>> by = sum(res.outputs[f"adopted_by_{k}"] for k in pressures)
-    >>> bool((by == res.final_count).all())
+    >>> by = res.final("adopted_by")                 # (runs, 4): coercive, external, mimetic, normative
+    >>> bool((by.sum(axis=1) == res.final_count).all())
     True
     """
 
@@ -443,18 +444,11 @@ class Isomorphic(Model):
             strong = ctx.partner_arc[arcs]
             _scatter_add(state.partners, flat[strong], None)
 
-    def start(
-        self,
-        ctx: _IsoContext,
-        network: Network,
-        seeds: Sequence[np.ndarray],
-        rngs: list[np.random.Generator],
-        max_steps: int | None,
-    ) -> _IsoState:
-        R, n = len(rngs), network.n
-        adopted_at = np.full((R, n), -1, dtype=step_dtype(max_steps))
+    def start(self, ctx: _IsoContext, network: Network, batch: Batch) -> _IsoState:
+        R, n, rngs = batch.runs, network.n, batch.rngs
+        adopted_at = np.full((R, n), -1, dtype=step_dtype(batch.max_steps))
         cause = np.full((R, n), -1, dtype=np.int8)
-        for r, s in enumerate(seeds):
+        for r, s in enumerate(batch.seeds):
             adopted_at[r, s] = 0
             cause[r, s] = 0
         external = draw_node_values(ctx.external, rngs, n)
@@ -580,23 +574,33 @@ class Isomorphic(Model):
         return added > 0
 
     # ---------------------------------------------------------------- outputs
+    def declare(self) -> Declarations:
+        return Declarations([
+            Output.node_category("cause", ("initial", *PRESSURES), "why each firm adopted: an initial "
+                                 "adopter, or the pressure its adoption is attributed to", role="cause"),
+            Output.run_value("adopted_initial", "number of initial adopters"),
+            Output.series("adopted_by", "cumulative adoptions attributed to each pressure",
+                          labels=PRESSURES, role="by_cause"),
+        ])
+
     def observe(
         self, ctx: _IsoContext, network: Network, state: _IsoState
     ) -> dict[str, np.ndarray]:
-        return {f"adopted_by_{p}": state.by_pressure[:, k].copy() for k, p in enumerate(PRESSURES)}
+        return {"adopted_by": state.by_pressure.copy()}
 
     def outputs(
         self, ctx: _IsoContext, network: Network, state: _IsoState
     ) -> dict[str, np.ndarray]:
-        out = {f"adopted_by_{p}": state.by_pressure[:, k].copy() for k, p in enumerate(PRESSURES)}
-        out["adopted_initial"] = np.count_nonzero(state.cause == 0, axis=1).astype(np.int64)
-        out["cause"] = state.cause
-        return out
+        return {
+            "adopted_initial": np.count_nonzero(state.cause == 0, axis=1).astype(np.int64),
+            "cause": state.cause,
+        }
 
     def summarize(self, result: SimulationResult) -> dict[str, Any]:
         from ..fitting import fit_bass
 
-        counts = {p: result.outputs[f"adopted_by_{p}"] for p in PRESSURES}
+        by = result.final("adopted_by")
+        counts = {p: by[:, k] for k, p in enumerate(PRESSURES)}
         total = sum(v.sum() for v in counts.values())
         pressures = {
             p: {"mean": float(v.mean()), "share": float(v.sum() / total) if total else 0.0}

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine import Model, SimulationResult, State, step_dtype
+from ..declarations import Declarations, Output
+from ..engine import Batch, Model, SimulationResult, State, step_dtype
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
 from ._common import check_number, check_probability, frontier_arcs
@@ -125,11 +126,14 @@ class PlatformCompetition(Model):
 
     Notes
     -----
-    Market shares (series ``shares``, (runs, K)) are over the firms on a
+    Market shares (series ``share``, (T + 1, runs, K)) are over the firms on a
     platform, a multi-homer counting ``1/2`` on each of its two platforms; the
     series ``hhi`` is their Herfindahl index (both are 0 while no firm holds a
-    platform). Outputs: ``platform`` and ``platform_second`` ((runs, n) int16,
-    0 = none), ``winner``, ``lock_in_step``, ``shares`` (final, (runs, K)).
+    platform). Outputs (see :meth:`declare`): ``platform`` and
+    ``platform_second`` per firm (0 = none, k = ``platforms[k - 1]``; reduced
+    to each firm's frequency on each platform), ``winner`` and
+    ``lock_in_step`` per replicate; with ``record_history`` the node series
+    ``platform_history``.
     Without multi-homing the logit choice is drawn by inversion of the softmax
     probabilities (one uniform per revising firm, equivalent to the Gumbel
     maximum); with multi-homing the ``K + 1`` Gumbel shocks are drawn, since the
@@ -143,7 +147,7 @@ class PlatformCompetition(Model):
     >>> net = diffusion.generators.erdos_renyi(500, mean_degree=6, seed=1)
     >>> model = diffusion.PlatformCompetition(["A", "B"], global_effect=6.0, revision_rate=0.2)
     >>> res = diffusion.simulate(net, model, runs=8, seed=3, max_steps=60)
-    >>> res.series["shares"].shape, bool(abs(res.outputs["shares"].sum(axis=1) - 1).max() < 1e-9)
+    >>> res.series["share"].shape, bool(abs(res.final("share").sum(axis=1) - 1).max() < 1e-9)
     ((61, 8, 2), True)
     """
 
@@ -353,19 +357,12 @@ class PlatformCompetition(Model):
         ).astype(np.int64)
         return np.bincount(rep, minlength=R) > 0
 
-    def start(
-        self,
-        ctx: _PCContext,
-        network: Network,
-        seeds: Sequence[np.ndarray],
-        rngs: list[np.random.Generator],
-        max_steps: int | None,
-    ) -> _PCState:
-        if any(len(s) for s in seeds):
+    def start(self, ctx: _PCContext, network: Network, batch: Batch) -> _PCState:
+        if batch.initial.kind != "none":
             raise ParameterError(
                 "initial", "platform_competition starts from initial_shares, not initial adopters"
             )
-        R, n, K = len(rngs), network.n, self.K
+        R, n, K, rngs, max_steps = batch.runs, network.n, self.K, batch.rngs, batch.max_steps
         fit = None
         if self.fit_sd > 0:
             fit = np.empty((R, n, K), dtype=np.float32)
@@ -600,39 +597,50 @@ class PlatformCompetition(Model):
         return self._apply(ctx, network, state, rep, node, best.astype(np.int16), new_s)
 
     # ---------------------------------------------------------------- outputs
+    def declare(self) -> Declarations:
+        names = self.platforms
+        out = [
+            Output.node_category("platform", ("none", *names), "platform each firm holds at the end "
+                                 "(its primary one, for a multi-homer)", role="holding"),
+            Output.node_category("platform_second", ("none", *names), "second platform of a multi-homer",
+                                 role="second_holding"),
+            Output.run_category("winner", ("none", *names), "platform the market locked in to (a share "
+                                "of at least lock_in_share from lock_in_step to the end)", role="winner"),
+            Output.run_value("lock_in_step", "step from which the market stayed locked in (-1: never)"),
+            Output.series("share", "share of each platform among the firms on one (a multi-homer "
+                          "counts 1/2 on each of its two)", labels=names, role="shares"),
+            Output.series("hhi", "Herfindahl-Hirschman index of the shares (1/K: even, 1: one platform)",
+                          role="concentration"),
+        ]
+        if self.multihoming_cost is not None:
+            out.append(Output.series("multihoming", "fraction of firms holding two platforms"))
+        if self.record_history:
+            out.append(Output.node_series("platform_history", ("none", *names),
+                                          "platform each firm holds after every step", role="holding_history"))
+        return Declarations(out)
+
     def observe(self, ctx: _PCContext, network: Network, state: _PCState) -> dict[str, np.ndarray]:
         shares = self.shares(state)
-        out = {"shares": shares, "hhi": np.sum(shares * shares, axis=1)}
+        out = {"share": shares, "hhi": np.sum(shares * shares, axis=1)}
         if self.multihoming_cost is not None:
             out["multihoming"] = np.count_nonzero(state.second, axis=1) / network.n
         if self.record_history:
-            out["platform"] = state.primary.astype(np.int8 if self.K < 127 else np.int16)
+            out["platform_history"] = state.primary.astype(np.int8 if self.K < 127 else np.int16)
         return out
 
     def outputs(self, ctx: _PCContext, network: Network, state: _PCState) -> dict[str, np.ndarray]:
-        shares = self.shares(state)
         return {
             "platform": state.primary,
             "platform_second": state.second,
             "winner": state.lock_winner.copy(),
             "lock_in_step": state.lock_start.copy(),
-            "shares": shares,
-            "hhi": np.sum(shares * shares, axis=1),
         }
-
-    def record_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
-        shares = result.outputs["shares"]
-        return {f"share_{p}": shares[:, k] for k, p in enumerate(self.platforms)}
-
-    def curve_columns(self, result: SimulationResult) -> dict[str, np.ndarray]:
-        mean = result.series["shares"].mean(axis=1)
-        return {f"share_{p}": mean[:, k] for k, p in enumerate(self.platforms)}
 
     def summarize(self, result: SimulationResult) -> dict[str, Any]:
         from ..metrics import hill
 
-        shares = result.outputs["shares"]
-        h = result.outputs["hhi"]
+        shares = result.final("share")
+        h = result.final("hhi")
         winner = result.outputs["winner"]
         step = result.outputs["lock_in_step"]
 

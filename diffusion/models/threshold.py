@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..distributions import Distribution
-from ..engine import Model, State
+from ..engine import Batch, Model, State
 from ..errors import ParameterError
 from ..network import Network
 from ._common import NodeValue, frontier_arcs
@@ -296,11 +296,19 @@ class LinearThreshold(Model):
                 zero = np.flatnonzero(need <= 0).astype(np.int64)
         return _LTContext(deg, None, None, threshold, need, zero)
 
-    def start(self, ctx: _LTContext, network: Network, seeds: Sequence[np.ndarray],
-              rngs: list[np.random.Generator], max_steps: int | None) -> _LTState:
-        R, n = len(rngs), network.n
-        adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, max_steps))
-        clean = distinct_seeds(seeds)
+    def starts_without_initial(self, ctx: _LTContext) -> bool:
+        """Nodes whose threshold is 0 adopt without neighbours (random thresholds may be 0)."""
+        th = ctx.threshold
+        if isinstance(th, Distribution):
+            return True
+        if ctx.zero is not None:
+            return len(ctx.zero) > 0
+        return bool(np.any(np.asarray(th) <= 0.0))
+
+    def start(self, ctx: _LTContext, network: Network, batch: Batch) -> _LTState:
+        R, n, rngs = batch.runs, network.n, batch.rngs
+        adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, batch.max_steps))
+        clean = distinct_seeds(batch.seeds)
         mark_seeds(adopted_at, clean)
         count = np.array([len(s) for s in clean], dtype=np.int64)
         # step 1 is always evaluated: nodes with threshold 0 adopt without neighbours

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..engine import ChunkResult, SimulationResult, available_memory, simulate
+from ..engine import SimulationResult, available_memory, simulate
 from ..errors import DiffusionError, ScenarioError
 from ..generators import GraphSize, check_generator
 from ..network import Network
 from ..outputs import write_csv, write_json, write_text
+from ..reductions import ChunkSummary
 from .config import FILE_GENERATOR, Scenario, scenario_errors
 from .tables import TABLES
 
@@ -262,7 +263,7 @@ def run_scenario(
     scenario: Scenario,
     *,
     progress: Callable[[int], None] | None = None,
-    map_chunks: Callable[..., Iterable[ChunkResult]] | None = None,
+    map_chunks: Callable[..., Iterable[ChunkSummary]] | None = None,
     chunk_size: int | None = None,
 ) -> ScenarioResult:
     """Build the network, run the cascade ensemble and the registered stages.

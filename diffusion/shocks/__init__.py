@@ -52,8 +52,10 @@ from .propagation import (
     threshold_cascade,
 )
 from .robustness import RobustnessResult, giant_component_fraction, robustness
+from .stage import LOSS_MEASURES, ShockStage
 
 __all__ = [
+    "LOSS_MEASURES",
     "PROPAGATIONS",
     "RECORD_KEYS",
     "SHOCKS",
@@ -67,6 +69,7 @@ __all__ = [
     "RobustnessResult",
     "SectorShock",
     "Shock",
+    "ShockStage",
     "StabilityWarning",
     "TargetedFailures",
     "apply_shock",

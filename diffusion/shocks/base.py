@@ -9,10 +9,10 @@ exposure network.
 
 Platform state
 --------------
-Platform models record, per replicate, each firm's primary platform
-(``outputs["platform"]``, ``0`` = none, ``1..K``) and a multi-homer's second
-platform (``outputs["platform_second"]``, ``0`` = none), with the platform
-names in ``params["platforms"]``. Adoption models without platforms
+Models declare the platform each firm holds (an output with the role
+``"holding"``: ``0`` = none, ``1..K``) and, for multi-homers, a second one
+(role ``"second_holding"``); the platform names are the labels of those
+outputs (see :mod:`diffusion.declarations`). Adoption models without platforms
 (linear threshold, independent cascade, isomorphic adoption) are read as a
 single platform, the adopted technology: adopters are on platform 1
 (named ``"adopted"``). :func:`platform_state` does both.
@@ -72,15 +72,16 @@ class PlatformState(NamedTuple):
 
 
 def platform_state(result: Any) -> PlatformState:
-    """Read the platform state a cascade left behind.
+    """Read the platform state a cascade left behind (every replicate's, so they must be kept).
 
     Parameters
     ----------
     result : SimulationResult
-        A finished run. With ``outputs["platform"]`` (platform models) that
-        array is used, with ``outputs["platform_second"]`` if present and the
-        names in ``params["platforms"]``; otherwise the adopters
-        (``adoption_step >= 0``) are on one platform named ``"adopted"``.
+        A finished run with its replicates kept. The platform each firm holds
+        is the output the model declares with the role ``"holding"`` (and
+        ``"second_holding"`` for multi-homers), the names its labels; a model
+        without one is read as a single platform, ``"adopted"``, held by the
+        adopters.
 
     Returns
     -------
@@ -97,35 +98,25 @@ def platform_state(result: Any) -> PlatformState:
     >>> st.platform.tolist(), st.names
     ([[1, 1, 1, 1], [1, 1, 1, 1]], ('adopted',))
     """
-    outputs = getattr(result, "outputs", {}) or {}
-    if "platform" in outputs:
-        plat = np.asarray(outputs["platform"]).astype(np.int16, copy=False)
-        if plat.ndim != 2:
-            raise DiffusionError("outputs['platform'] must have shape (runs, n)")
-        second = outputs.get("platform_second")
-        second = np.zeros_like(plat) if second is None else np.asarray(second).astype(np.int16, copy=False)
-        if second.shape != plat.shape:
-            raise DiffusionError("outputs['platform_second'] must have the shape of outputs['platform']")
-        k = int(max(plat.max(initial=0), second.max(initial=0)))
-        raw = (getattr(result, "params", {}) or {}).get("platforms")
-        if raw is None:
-            names: tuple[str, ...] = tuple(f"platform{j}" for j in range(1, k + 1))
-        elif isinstance(raw, int | np.integer):
-            names = tuple(f"platform{j}" for j in range(1, int(raw) + 1))
-        else:
-            names = tuple(str(x) for x in raw)
-        if len(names) < k:
-            raise DiffusionError(f"platform index {k} found but only {len(names)} platform names")
-        return PlatformState(plat, second, names)
-    adopted = np.asarray(result.adoption_step) >= 0
-    plat = adopted.astype(np.int16)
-    return PlatformState(plat, np.zeros_like(plat), ("adopted",))
+    decl = getattr(result, "declarations", None)
+    if decl is None:
+        raise DiffusionError(f"cannot read a platform state from {type(result).__name__}; pass a "
+                             "SimulationResult, a PlatformState or a (platform, second, names) tuple")
+    hold = decl.role("holding")
+    if hold is None:
+        plat = (np.asarray(result.adoption_step) >= 0).astype(np.int16)
+        return PlatformState(plat, np.zeros_like(plat), ("adopted",))
+    plat = np.asarray(result.outputs[hold.name]).astype(np.int16, copy=False)
+    sec = decl.role("second_holding")
+    second = (np.asarray(result.outputs[sec.name]).astype(np.int16, copy=False) if sec is not None
+              else np.zeros_like(plat))
+    return PlatformState(plat, second, tuple(hold.labels[1 - hold.start:]))
 
 
 def _as_state(platforms: Any) -> PlatformState:
     if isinstance(platforms, PlatformState):
         return platforms
-    if hasattr(platforms, "adoption_step"):
+    if hasattr(platforms, "declarations"):
         return platform_state(platforms)
     if isinstance(platforms, tuple) and len(platforms) == 3:
         plat, second, names = platforms

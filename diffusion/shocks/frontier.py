@@ -40,20 +40,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._random import SeedLike, as_seed_sequence
-from ..engine import Model, SimulationResult, simulate
+from ..declarations import Declarations, Output
+from ..engine import Model, SimulationResult, Stage, simulate
 from ..errors import DiffusionError, ParameterError
 from ..network import Network
+from ..reductions import ChunkData
 from .base import PlatformOutage, PlatformState, platform_shares, platform_state
 from .metrics import distribution_summary, expected_shortfall, systemic_event_probability
 from .pipeline import resolve_capacity, resolve_exposure, resolve_value
 from .propagation import PROPAGATIONS, propagate
 
-__all__ = ["FrontierResult", "frontier", "frontier_point", "hhi"]
+__all__ = ["FrontierResult", "FrontierStage", "frontier", "frontier_point", "hhi"]
 
 #: Per-replicate columns of the frontier records.
 RECORD_KEYS = (
@@ -149,6 +152,68 @@ def frontier_point(network: Network, platforms: PlatformState, *, exposure: Any,
         "individual_failure_probability": failed_k.mean(axis=0),
         "random_outage_loss": total_k.mean(axis=0),
     }
+
+
+class FrontierStage(Stage):
+    """The frontier's per-replicate columns (:data:`RECORD_KEYS`), computed inside every chunk.
+
+    Reads who holds what from the model's declared outputs (see
+    :meth:`~diffusion.reductions.ChunkData.holdings`), runs the outage of the
+    dominant platform and of each platform (:func:`frontier_point`) and adds
+    the columns as run outputs.
+    """
+
+    name: ClassVar[str] = "frontier"
+
+    def __init__(self, *, exposure: Any = None, severity: float = 1.0, propagation: str = "threshold",
+                 capacity: Any = 1.0, value: Any = "size", multihomed_reliance: float = 0.5,
+                 max_rounds: int | None = None) -> None:
+        if propagation not in PROPAGATIONS:
+            raise ParameterError("propagation", f"must be one of {', '.join(PROPAGATIONS)}, got {propagation!r}")
+        PlatformOutage("dominant", severity, multihomed_reliance)  # validates severity / reliance
+        self.exposure, self.severity, self.propagation = exposure, float(severity), propagation
+        self.capacity, self.value, self.mh, self.max_rounds = capacity, value, float(multihomed_reliance), max_rounds
+
+    def declare(self, network: Network, model: Declarations) -> Declarations:
+        return Declarations([Output.run_value(f"frontier_{k}", _RECORD_DESCRIPTIONS[k]) for k in RECORD_KEYS])
+
+    def prepare(self, network: Network, model: Model, declarations: Declarations) -> Any:
+        W = self.exposure if sp.issparse(self.exposure) else resolve_exposure(network, self.exposure)
+        if self.propagation == "linear_debtrank":
+            from .propagation import check_stability
+
+            check_stability(W)
+        v = self.value if isinstance(self.value, np.ndarray) else resolve_value(network, self.value)
+        return W, v
+
+    def memory_per_replicate(self, network: Network) -> int:
+        return 64 * network.n
+
+    def apply(self, ctx: Any, network: Network, data: ChunkData, declarations: Declarations) -> None:
+        W, v = ctx
+        st = PlatformState(*data.holdings(declarations))
+        cols = frontier_point(network, st, exposure=W, severity=self.severity, propagation=self.propagation,
+                              capacity=self.capacity, value=v, multihomed_reliance=self.mh,
+                              max_rounds=self.max_rounds)
+        data.values.update({f"frontier_{k}": v for k, v in cols.items()})
+
+
+_RECORD_DESCRIPTIONS = {
+    "hhi": "Herfindahl index of the platform shares",
+    "effective_number": "effective number of platforms (1 / HHI)",
+    "dominant_share": "share of the dominant platform",
+    "adoption": "share of firms on some platform",
+    "initial_loss": "value lost to the dominant platform's outage itself",
+    "systemic_loss": "value lost beyond the initial hit, through propagation",
+    "total_loss": "value lost in all to the dominant platform's outage",
+    "failed_fraction": "share of firms failed after the dominant platform's outage",
+    "amplification": "total loss / initial loss",
+    "rounds": "propagation rounds",
+    "direct_risk": "mean over firms of the hit a firm expects if a random platform fails",
+    "individual_failure_probability": "mean over firms of the probability of failing when a random "
+                                      "platform fails",
+    "random_outage_loss": "expected total loss when a random platform fails",
+}
 
 
 @dataclass(frozen=True)
@@ -293,9 +358,9 @@ def frontier(network: Network, model: Any, values: Sequence[Any], *, parameter: 
     keep_results : bool, default False
         Keep each value's :class:`~diffusion.SimulationResult`.
     cascade : callable, optional
-        ``cascade(model, seed) -> SimulationResult`` replacing the default
-        ``simulate(network, model, initial, runs=runs, seed=seed, max_steps=max_steps)``
-        (e.g. to run the cascade on a process pool).
+        ``cascade(model, seed, stage) -> SimulationResult`` replacing the default
+        ``simulate(network, model, initial, runs=runs, seed=seed, max_steps=max_steps,
+        stages=[stage], keep="summary")`` (e.g. to run it on a process pool).
 
     Returns
     -------
@@ -334,20 +399,21 @@ def frontier(network: Network, model: Any, values: Sequence[Any], *, parameter: 
     v = resolve_value(network, value)
     records: list[dict[str, Any]] = []
     kept = []
+    stage = FrontierStage(exposure=W, severity=severity, propagation=propagation, capacity=capacity,
+                          value=v, multihomed_reliance=multihomed_reliance)
     for val in vals:
         m = build(val)
         if not isinstance(m, Model):
             raise DiffusionError(f"the model factory returned {type(m).__name__}, not a Model")
         if cascade is None:
-            res = simulate(network, m, initial, runs=runs, seed=root, max_steps=max_steps)
+            res = simulate(network, m, initial, runs=runs, seed=root, max_steps=max_steps, stages=[stage],
+                           keep="replicates" if keep_results else "summary")
         else:
-            res = cascade(m, root)
-        st = platform_state(res)
-        cols = frontier_point(network, st, exposure=W, severity=severity, propagation=propagation,
-                              capacity=capacity, value=v, multihomed_reliance=multihomed_reliance)
+            res = cascade(m, root, stage)
+        cols = res.outputs
         for r in range(res.runs):
             rec: dict[str, Any] = {"parameter": label, "value": val, "replicate": r}
-            rec.update({k: cols[k][r].item() for k in RECORD_KEYS})
+            rec.update({k: cols[f"frontier_{k}"][r].item() for k in RECORD_KEYS})
             records.append(rec)
         if keep_results:
             kept.append(res)

@@ -115,7 +115,9 @@ class PropagationResult:
 
     def _loss(self, h: np.ndarray) -> np.ndarray:
         v = self.value
-        return np.atleast_2d(h) @ v / v.sum()
+        # row by row (not a BLAS product, whose rounding depends on how many rows there are),
+        # so a replicate's loss does not depend on the batch it was propagated in
+        return (np.ascontiguousarray(np.atleast_2d(h)) * v).sum(axis=1) / v.sum()
 
     @property
     def runs(self) -> int:

@@ -20,7 +20,8 @@ from matplotlib.ticker import MaxNLocator
 from ..errors import ParameterError
 from ..outputs import atomic_write
 
-__all__ = ["adoption_curve", "fragility_curve", "frontier", "herfindahl", "platform_shares", "save_figure"]
+__all__ = ["adoption_curve", "category_bars", "fragility_curve", "frontier", "herfindahl", "platform_shares",
+           "save_figure", "series_paths"]
 
 _BLUE, _ORANGE, _GREY = "#0072b2", "#d55e00", "#7f7f7f"
 _PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -406,3 +407,98 @@ def frontier(
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def series_paths(
+    series: np.ndarray,
+    labels: Sequence[str] = (),
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str | None = None,
+    ylabel: str = "Value",
+    band: tuple[float, float] = (0.05, 0.95),
+) -> Figure:
+    """A declared series over time: the mean of each component with its pointwise band.
+
+    Parameters
+    ----------
+    series : array, shape (T + 1, runs) or (T + 1, runs, K)
+        Values per step and replicate (and component).
+    labels : sequence of str
+        Names of the ``K`` components.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.cumsum(np.ones((5, 3, 2)), axis=0)
+    >>> fig = series_paths(s, ["a", "b"], title="demo")
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+    ['a (mean)', 'b (mean)']
+    """
+    s = np.asarray(series, dtype=np.float64)
+    if s.ndim == 2:
+        s = s[:, :, None]
+    if s.ndim != 3 or s.shape[0] == 0:
+        raise ParameterError("series", f"must have shape (steps, runs[, K]), got {s.shape}")
+    lo, hi = _check_band(band)
+    K, runs = s.shape[2], s.shape[1]
+    names = list(labels) if labels else ([""] if K == 1 else [str(k) for k in range(K)])
+    steps = np.arange(s.shape[0])
+    fig, (ax,) = _new_figure()
+    for k in range(K):
+        color = _PALETTE[k % len(_PALETTE)]
+        if runs > 1:
+            q = np.quantile(s[:, :, k], [lo, hi], axis=1)
+            ax.fill_between(steps, q[0], q[1], color=color, alpha=0.15, linewidth=0)
+        ax.plot(steps, s[:, :, k].mean(axis=1), color=color, linewidth=2,
+                label=f"{_text(names[k])} (mean)".strip() if names[k] else "mean")
+    ax.set_xlabel("Step")
+    ax.set_ylabel(_text(ylabel))
+    ax.set_xlim(0, max(1, len(steps) - 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best", frameon=False, title=f"bands: {100 * lo:g}–{100 * hi:g} % of {runs} runs"
+              if runs > 1 else None)
+    ax.set_title(_text(title) if title else "Over time")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def category_bars(
+    fractions: Mapping[str, float],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str | None = None,
+    ylabel: str = "Share of replicates",
+    runs: int | None = None,
+) -> Figure:
+    """Share of each category (e.g. of replicates ending in each outcome), as labelled bars.
+
+    With ``runs``, each bar carries a 95 % binomial interval (normal approximation).
+
+    Examples
+    --------
+    >>> fig = category_bars({"wrong": 0.25, "none": 0.0, "correct": 0.75}, runs=100)
+    >>> [round(float(p.get_height()), 2) for p in fig.axes[0].patches]
+    [0.25, 0.0, 0.75]
+    """
+    names = [_text(k) for k in fractions]
+    p = np.array([float(v) for v in fractions.values()])
+    fig, (ax,) = _new_figure()
+    x = np.arange(len(p))
+    err = None
+    if runs:
+        err = 1.96 * np.sqrt(p * (1 - p) / max(int(runs), 1))
+    ax.bar(x, p, color=[_PALETTE[k % len(_PALETTE)] for k in range(len(p))], yerr=err, capsize=4)
+    for xi, pi in zip(x, p, strict=True):
+        ax.annotate(f"{100 * pi:.0f} %", (xi, pi), textcoords="offset points", xytext=(0, 4), ha="center")
+    ax.set_xticks(x, names)
+    ax.set_ylim(0, min(1.0, max(float(p.max(initial=0)), 0.05) * 1.25 + 0.05))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f} %")
+    ax.set_ylabel(_text(ylabel))
+    note = f" (bars: 95 % intervals over {runs} runs)" if runs else ""
+    ax.set_title((_text(title) if title else "Outcomes") + note)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+

@@ -14,7 +14,7 @@ import json
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +54,17 @@ class _Outcomes:
     failed_round: np.ndarray | None = None
     loss: np.ndarray | None = None
     platform_history: np.ndarray | None = None  # (T + 1, n): platform after each step
+    #: other declared per-node categories: name -> (codes, {code: label}, description)
+    categories: dict[str, tuple[np.ndarray, dict[int, str], str]] = field(default_factory=dict)
+    #: other declared per-node numbers: name -> (values, description)
+    values: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
 
     def take(self, idx: np.ndarray) -> _Outcomes:
         return _Outcomes(*(None if a is None else a[idx] for a in
                            (self.steps, self.platform, self.failed_round, self.loss)),
-                         None if self.platform_history is None else self.platform_history[:, idx])
+                         None if self.platform_history is None else self.platform_history[:, idx],
+                         {k: (c[idx], lab, d) for k, (c, lab, d) in self.categories.items()},
+                         {k: (v[idx], d) for k, (v, d) in self.values.items()})
 
 
 # ------------------------------------------------------------ pure pieces
@@ -180,6 +186,19 @@ def node_coloring(
         if o.steps is not None:  # like an attribute: faded until the firm adopts
             pending = style.lighten(colors, 0.8)
             legend = [("faded: not adopted (yet)", style.lighten(np.array([ADOPTED]), 0.8)[0])]
+    elif color_by in o.categories:  # a per-node category the model declares
+        codes, labels, description = o.categories[color_by]
+        colors, legend = style.categorical_colors(codes, names=labels)
+        caption = f"{color_by}: {description}" if description else str(color_by)
+    elif color_by in o.values:  # a per-node number the model (or a stage) declares
+        x, description = o.values[color_by]
+        ok = np.isfinite(x)
+        colors = style.sequential_colors(x)
+        lo, hi = (x[ok].min(), x[ok].max()) if ok.any() else (np.nan, np.nan)
+        gradient = {"low": style.format_value(float(lo)), "high": style.format_value(float(hi)),
+                    "colors": list(style.VIRIDIS)}
+        legend = [("undefined", style.EMPTY)] if not ok.all() else []
+        caption = f"{color_by}: {description}" if description else str(color_by)
     elif color_by == "none":
         colors = np.full(k, ADOPTED if o.steps is None else style.EMPTY, dtype="<U7")
         if o.steps is not None:
@@ -189,8 +208,10 @@ def node_coloring(
     else:
         if color_by not in attributes:
             have = ", ".join(sorted(attributes)) or "none"
+            declared = ", ".join([*o.categories, *o.values])
             raise ParameterError(
-                "color_by", f"unknown colouring {color_by!r}: use one of {', '.join(COLOR_BY)} "
+                "color_by", f"unknown colouring {color_by!r}: use one of {', '.join(COLOR_BY)}"
+                f"{', a declared output (' + declared + ')' if declared else ''} "
                 f"or a node attribute (the network has: {have})")
         values = np.asarray(attributes[color_by])
         if style.is_categorical(values):
@@ -250,25 +271,52 @@ def _shock_arrays(shock: Any, replicate: int, n: int) -> tuple[np.ndarray | None
 
 
 def _outcomes(network: Network, result: Any, shock: Any, replicate: int) -> tuple[_Outcomes, dict[int, str]]:
+    """The drawn replicate's per-node outcomes, picked from what the result declares.
+
+    The output with the role ``"holding"`` gives the platform colouring (its
+    labels the names), ``"holding_history"`` the platform replay, a stage's
+    ``"failed_round"`` / ``"distress"`` the failure and loss colourings; every
+    other declared per-node category or number becomes a colouring of its own.
+    """
     n = network.n
     o = _Outcomes()
     names: dict[int, str] = {0: "no platform"}
     if result is not None:
-        steps = np.asarray(result.adoption_step)
-        if steps.ndim != 2 or steps.shape[1] != n:
-            raise DiffusionError(f"result does not match the network: adoption_step {steps.shape}, {n} nodes")
-        if isinstance(replicate, bool) or not 0 <= int(replicate) < steps.shape[0]:
-            raise ParameterError("replicate", f"must be in 0..{steps.shape[0] - 1}, got {replicate!r}")
-        o.steps = steps[replicate].astype(np.int64)
-        plat = (getattr(result, "outputs", None) or {}).get("platform")
-        if plat is not None:
-            plat = np.asarray(plat)
-            o.platform = (plat[replicate] if plat.ndim == 2 else plat).astype(np.int64)
-            names = _platform_names(getattr(result, "params", None), int(o.platform.max(initial=0)))
-            hist = (getattr(result, "series", None) or {}).get("platform")
-            if hist is not None and np.ndim(hist) == 3 and np.shape(hist)[2] == n:
-                o.platform_history = np.asarray(hist)[:, replicate, :]
-    o.failed_round, o.loss = _shock_arrays(shock, replicate, n)
+        if isinstance(replicate, bool) or not 0 <= int(replicate) < result.runs:
+            raise ParameterError("replicate", f"must be in 0..{result.runs - 1}, got {replicate!r}")
+        view = result.replicate(int(replicate))  # NotKeptError says how to keep it
+        steps = np.asarray(view.adoption_step)
+        if steps.shape != (n,):
+            raise DiffusionError(f"result does not match the network: {steps.shape[0]} nodes, network has {n}")
+        o.steps = steps.astype(np.int64)
+        decl = result.declarations
+        used = set()
+        hold = decl.role("holding")
+        if hold is not None:
+            o.platform = np.asarray(view.outputs[hold.name]).astype(np.int64)
+            names = {int(c): (lab if c != 0 else "no platform") for c, lab in zip(hold.codes, hold.labels, strict=True)}
+            used.add(hold.name)
+            hist = decl.role("holding_history")
+            if hist is not None and hist.name in view.series:
+                o.platform_history = np.asarray(view.series[hist.name])
+        for role, attr in (("failed_round", "failed_round"), ("distress", "loss")):
+            out = decl.role(role)
+            if out is not None and out.name in view.outputs:
+                setattr(o, attr, np.asarray(view.outputs[out.name]))
+                used.add(out.name)
+        for out in decl.of_kind("node_category"):
+            if out.name not in used and out.role != "second_holding" and out.name in view.outputs:
+                labels = {int(c): lab for c, lab in zip(out.codes, out.labels, strict=True)}
+                o.categories[out.name] = (np.asarray(view.outputs[out.name]).astype(np.int64), labels,
+                                          out.description)
+        for out in decl.of_kind("node_value"):
+            if out.name not in used and out.role != "failed" and out.name in view.outputs:
+                v = np.asarray(view.outputs[out.name], dtype=np.float64)
+                if out.missing is not None:
+                    v = np.where(v == out.missing, np.nan, v)
+                o.values[out.name] = (v, out.description)
+    if shock is not None:
+        o.failed_round, o.loss = _shock_arrays(shock, replicate, n)
     if o.failed_round is not None:
         o.failed_round = o.failed_round.astype(np.int64)
     return o, names
@@ -288,6 +336,10 @@ def _tooltip_columns(attrs: Mapping[str, np.ndarray], o: _Outcomes, degree: np.n
         cols["failed"] = np.where(fr >= 0, np.char.add("in round ", fr.astype(str)), "no")
     if o.loss is not None:
         cols["loss"] = o.loss
+    for name, (codes, labels, _) in o.categories.items():
+        cols[name] = [labels.get(int(c), str(c)) for c in codes.tolist()]
+    for name, (x, _) in o.values.items():
+        cols[name] = x
     return cols
 
 
@@ -363,14 +415,18 @@ def to_html(
     path : str or path-like
         Output file (written atomically: a temporary file, then a rename).
     result : SimulationResult, optional
-        Cascade result whose replicate ``replicate`` is shown.
+        Cascade result whose replicate ``replicate`` is shown (that replicate
+        must have been kept: ``simulate(..., keep=[replicate])`` or
+        ``keep="replicates"``).
     color_by : str, optional
         ``"adoption"`` (initial / adopted / not), ``"step"`` (adoption step),
-        ``"platform"`` (``result.outputs["platform"]``), ``"failure"`` or
-        ``"loss"`` (need ``shock``), ``"degree"``, ``"none"``, or any node
-        attribute (e.g. ``"sector"``). Default: ``"platform"`` for a result
-        with platforms, ``"adoption"`` for any other result, ``"failure"`` with
-        only a shock, else ``"none"``.
+        ``"platform"`` (the output the model declares with the role
+        ``"holding"``), ``"failure"`` or ``"loss"`` (a shock stage's outputs,
+        or ``shock``), ``"degree"``, ``"none"``, the name of any per-node
+        output the model declares (e.g. ``"cause"``), or any node attribute
+        (e.g. ``"sector"``). Default: ``"platform"`` for a result with
+        platforms, ``"adoption"`` for any other result, ``"failure"`` with only
+        a shock, else ``"none"``.
     size_by : str or None, default "auto"
         Numeric node attribute (or ``"degree"``) giving node area; ``"auto"``
         uses ``size`` when present, else the degree; ``None``: equal sizes.
@@ -447,8 +503,9 @@ def to_html(
         else:
             color_by = "failure" if outcomes.failed_round is not None else "none"
     color_by = str(color_by)
-    if color_by not in COLOR_BY and color_by not in network.attributes:
-        node_coloring(color_by, attributes=network.attributes, outcomes=_Outcomes(),
+    if (color_by not in COLOR_BY and color_by not in network.attributes and color_by not in outcomes.categories
+            and color_by not in outcomes.values):
+        node_coloring(color_by, attributes=network.attributes, outcomes=outcomes.take(np.zeros(0, np.int64)),
                       degree=np.zeros(0, dtype=np.int64))  # raises the helpful error
     if label_by is None:
         label_by = next((c for c in ("label", "name") if c in network.attributes), None)
@@ -460,6 +517,8 @@ def to_html(
         network.attribute(size_by)
 
     seed = seed if seed is not None else (getattr(result, "seed", None) if result is not None else None)
+    if isinstance(seed, np.random.SeedSequence):
+        seed = seed.entropy if not seed.spawn_key else f"{seed.entropy} (stream {'/'.join(map(str, seed.spawn_key))})"
     name = scenario or (getattr(result, "model", None) if result is not None else None) or "Network"
     page_title = title or (f"{name} — seed {seed}" if seed is not None else str(name))
     notices: list[str] = []
@@ -605,6 +664,7 @@ def _available_colorings(color_by: str, attrs: Mapping[str, np.ndarray], o: _Out
         keys.append("failure")
     if o.loss is not None:
         keys.append("loss")
+    keys += [*o.categories, *o.values]
     keys += [a for a in attrs if a not in (label_by, "label", "name") and np.asarray(attrs[a]).ndim == 1]
     keys.append("degree")
     out: list[str] = []

@@ -88,12 +88,9 @@ def write_figures(result: Any, out_dir: str | os.PathLike[str], *, title: str | 
     files: list[Path] = []
     fig = figures.adoption_curve(sim, title=f"{name}: adoption")
     files += figures.save_figure(fig, out / "adoption")
-    series = getattr(sim, "series", {}) or {}
-    if "shares" in series and getattr(series["shares"], "ndim", 0) == 3:
-        names = (getattr(sim, "params", {}) or {}).get("platforms")
-        fig = figures.platform_shares(series["shares"], names, title=f"{name}: platforms",
-                                      concentration=series.get("hhi"))
-        files += figures.save_figure(fig, out / "platforms")
+    decl = getattr(sim, "declarations", None)
+    if decl is not None:
+        files += _declared_figures(sim, decl, out, name)
     extras = getattr(result, "extras", None) or {}
     curve = _records_with(extras, "severity")
     if curve is not None:
@@ -111,6 +108,44 @@ def write_figures(result: Any, out_dir: str | os.PathLike[str], *, title: str | 
             files += figures.save_figure(fig, out / "frontier")
             break
     return {p.name: p for p in files}
+
+
+def _declared_figures(sim: Any, decl: Any, out: Path, name: str) -> list[Path]:
+    """Figures chosen from what the result declares (no output is looked up by name).
+
+    Platform shares (role ``"shares"``, with ``"concentration"``) get the
+    platform figure; every other series is drawn over time; every run
+    category gets a bar chart of its outcomes over replicates; every per-node
+    category a bar chart of the mean share of firms in each category.
+    """
+    files: list[Path] = []
+    shares = decl.role("shares")
+    conc = decl.role("concentration")
+    done = set()
+    if shares is not None:
+        fig = figures.platform_shares(sim.series[shares.name], list(shares.labels), title=f"{name}: platforms",
+                                      concentration=sim.series[conc.name] if conc is not None else None)
+        files += figures.save_figure(fig, out / "platforms")
+        done |= {shares.name, conc.name if conc is not None else None}
+    for o in decl.of_kind("series"):
+        if o.name in done:
+            continue
+        fig = figures.series_paths(sim.series[o.name], o.labels, title=f"{name}: {o.name}",
+                                   ylabel=o.description or o.name)
+        files += figures.save_figure(fig, out / f"series_{o.name}")
+    summary = sim.output_summary()
+    for o in decl.of_kind("run_category"):
+        fig = figures.category_bars(summary[o.name]["fractions"], title=f"{name}: {o.name}", runs=sim.runs,
+                                    ylabel=f"Share of replicates ({o.description or o.name})"[:80])
+        files += figures.save_figure(fig, out / f"outcome_{o.name}")
+    for o in decl.of_kind("node_category"):
+        if o.role == "second_holding" or (o.role == "holding" and shares is not None):
+            continue  # a second platform is part of the first; holdings are drawn as shares
+        mean = sim.frequencies(o.name).mean(axis=0)
+        fig = figures.category_bars(dict(zip(o.labels, mean.tolist(), strict=True)), title=f"{name}: {o.name}",
+                                    ylabel="Mean share of firms")
+        files += figures.save_figure(fig, out / f"nodes_{o.name}")
+    return files
 
 
 def write_network_html(result: Any, path: str | os.PathLike[str], *,
