@@ -447,7 +447,7 @@ _initials = st.one_of(
     st.builds(lambda ids: {"nodes": ids}, st.lists(st.integers(0, 99), min_size=1, max_size=5)),
 )
 _networks = st.one_of(
-    st.builds(lambda n, z: {"generator": "erdos_renyi", "n": n, "mean_degree": z},
+    st.builds(lambda n, z: {"generator": "erdos_renyi", "n": n, "mean_degree": min(z, n - 1.0)},
               st.integers(1, 10_000), st.floats(0, 20)),
     st.builds(lambda n, m: {"generator": "barabasi_albert", "n": n, "m": m}, st.integers(10, 1000),
               st.integers(1, 5)),
