@@ -40,6 +40,7 @@ from .scenario import (
     register_table,
     run_scenario,
 )
+from .calibration import tables as _calibration_tables
 from .shocks import tables as _shock_tables
 from .sweep import SWEEP_TABLE as _SWEEP_TABLE
 

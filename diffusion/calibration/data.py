@@ -346,14 +346,6 @@ def read_adoptions(
                     f"line {int(lines[first])})")
     out = np.full(network.n, -1, dtype=np.int64)
     out[idx] = steps
-    if idx.size < network.n and missing == "error":
-        listed = np.zeros(network.n, dtype=bool)
-        listed[idx] = True
-        absent = np.nonzero(~listed)[0]
-        raise _fail(where, None, f"{absent.size} of the network's {network.n} firms are not in the "
-                    f"table (first: {network.node_ids[absent[0]]!r}); list every firm (an empty "
-                    "step for those that never adopted), or treat absent firms as never adopting "
-                    "(missing = \"never\")")
     top = int(out.max()) if out.size else -1
     if last_step is None:
         last_step = max(top, 0)
@@ -362,6 +354,14 @@ def read_adoptions(
     elif top > last_step:
         k = int(np.argmax(steps))
         raise _fail(where, int(lines[k]), f"step {top} is after the last observed step {last_step}")
+    if idx.size < network.n and missing == "error":
+        listed = np.zeros(network.n, dtype=bool)
+        listed[idx] = True
+        absent = np.nonzero(~listed)[0]
+        raise _fail(where, None, f"{absent.size} of the network's {network.n} firms are not in the "
+                    f"table (first: {network.node_ids[absent[0]]!r}); list every firm (an empty "
+                    "step for those that never adopted), or treat absent firms as never adopting "
+                    "(missing = \"never\")")
     return AdoptionData(out, int(last_step), where)
 
 

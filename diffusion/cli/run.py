@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import DiffusionError
 from ..parallel import get_executor
 from ..scenario import load_scenario, run_scenario
 from ._common import progress_bar
@@ -27,15 +28,23 @@ _BAR_STEPS = 20
 @executor_options
 @click.option("--html", is_flag=True, help="Also write network.html, an interactive view of the cascade.")
 @click.option("--no-plots", is_flag=True, help="Do not write the figures (figures/*.png, *.svg).")
+@click.option("--adoptions", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the adoption table (id,step; empty: never adopted) of one replicate "
+                   "to this file, e.g. to feed a simulated population to `diffusion calibrate`.")
+@click.option("--replicate", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The replicate --adoptions writes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, max_steps: int | None,
         executor: str, workers: int | None, scheduler: str | None, html: bool, no_plots: bool,
-        quiet: bool) -> None:
+        adoptions: Path | None, replicate: int, quiet: bool) -> None:
     """Run SCENARIO (a TOML file) and write summary.json, runs.csv, curve.csv and scenario.toml.
 
     Figures go to figures/ (unless --no-plots); --html adds network.html.
     """
     sc = load_scenario(scenario).replace(runs=runs, seed=seed, max_steps=max_steps)
+    if adoptions is not None and replicate >= sc.runs:
+        raise DiffusionError(f"--replicate {replicate}: the run has {sc.runs} replicates "
+                             f"(0..{sc.runs - 1})")
     out_dir = out if out is not None else Path("results") / sc.name
     with get_executor(executor, workers, scheduler) as ex, \
             progress_bar(sc.runs, "simulating", enabled=not quiet) as update:
@@ -46,6 +55,10 @@ def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, ma
         from ..viz.report import write_figures
 
         files.update({f"figures/{k}": v for k, v in write_figures(result, out_dir / "figures").items()})
+    if adoptions is not None:
+        from ..calibration import adoption_table, write_adoptions
+
+        write_adoptions(adoptions, *adoption_table(result.simulation, replicate))
     if html:
         from ..viz.report import write_network_html
 
@@ -55,3 +68,5 @@ def run(scenario: Path, out: Path | None, runs: int | None, seed: int | None, ma
         for line in result.describe():
             click.echo(line)
         click.echo(f"wrote {', '.join(files)} to {out_dir}")
+        if adoptions is not None:
+            click.echo(f"wrote the adoption table of replicate {replicate} to {adoptions}")
