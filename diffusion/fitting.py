@@ -10,8 +10,9 @@ so that for fractions (``m = 1``) ``F_t = F_{t−1} + (p + q F_{t−1})(1 − F_
 the recursion :class:`~diffusion.Isomorphic` follows on a complete graph.
 ``p``, ``q`` and ``m`` are estimated by nonlinear least squares on the per-period
 adoptions ``x_t`` (:func:`scipy.optimize.least_squares`, trust-region
-reflective with bounds ``p ∈ [0, 1]``, ``q ∈ [−1, 10]``, ``m ≥ N_T / 2`` — noise can
-carry the observed ``N_T`` past ``m``), started
+reflective with bounds ``p ∈ [0, 1]``, ``q ∈ [−1, 10]``, ``N_T / 2 ≤ m ≤ 1000 N_T`` —
+noise can carry the observed ``N_T`` past ``m``, and a curve that has not begun to saturate
+does not identify ``m``: its fit ends at the upper bound), started
 from Bass's own OLS estimates of ``x_t = a + b N_{t−1} + c N_{t−1}²``.
 Standard errors are heteroscedasticity-robust by default (the HC1 sandwich
 ``(JᵀJ)⁻¹ Jᵀ diag(e²) J (JᵀJ)⁻¹ · T / (T − k)``, White 1980; MacKinnon & White
@@ -163,6 +164,9 @@ def _ols_start(
 
 
 _SE_KINDS = ("hc1", "classical")
+#: Upper bound of the market potential, in units of the last observed cumulative adoption: a
+#: curve that has not begun to saturate does not identify m (the fit would drift to infinity).
+_M_MAX = 1000.0
 
 
 def fit_bass(
@@ -248,8 +252,9 @@ def fit_bass(
 
     if m is None:
         lo_m = max(0.5 * top / scale, 1e-12)
-        x0 = np.array([p0, q0, max(m0, lo_m * (1 + 1e-9))])
-        bounds = ([0.0, -1.0, lo_m], [1.0, 10.0, np.inf])
+        hi_m = max(_M_MAX * top / scale, 2 * lo_m)
+        x0 = np.array([p0, q0, min(max(m0, lo_m * (1 + 1e-9)), hi_m * (1 - 1e-9))])
+        bounds = ([0.0, -1.0, lo_m], [1.0, 10.0, hi_m])
     else:
         x0 = np.array([p0, q0])
         bounds = ([0.0, -1.0], [1.0, 10.0])

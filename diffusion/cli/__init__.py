@@ -22,15 +22,25 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
-from . import calibrate, export_html, fit_bass, fragility, info, run, sweep, validate
+from . import (
+    calibrate,
+    export_html,
+    fit_bass,
+    fragility,
+    info,
+    run,
+    sensitivity,
+    sweep,
+    validate,
+)
 from ._common import ErrorHandlingGroup
 
 __all__ = ["COMMANDS", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
 COMMANDS: list[click.Command] = [run.run, sweep.sweep, fragility.fragility, export_html.export_html,
-                                  fit_bass.fit_bass, calibrate.calibrate, validate.validate,
-                                  info.info]
+                                  fit_bass.fit_bass, calibrate.calibrate,
+                                  sensitivity.sensitivity, validate.validate, info.info]
 
 
 @click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})

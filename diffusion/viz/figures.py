@@ -21,7 +21,7 @@ from ..errors import ParameterError
 from ..outputs import atomic_write
 
 __all__ = ["adoption_curve", "category_bars", "fragility_curve", "frontier", "herfindahl", "platform_shares",
-           "save_figure", "series_paths"]
+           "save_figure", "sensitivity_indices", "series_paths"]
 
 _BLUE, _ORANGE, _GREY = "#0072b2", "#d55e00", "#7f7f7f"
 _PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -502,3 +502,69 @@ def category_bars(
         save_figure(fig, path)
     return fig
 
+def sensitivity_indices(
+    records: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str | None = None,
+) -> Figure:
+    """Global sensitivity indices, one panel per output, parameters ranked by their effect.
+
+    ``records`` are the rows of ``sensitivity.csv``: ``parameter``, ``output`` and either
+    the Sobol' indices ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (bars: first-order and
+    total, with their confidence intervals) or the Morris measures ``mu_star``,
+    ``mu_star_conf``, ``sigma`` (bars: μ* with its interval; dots: σ).
+
+    Examples
+    --------
+    >>> recs = [{"parameter": "a", "output": "y", "S1": 0.7, "S1_conf": 0.1, "ST": 0.8,
+    ...          "ST_conf": 0.1},
+    ...         {"parameter": "b", "output": "y", "S1": 0.0, "S1_conf": 0.05, "ST": 0.01,
+    ...          "ST_conf": 0.02}]
+    >>> fig = sensitivity_indices(recs)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['b', 'a']
+    """
+    rows = list(records.values()) if isinstance(records, Mapping) else list(records)
+    if not rows:
+        raise ParameterError("records", "no sensitivity indices to draw")
+    sobol = "ST" in rows[0]
+    outputs = list(dict.fromkeys(str(r["output"]) for r in rows))
+    n_par = len({r["parameter"] for r in rows})
+    fig = Figure(figsize=(7.0, 0.9 + (0.35 * n_par + 0.9) * len(outputs)), layout="constrained")
+    axes = fig.subplots(len(outputs), 1, squeeze=False)[:, 0]
+    for ax, out in zip(axes, outputs, strict=True):
+        sub = [r for r in rows if str(r["output"]) == out]
+        key = "ST" if sobol else "mu_star"
+        vals = np.array([float(r[key]) if r[key] not in ("", None) else np.nan for r in sub])
+        order = np.argsort(np.nan_to_num(vals, nan=-np.inf), kind="stable")
+        names = [_text(sub[i]["parameter"]) for i in order]
+        y = np.arange(len(sub))
+
+        def col(name: str, order: np.ndarray = order, sub: list[Any] = sub) -> np.ndarray:
+            return np.array([float(sub[i][name]) if sub[i].get(name) not in ("", None) else np.nan
+                             for i in order])
+
+        ax.grid(True, axis="x", color="#e5e5e5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if sobol:
+            ax.barh(y + 0.2, col("ST"), height=0.38, xerr=col("ST_conf"), color=_BLUE,
+                    ecolor="#333333", capsize=2, label="total (ST)")
+            ax.barh(y - 0.2, col("S1"), height=0.38, xerr=col("S1_conf"), color=_ORANGE,
+                    ecolor="#333333", capsize=2, label="first order (S1)")
+            ax.axvline(0, color=_GREY, linewidth=0.8)
+            ax.set_xlabel("Sobol' index (share of the output's variance)")
+        else:
+            ax.barh(y, col("mu_star"), height=0.5, xerr=col("mu_star_conf"), color=_BLUE,
+                    ecolor="#333333", capsize=2, label="μ* (mean |elementary effect|)")
+            ax.scatter(col("sigma"), y, color=_ORANGE, zorder=3, label="σ (interactions, non-linearity)")
+            ax.set_xlabel("Morris elementary effects")
+        ax.set_yticks(y, names)
+        ax.set_title(_text(out), fontsize=10, loc="left")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+    fig.suptitle(_text(title) if title else "Global sensitivity")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
