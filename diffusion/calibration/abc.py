@@ -80,7 +80,7 @@ class Prior:
     >>> p = Prior(("a",), (Distribution("uniform", (("low", 0.0), ("high", 2.0))),), (0.0,), (1.0,))
     >>> x = p.sample(np.random.default_rng(0), 1000)
     >>> bool(x.max() < 1.0), round(float(np.exp(p.logpdf(np.array([[0.5]])))[0]), 3)
-    (True, 1.0)
+    (True, 0.5)
     """
 
     keys: tuple[str, ...]

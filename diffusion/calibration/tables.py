@@ -282,9 +282,10 @@ class SensitivitySpec:
     --------
     >>> from diffusion.calibration.tables import parse_sensitivity
     >>> spec = parse_sensitivity({"samples": 64, "outputs": ["final_fraction"],
-    ...                           "parameters": {"cascade.mimetic": [0.0, 1.0]}})
+    ...                           "parameters": {"cascade.mimetic": [0.0, 1.0],
+    ...                                          "cascade.external": [0.0, 0.1]}})
     >>> spec.method, spec.points
-    ('sobol', 192)
+    ('sobol', 256)
     """
 
     method: str
