@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from . import fitting, generators, metrics, readwrite, shocks
 from ._version import __version__
+from .calibration.tables import CALIBRATION_TABLE as _CALIBRATION_TABLE
+from .calibration.tables import SENSITIVITY_TABLE as _SENSITIVITY_TABLE
 from .declarations import Declarations, Output
 from .engine import Batch, Model, Stage, State, simulate
 from .errors import DiffusionError, ParameterError, ScenarioError
@@ -40,7 +42,6 @@ from .scenario import (
     register_table,
     run_scenario,
 )
-from .calibration import tables as _calibration_tables
 from .shocks import tables as _shock_tables
 from .sweep import SWEEP_TABLE as _SWEEP_TABLE
 
@@ -86,3 +87,5 @@ __all__ = [
 register_table("sweep", _SWEEP_TABLE)
 register_table("shock", _shock_tables.SHOCK_TABLE)
 register_table("frontier", _shock_tables.FRONTIER_TABLE)
+register_table("calibration", _CALIBRATION_TABLE)
+register_table("sensitivity", _SENSITIVITY_TABLE)

@@ -173,13 +173,13 @@ class CurveSimulator:
         except (ParameterError, TypeError, ValueError):
             return np.full(self.steps + 1, np.nan), None
         res = simulate(network, model, initial=self.initial, runs=1, seed=seed,
-                       max_steps=self.steps, check_memory=False)
+                       max_steps=self.steps, check_memory=False, keep="summary")
         curve = res.curve[:, 0]
         if curve.size < self.steps + 1:
             curve = np.concatenate([curve, np.full(self.steps + 1 - curve.size, curve[-1])])
         shares = None
         if self.shares:
-            shares = np.sort(np.asarray(res.outputs["shares"][0], dtype=np.float64))[::-1]
+            shares = np.sort(np.asarray(res.final("share")[0], dtype=np.float64))[::-1]
         return curve[: self.steps + 1], shares
 
 

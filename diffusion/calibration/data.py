@@ -371,7 +371,8 @@ def adoption_table(result: Any, replicate: int = 0) -> tuple[np.ndarray, np.ndar
     Parameters
     ----------
     result : SimulationResult
-        What :func:`diffusion.simulate` returned.
+        What :func:`diffusion.simulate` returned; the replicate's per-node arrays must have
+        been kept (``keep="replicates"``, the default, or ``keep=[replicate, ...]``).
     replicate : int, default 0
         Which replicate.
 
@@ -397,8 +398,8 @@ def adoption_table(result: Any, replicate: int = 0) -> tuple[np.ndarray, np.ndar
     if isinstance(replicate, bool) or not isinstance(replicate, int | np.integer) \
             or not 0 <= replicate < runs:
         raise ParameterError("replicate", f"must be an integer in 0..{runs - 1}, got {replicate!r}")
-    # the only place that reads per-node adoption steps from a result
-    steps = np.asarray(result.adoption_step[int(replicate)], dtype=np.int64)
+    # the only place that reads per-node adoption steps from a result (a kept replicate)
+    steps = np.asarray(result.replicate(int(replicate)).adoption_step, dtype=np.int64)
     ids = result.node_ids if result.node_ids is not None else np.arange(steps.size)
     return np.asarray(ids), steps
 

@@ -46,12 +46,12 @@ from typing import Any
 
 from ..distributions import Distribution, parse_distribution
 from ..errors import DiffusionError, ParameterError
-from ..scenario import ParseContext, register_table
+from ..scenario import ParseContext, TableHandler
 from .data import PERIODS
 from .params import parse_key
 
-__all__ = ["ABCSettings", "CalibrationSpec", "SensitivitySpec", "parse_calibration",
-           "parse_sensitivity"]
+__all__ = ["CALIBRATION_TABLE", "SENSITIVITY_TABLE", "ABCSettings", "CalibrationSpec",
+           "SensitivitySpec", "parse_calibration", "parse_sensitivity"]
 
 
 @dataclass(frozen=True)
@@ -380,6 +380,8 @@ def _model_keys(model: str) -> tuple[str, ...]:
     return tuple(inspect.signature(MODELS[model].__init__).parameters)
 
 
-register_table("calibration", lambda t, ctx: _check_against_cascade(ctx, parse_calibration(t, ctx)),
-               dump=lambda spec: copy.deepcopy(spec.to_dict()))
-register_table("sensitivity", parse_sensitivity, dump=lambda spec: copy.deepcopy(spec.to_dict()))
+#: The ``[calibration]`` and ``[sensitivity]`` tables, registered by :mod:`diffusion` on import.
+CALIBRATION_TABLE = TableHandler(
+    lambda t, ctx: _check_against_cascade(ctx, parse_calibration(t, ctx)),
+    dump=lambda spec: copy.deepcopy(spec.to_dict()))
+SENSITIVITY_TABLE = TableHandler(parse_sensitivity, dump=lambda spec: copy.deepcopy(spec.to_dict()))
