@@ -27,6 +27,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .network import Network
+from .validation import check_node_ids
 
 __all__ = ["Initial", "parse_initial"]
 
@@ -141,7 +142,7 @@ def parse_initial(spec: Any) -> Initial:
             return Initial("fraction", float(value))
         if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
             raise ParameterError("initial.nodes", "must be a list of node ids")
-        return Initial("nodes", tuple(np.asarray(value).tolist()))
+        return Initial("nodes", check_node_ids("initial.nodes", value))
     if isinstance(spec, Sequence | np.ndarray) and not isinstance(spec, str):
         return parse_initial({"nodes": list(spec)})
     raise ParameterError("initial", f"cannot use {spec!r} as initial adopters")

@@ -71,7 +71,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
-import itertools
 import json
 import math
 import os
@@ -86,9 +85,18 @@ import numpy as np
 from ._version import __version__
 from .errors import DiffusionError, ScenarioError
 from .outputs import atomic_write, jsonable
-from .scenario import TABLES, Scenario, TableHandler, load_scenario, parse_scenario, run_scenario
+from .scenario import (
+    TABLES,
+    Scenario,
+    TableHandler,
+    check_resources,
+    load_scenario,
+    parse_scenario,
+    run_scenario,
+)
 
 __all__ = [
+    "MAX_POINTS",
     "SWEEP_CSV",
     "SWEEP_DATABASE",
     "SWEEP_TABLE",
@@ -98,6 +106,7 @@ __all__ = [
     "check_sweep",
     "parse_sweep",
     "point_scenario",
+    "point_scenarios",
     "point_seed",
     "point_summaries",
     "run_sweep",
@@ -115,16 +124,23 @@ _CORE = ("scenario", "network", "cascade")
 
 
 # ----------------------------------------------------------------- the [sweep] table
+#: Most points a sweep may have (each point is a whole scenario run; a larger grid is a mistake
+#: or belongs in several files). Checked from the grid's shape, before any point exists.
+MAX_POINTS = 100_000
+
+
 @dataclass(frozen=True)
 class Sweep:
-    """A parsed ``[sweep]`` table.
+    """A parsed ``[sweep]`` table: its points are computed one at a time, never all at once.
 
     Attributes
     ----------
     keys : tuple of str
         The swept keys (dotted scenario keys), in column order.
-    values : tuple of tuple
-        One tuple per point, aligned with :attr:`keys`.
+    axes : tuple of tuple
+        For a grid: the values of each key, aligned with :attr:`keys` (the
+        points are their cartesian product, the last key varying fastest).
+        For explicit points: one tuple of values per point.
     kind : {"grid", "points"}
         How the table was written.
     table : Mapping
@@ -136,21 +152,46 @@ class Sweep:
     >>> sw = parse_sweep({"cascade.threshold": [0.1, 0.2], "network.mean_degree": [2, 4]})
     >>> len(sw), sw.keys
     (4, ('cascade.threshold', 'network.mean_degree'))
-    >>> sw.points()[1]
+    >>> sw.point(1)
     {'cascade.threshold': 0.1, 'network.mean_degree': 4}
     """
 
     keys: tuple[str, ...]
-    values: tuple[tuple[Any, ...], ...]
+    axes: tuple[tuple[Any, ...], ...]
     kind: str
     table: Mapping[str, Any]
 
     def __len__(self) -> int:
-        return len(self.values)
+        if self.kind == "points":
+            return len(self.axes)
+        return math.prod(len(a) for a in self.axes)
+
+    def point(self, index: int) -> dict[str, Any]:
+        """The parameter set of point ``index``: ``{dotted key: value}`` (a fresh copy)."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"sweep point {index} out of range (0..{len(self) - 1})")
+        if self.kind == "points":
+            row = self.axes[index]
+        else:
+            picks = []
+            for axis in reversed(self.axes):  # mixed radix, the last key varying fastest
+                index, j = divmod(index, len(axis))
+                picks.append(axis[j])
+            row = tuple(reversed(picks))
+        return dict(zip(self.keys, copy.deepcopy(row), strict=True))
+
+    def iter_points(self) -> Iterator[dict[str, Any]]:
+        """The parameter sets of every point, in order, one at a time."""
+        return (self.point(i) for i in range(len(self)))
 
     def points(self) -> list[dict[str, Any]]:
-        """The parameter set of every point: ``{dotted key: value}``."""
-        return [dict(zip(self.keys, copy.deepcopy(v), strict=True)) for v in self.values]
+        """The parameter set of every point (all in memory: prefer :meth:`iter_points`)."""
+        return list(self.iter_points())
+
+    @property
+    def values(self) -> tuple[tuple[Any, ...], ...]:
+        """One tuple of values per point, aligned with :attr:`keys` (all in memory)."""
+        return tuple(tuple(p.values()) for p in self.iter_points())
 
     def to_dict(self) -> dict[str, Any]:
         """The table as written (TOML-ready)."""
@@ -193,7 +234,8 @@ def parse_sweep(table: Mapping[str, Any], path: str | os.PathLike[str] | None = 
     ------
     ScenarioError
         An empty grid or list, a value that is not a list, a malformed or
-        unknown key, points that do not all set the same keys.
+        unknown key, points that do not all set the same keys, more than
+        :data:`MAX_POINTS` points.
 
     Examples
     --------
@@ -221,6 +263,9 @@ def parse_sweep(table: Mapping[str, Any], path: str | os.PathLike[str] | None = 
         pts = table["points"]
         if not isinstance(pts, list) or not pts:
             raise err("points", "must be a non-empty list of tables of dotted keys")
+        if len(pts) > MAX_POINTS:
+            raise err("points", f"{len(pts):,} points; a sweep has at most {MAX_POINTS:,} "
+                      "(split it over several scenario files)")
         rows: list[dict[str, Any]] = []
         for i, p in enumerate(pts):
             if not isinstance(p, Mapping) or not p:
@@ -243,8 +288,13 @@ def parse_sweep(table: Mapping[str, Any], path: str | os.PathLike[str] | None = 
         if not values:
             raise err(key, "empty list: give at least one value")
     keys = tuple(grid)
-    values = tuple(itertools.product(*(grid[k] for k in keys)))
-    return Sweep(keys, values, "grid", copy.deepcopy(dict(table)))
+    axes = tuple(tuple(grid[k]) for k in keys)
+    total = math.prod(len(a) for a in axes)
+    if total > MAX_POINTS:  # from the grid's shape: no point is made
+        shape = " x ".join(f"{len(a):,}" for a in axes)
+        raise err(None, f"the grid has {shape} = {total:,} points; a sweep has at most {MAX_POINTS:,} "
+                  "(split it over several scenario files)")
+    return Sweep(keys, axes, "grid", copy.deepcopy(dict(table)))
 
 
 def _parse_table(table: Mapping[str, Any], ctx: Any) -> Sweep:
@@ -326,10 +376,8 @@ def point_scenario(scenario: Scenario, index: int) -> Scenario:
     (0.3, True, None)
     """
     sweep = _require_sweep(scenario)
-    if not 0 <= index < len(sweep):
-        raise IndexError(f"sweep point {index} out of range (0..{len(sweep) - 1})")
+    params = sweep.point(index)
     where = str(scenario.path) if scenario.path else None
-    params = sweep.points()[index]
     data = _point_data(scenario.to_dict(), params, index, where)
     try:
         return parse_scenario(data, path=scenario.path)
@@ -337,8 +385,44 @@ def point_scenario(scenario: Scenario, index: int) -> Scenario:
         raise _blame(exc, params, index, where) from None
 
 
-def check_sweep(scenario: Scenario) -> list[Scenario]:
-    """Validate every point of the sweep of ``scenario``; return the point scenarios.
+def point_scenarios(scenario: Scenario) -> Iterator[Scenario]:
+    """The scenario of every sweep point, in order, validated one at a time (see :func:`point_scenario`).
+
+    Raises
+    ------
+    ScenarioError
+        No ``[sweep]`` table (at once), or a swept value that is invalid for its key
+        (when that point is reached).
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.sweep import point_scenarios
+    >>> sc = diffusion.parse_scenario({
+    ...     "scenario": {"name": "demo", "seed": 1},
+    ...     "network": {"generator": "erdos_renyi", "n": 100, "mean_degree": 4.0},
+    ...     "cascade": {"model": "linear_threshold", "threshold": 0.2, "initial": {"count": 2}},
+    ...     "sweep": {"cascade.threshold": [0.1, 0.3]}})
+    >>> [p.cascade.params["threshold"] for p in point_scenarios(sc)]
+    [0.1, 0.3]
+    """
+    sweep = _require_sweep(scenario)
+    where = str(scenario.path) if scenario.path else None
+    base = scenario.to_dict()
+
+    def scenarios() -> Iterator[Scenario]:
+        for i, params in enumerate(sweep.iter_points()):
+            yield _point(scenario, _point_data(base, params, i, where), params, i)
+
+    return scenarios()
+
+
+def check_sweep(scenario: Scenario) -> int:
+    """Validate every point of the sweep of ``scenario``, one at a time; return their number.
+
+    Each point is parsed like a file and the memory its network needs is
+    estimated (:func:`~diffusion.scenario.check_resources`); no point is kept,
+    so a large sweep is checked in constant memory.
 
     Raises
     ------
@@ -360,14 +444,14 @@ def check_sweep(scenario: Scenario) -> list[Scenario]:
     ...
     diffusion.errors.ScenarioError: sweep.cascade.threshold: must be <= 1.0, got 2.0 (sweep point 1: cascade.threshold = 2.0)
     """
-    return [_point(scenario, d, p, i) for i, (d, p) in enumerate(_point_mappings(scenario))]
-
-
-def _point_mappings(scenario: Scenario) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     sweep = _require_sweep(scenario)
     where = str(scenario.path) if scenario.path else None
-    base = scenario.to_dict()
-    return [(_point_data(base, params, i, where), params) for i, params in enumerate(sweep.points())]
+    for i, point in enumerate(point_scenarios(scenario)):
+        try:
+            check_resources(point)
+        except ScenarioError as exc:
+            raise _blame(exc, sweep.point(i), i, where) from None
+    return len(sweep)
 
 
 def _point(scenario: Scenario, data: Mapping[str, Any], params: Mapping[str, Any], index: int) -> Scenario:
@@ -678,21 +762,17 @@ class SweepRunner:
         self.scenario = scenario
         self.sweep = _require_sweep(scenario)
         self.where = str(scenario.path) if scenario.path else None
-        base = scenario.to_dict()
-        mappings = _point_mappings(scenario)
-        for i, (data, params) in enumerate(mappings):
-            _point(scenario, data, params, i)  # validate every point before writing anything
-        self.data = [d for d, _ in mappings]
-        self.params = [p for _, p in mappings]
-        self.seeds = [int(d["scenario"]["seed"]) for d in self.data]
+        self._base = scenario.to_dict()
+        check_sweep(scenario)  # every point, before anything is written
         self.out_dir = Path(out_dir)
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise DiffusionError(f"{self.out_dir}: not a directory")
         meta = {
             "format": str(FORMAT),
-            "scenario": _canonical({k: v for k, v in base.items() if k != "sweep"}),
+            "scenario": _canonical({k: v for k, v in self._base.items() if k != "sweep"}),
             "keys": json.dumps(list(self.sweep.keys)),
-            "points": _canonical(self.params),
+            # the canonical JSON list of every point's parameters, built one point at a time
+            "points": "[" + ",".join(_canonical(p) for p in self.sweep.iter_points()) + "]",
             "version": __version__,
         }
         self.store = _Store(self.out_dir / SWEEP_DATABASE)
@@ -702,12 +782,16 @@ class SweepRunner:
         except BaseException:
             self.store.close()
             raise
-        self.pending = [i for i in range(len(self.params)) if i not in done]
+        self.pending = [i for i in range(len(self.sweep)) if i not in done]
 
     @property
     def total(self) -> int:
         """Number of points in the sweep."""
-        return len(self.params)
+        return len(self.sweep)
+
+    def _task(self, index: int) -> tuple[dict[str, Any], str | None, int, dict[str, Any]]:
+        params = self.sweep.point(index)
+        return _point_data(self._base, params, index, self.where), self.where, index, params
 
     def close(self) -> None:
         """Close the database (:meth:`run` does it when it finishes)."""
@@ -734,17 +818,15 @@ class SweepRunner:
             Called with 1 after each stored point.
         """
         workers = int(getattr(executor, "workers", 1)) if executor is not None else 1
-        where = self.where
         completed = 0
         try:
             if executor is not None and workers > 1 and len(self.pending) >= 2 * workers:
-                tasks = [(self.data[i], where, i, self.params[i]) for i in self.pending]
-                results: Iterable[PointResult] = executor(_run_point, tasks)
+                results: Iterable[PointResult] = executor(_run_point, (self._task(i) for i in self.pending))
             else:
-                results = (_run_point(self.data[i], where, i, self.params[i], executor)
-                           for i in self.pending)
+                results = (_run_point(*self._task(i), executor) for i in self.pending)
             for res in results:
-                if self.store.add(res, self.seeds[res.index], self.params[res.index]):
+                data, _, _, params = self._task(res.index)
+                if self.store.add(res, int(data["scenario"]["seed"]), params):
                     completed += 1
                 if progress is not None:
                     progress(1)

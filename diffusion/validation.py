@@ -27,6 +27,7 @@ diffusion.errors.ParameterError: p: must be a finite number, got nan
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import re
@@ -273,6 +274,11 @@ def signature(fn: Callable[..., Any], skip: Iterable[str] = ()) -> Signature:
     >>> signature(f, skip=["seed"]).names
     ('n', 'p')
     """
+    return _cached_signature(fn, tuple(sorted(set(skip))))
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_signature(fn: Callable[..., Any], skip: tuple[str, ...]) -> Signature:
     try:
         sig = inspect.signature(fn, eval_str=True)
     except Exception:  # unresolvable annotations: check names only

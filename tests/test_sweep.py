@@ -413,12 +413,13 @@ def _alive(pid: int) -> bool:
 
 
 def test_validate_checks_every_sweep_point(tmp_path):
-    from diffusion.sweep import check_sweep
+    from diffusion.sweep import check_sweep, point_scenarios
 
     good = _write(tmp_path / "good.toml")
     res = _cli(["validate", str(good)])
     assert res.exit_code == 0 and "sweep: 12 valid points" in res.stdout
-    points = check_sweep(load_scenario(good))
+    assert check_sweep(load_scenario(good)) == 12
+    points = point_scenarios(load_scenario(good))
     assert [p.seed for p in points] == [point_seed(3, i) for i in range(12)]
     bad = _write(tmp_path / "bad.toml", sweep='"cascade.threshold" = [0.1, 1.5]')
     res = _cli(["validate", str(bad)])

@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import stat
 import tomllib
 import types
 from collections.abc import Iterable, Iterator, Mapping
@@ -52,6 +53,8 @@ from .tables import CORE_TABLES, TABLES
 
 __all__ = [
     "FILE_GENERATOR",
+    "MAX_DEPTH",
+    "MAX_SCENARIO_BYTES",
     "STREAMS",
     "CascadeSpec",
     "NetworkSpec",
@@ -472,6 +475,7 @@ def parse_scenario(data: Mapping[str, Any], path: str | os.PathLike[str] | None 
     ctx = ParseContext(p, p.parent if p is not None else Path.cwd())
     if not isinstance(data, Mapping):
         raise ctx.error(None, "a scenario must be a table of tables")
+    _check_depth(ctx, data)
     unknown = [k for k in data if k not in CORE_TABLES and k not in TABLES]
     if unknown:
         valid = ", ".join(f"[{t}]" for t in (*CORE_TABLES, *TABLES))
@@ -493,19 +497,17 @@ def parse_scenario(data: Mapping[str, Any], path: str | os.PathLike[str] | None 
 
 _TOML_POS = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
+#: Largest scenario file read, in bytes: a scenario is a few kilobytes, a larger file is not one.
+MAX_SCENARIO_BYTES = 1_000_000
+#: Deepest nesting of tables and arrays accepted in a scenario.
+MAX_DEPTH = 32
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario TOML file.
 
-    Raises
-    ------
-    ScenarioError
-        When the file is missing or unreadable, is not valid TOML (the message
-        gives line and column), or any key is invalid (the message names it).
-    """
-    p = Path(path)
+def _read(p: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_SCENARIO_BYTES`, without blocking."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        raw = p.read_bytes()
+        fd = os.open(p, flags)  # non-blocking: opening a FIFO does not wait for a writer
     except FileNotFoundError:
         raise ScenarioError("no such file", path=str(p)) from None
     except IsADirectoryError:
@@ -513,9 +515,113 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror}", path=str(p)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ScenarioError("is a directory, not a scenario file", path=str(p))
+        if not stat.S_ISREG(mode):
+            raise ScenarioError("not a regular file (a pipe, a device or a socket); give a scenario file",
+                                path=str(p))
+        chunks, size = [], 0
+        while size <= MAX_SCENARIO_BYTES:
+            chunk = os.read(fd, MAX_SCENARIO_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", path=str(p)) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"larger than {MAX_SCENARIO_BYTES // 1_000_000} MB: a scenario file is a few "
+                            "kilobytes of TOML; is this the right file?", path=str(p))
+    return raw
+
+
+_KEY_LINE = re.compile(r"\s*(?P<key>[^=\[{#]+?)\s*=")
+
+
+def _nesting_site(text: str, limit: int) -> tuple[int, str | None] | None:
+    """Line and dotted key where arrays or inline tables first nest deeper than ``limit``.
+
+    A lexical scan (strings and comments skipped) for the error message when
+    the TOML parser itself gives up on a deeply nested value.
+    """
+    table, key, depth, line = "", None, 0, 1
+    i, n = 0, len(text)
+    line_start = 0
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line, line_start = line + 1, i + 1
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j, i = i + len(quote), i + len(quote)
+            while j < n and not text.startswith(quote, j) and (len(quote) == 3 or text[j] != "\n"):
+                j += 2 if c == '"' and text[j] == "\\" else 1
+            line += text.count("\n", i, j)
+            i = j + len(quote)
+            continue
+        elif depth == 0 and c == "[" and not text[line_start:i].strip():
+            j = text.find("\n", i)
+            header = text[i:n if j < 0 else j].split("#")[0].strip().strip("[]").strip()
+            table, key = header, None
+            i = n if j < 0 else j
+            continue
+        elif depth == 0 and c == "=":
+            m = _KEY_LINE.match(text, line_start)
+            if m:
+                key = ".".join(p for p in (table, m["key"].strip().strip("\"'")) if p)
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return line, key
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
+def _check_depth(ctx: ParseContext, data: Mapping[str, Any]) -> None:
+    """Refuse values nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion)."""
+    stack: list[tuple[Any, tuple[str, ...], int]] = [(data, (), 0)]
+    while stack:
+        value, keys, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ctx.error(".".join(keys[:3]) or None, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, Mapping):
+            stack.extend((v, (*keys, str(k)), depth + 1) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, keys, depth + 1) for v in value)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    The path must be a regular file of at most :data:`MAX_SCENARIO_BYTES`
+    (a pipe or a device is refused at once, without reading).
+
+    Raises
+    ------
+    ScenarioError
+        When the file is missing, unreadable, not a regular file or too large,
+        is not valid TOML (the message gives line and column), nests values
+        more than :data:`MAX_DEPTH` levels deep, or any key is invalid (the
+        message names it).
+    """
+    p = Path(path)
+    raw = _read(p)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError("not UTF-8 text", path=str(p)) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POS.match(str(exc))
         if m:
@@ -523,6 +629,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         else:
             msg = f"malformed TOML: {exc}"
         raise ScenarioError(msg, path=str(p)) from None
+    except RecursionError:
+        site = _nesting_site(text, MAX_DEPTH)
+        where = f"line {site[0]}: " if site else ""
+        raise ScenarioError(f"{where}arrays or inline tables nested more than {MAX_DEPTH} levels deep",
+                            path=str(p), key=site[1] if site else None) from None
     return parse_scenario(data, path=p)
-
-

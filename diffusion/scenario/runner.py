@@ -138,8 +138,8 @@ def check_resources(scenario: Scenario) -> GraphSize | None:
 
     The size of the graph (nodes, expected edges) and the memory building it takes
     are estimated from the generator and its parameters
-    (:func:`diffusion.generators.check_generator`); a graph file is not estimated
-    (``None``).
+    (:func:`diffusion.generators.check_generator`); a graph file or a generator
+    added by other code is not estimated (``None``).
 
     Raises
     ------
@@ -153,7 +153,7 @@ def check_resources(scenario: Scenario) -> GraphSize | None:
     with scenario_errors(scenario.path, "network"):
         size = check_generator(spec.generator, **spec.params)
     avail = available_memory()
-    if avail is not None and size.memory > avail:
+    if size is not None and avail is not None and size.memory > avail:
         raise ScenarioError(
             f"building this network needs about {_size(size.memory)} of memory ({size.nodes:,} nodes, about "
             f"{size.edges:,.0f} edges) but only {_size(avail)} are available; use a smaller n or mean degree",
