@@ -711,6 +711,11 @@ def barabasi_albert(n: int, m: int, *, seed: SeedLike = None) -> Network:
 
 
 # ----------------------------------------------------------------- SMB graph
+#: Most sectors (regions) of an SMB population, and most sector x region blocks.
+_MAX_GROUPS = 100_000
+_MAX_BLOCKS = 10_000_000
+
+
 def _labels(name: str, spec: Any) -> tuple[int, list[str] | None]:
     if isinstance(spec, Sequence) and not isinstance(spec, str):
         names = [str(s) for s in spec]
@@ -719,7 +724,7 @@ def _labels(name: str, spec: Any) -> tuple[int, list[str] | None]:
         if len(set(names)) != len(names):
             raise ParameterError(name, "names must be distinct")
         return len(names), names
-    return check_integer(name, spec, 1), None
+    return check_integer(name, spec, 1, _MAX_GROUPS), None
 
 
 def _shares(name: str, shares: Any, k: int) -> np.ndarray:
@@ -810,6 +815,8 @@ def _plan_smb(n: Any, mean_degree: Any, sectors: Any, regions: Any, homophily: A
     z = check_number("mean_degree", mean_degree, 0.0)
     S, sector_names = _labels("sectors", sectors)
     Rg, region_names = _labels("regions", regions)
+    if S * Rg > _MAX_BLOCKS:
+        raise ParameterError("regions", f"sectors x regions is {S * Rg:,} blocks; at most {_MAX_BLOCKS:,}")
     h = _homophily(homophily)
     s_sh = _shares("sector_shares", sector_shares, S)
     r_sh = _shares("region_shares", region_shares, Rg)
