@@ -96,7 +96,17 @@ _DEFAULT_SEVERITIES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 @dataclass(frozen=True)
 class ShockSpec:
-    """The parsed ``[shock]`` table."""
+    """The parsed ``[shock]`` table; constructing one checks every value.
+
+    Examples
+    --------
+    >>> from diffusion.shocks import PlatformOutage
+    >>> from diffusion.shocks.tables import ShockSpec
+    >>> ShockSpec(PlatformOutage(), level=float("nan"))
+    Traceback (most recent call last):
+    ...
+    diffusion.errors.ParameterError: level: must be a finite number, got nan
+    """
 
     shock: Shock
     propagation: str = "threshold"
@@ -107,6 +117,21 @@ class ShockSpec:
     severities: tuple[float, ...] = _DEFAULT_SEVERITIES
     exposure: Mapping[str, Any] = field(default_factory=dict)
     max_rounds: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.shock, Shock):
+            raise ParameterError("type", f"must be a shock, got {type(self.shock).__name__}")
+        check_choice("propagation", self.propagation, PROPAGATIONS)
+        _capacity(self.capacity)
+        if self.value is not None:
+            check_string("value", self.value)
+        set_ = object.__setattr__
+        set_(self, "level", check_probability("level", self.level))
+        set_(self, "alpha", check_number("alpha", self.alpha, 0.0, 1.0, open_low=True, open_high=True))
+        set_(self, "severities", check_numbers("severities", self.severities, 0.0, 1.0))
+        set_(self, "exposure", _exposure(self.exposure))
+        if self.max_rounds is not None:
+            check_integer("max_rounds", self.max_rounds, 0, strict=True)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`~diffusion.shocks.apply_shock`."""
@@ -159,7 +184,7 @@ def parse_shock(table: Mapping[str, Any], ctx: ParseContext) -> ShockSpec:
     """Parse a ``[shock]`` table (errors name ``shock.<key>``).
 
     The table is checked by constructing its objects: the :class:`~diffusion.shocks.Shock`
-    of its ``type`` and a :class:`ShockSpec` of values that passed the shared checks of
+    of its ``type`` and the :class:`ShockSpec`, whose values pass the shared checks of
     :mod:`diffusion.validation`. What needs the network is checked by :func:`check_shock`.
     """
     with ctx.reraise("shock"):
@@ -177,17 +202,16 @@ def parse_shock(table: Mapping[str, Any], ctx: ParseContext) -> ShockSpec:
         except TypeError as exc:
             raise ParameterError("type", str(exc)) from None
         value = check_string("value", table.get("value", "size"))
-        mr = table.get("max_rounds")
         return ShockSpec(
             shock,
-            propagation=check_choice("propagation", table.get("propagation", "threshold"), PROPAGATIONS),
-            capacity=_capacity(table.get("capacity", 1.0)),
+            propagation=table.get("propagation", "threshold"),
+            capacity=table.get("capacity", 1.0),
             value=None if value == "equal" else value,
-            level=check_probability("level", table.get("level", 0.1)),
-            alpha=check_number("alpha", table.get("alpha", 0.95), 0.0, 1.0, open_low=True, open_high=True),
-            severities=check_numbers("severities", table.get("severities", list(_DEFAULT_SEVERITIES)), 0.0, 1.0),
-            exposure=_exposure(table.get("exposure", {})),
-            max_rounds=None if mr is None else check_integer("max_rounds", mr, 0, strict=True),
+            level=table.get("level", 0.1),
+            alpha=table.get("alpha", 0.95),
+            severities=table.get("severities", _DEFAULT_SEVERITIES),
+            exposure=table.get("exposure", {}),
+            max_rounds=table.get("max_rounds"),
         )
 
 
