@@ -216,17 +216,15 @@ def parse_shock(table: Mapping[str, Any], ctx: ParseContext) -> ShockSpec:
 
 
 def model_platforms(scenario: Scenario) -> tuple[str, ...]:
-    """Names of the platforms a scenario's cascade leaves firms on (``platform_state`` order).
+    """Names of the platforms a scenario's cascade leaves firms on (as :func:`platform_state` reads them).
 
-    A model with a ``platforms`` parameter (names, or their number) defines them;
-    any other model's adopters are on one platform, ``"adopted"``.
+    The labels of the output the model declares with the role ``"holding"``;
+    a model without one is read as one platform, ``"adopted"``.
     """
-    raw = scenario.cascade.build().params().get("platforms")
-    if raw is None:
+    hold = scenario.cascade.build().declare().role("holding")
+    if hold is None:
         return ("adopted",)
-    if isinstance(raw, int):
-        return tuple(f"platform{j}" for j in range(1, raw + 1))
-    return tuple(str(x) for x in raw)
+    return tuple(hold.labels[1 - hold.start:])
 
 
 def check_shock(scenario: Scenario, network: Network) -> None:
