@@ -125,3 +125,19 @@ def test_missing_never_and_replicate_out_of_range(simulated, tmp_path, runner):
     res = runner.invoke(main, ["run", str(path), "-q", "--no-plots", "--adoptions",
                                str(tmp_path / "x.csv"), "--replicate", "5"])
     assert res.exit_code == 2 and "--replicate 5" in res.stderr
+
+
+def test_shipped_example_recovers_the_true_pressures(tmp_path, runner):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    res = runner.invoke(main, ["calibrate", str(root / "scenarios" / "calibration_isomorphic.toml"),
+                               str(root / "scenarios" / "data" / "isomorphic_adoptions.csv"),
+                               "-o", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.stderr
+    out = json.loads((tmp_path / "calibration.json").read_text())["parameters"]
+    truth = {"cascade.external": 0.004, "cascade.mimetic": 0.35, "cascade.normative": 0.08,
+             "cascade.mandates[0].compliance": 0.3}
+    for key, value in truth.items():
+        lo, hi = out[key]["ci"]
+        assert lo <= value <= hi, (key, out[key])
