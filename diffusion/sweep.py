@@ -485,7 +485,7 @@ def _run_point(data: Mapping[str, Any], path: str | None, index: int, params: Ma
     """Run one point (in this process or in a worker); ``data`` is its scenario mapping."""
     try:
         scenario = parse_scenario(data, path=path)
-        res = run_scenario(scenario, map_chunks=map_chunks)
+        res = run_scenario(scenario, keep="summary", map_chunks=map_chunks)
     except ScenarioError as exc:
         raise _blame(exc, params, index, path) from None
     return PointResult(index, jsonable(res.summary), jsonable(res.runs), jsonable(res.curve))

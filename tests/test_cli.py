@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import diffusion
@@ -16,7 +17,7 @@ from diffusion.cli import main
 SHIPPED_SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.toml"))
 #: Keep the tests light: run replicates in this process (the default executor is covered once).
 SERIAL = ["--executor", "serial"]
-OUTPUT_FILES = ["curve.csv", "runs.csv", "scenario.toml", "summary.json"]
+OUTPUT_FILES = ["curve.csv", "nodes.csv", "runs.csv", "scenario.toml", "summary.json"]
 #: What ``diffusion run`` leaves in its output directory (figures/ unless --no-plots).
 OUTPUT_ENTRIES = sorted([*OUTPUT_FILES, "figures"])
 
@@ -67,6 +68,12 @@ def test_shipped_scenario_validates_and_runs(path, runner, tmp_path):
     curve = read_csv(out / "curve.csv")
     assert list(curve[0])[:4] == ["step", "mean_fraction", "q05", "q95"]
     assert [int(r["step"]) for r in curve] == list(range(len(curve)))
+    nodes = read_csv(out / "nodes.csv")
+    assert len(nodes) == summary["network"]["nodes"]
+    assert list(nodes[0])[:3] == ["id", "adoption_probability", "mean_adoption_step"]
+    prob = np.array([float(r["adoption_probability"]) for r in nodes])
+    # the mean over firms of their adoption probability is the mean final fraction
+    assert prob.mean() == pytest.approx(np.mean([float(r["final_fraction"]) for r in runs]))
     # the resolved scenario records the override and reproduces the run
     again = diffusion.load_scenario(out / "scenario.toml")
     assert again.runs == 3

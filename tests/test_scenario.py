@@ -258,7 +258,7 @@ def test_runtime_errors_name_the_key(tmp_path, basic):
 def test_write_outputs(tmp_path, basic):
     res = run_scenario(parse_scenario(basic()))
     files = res.write(tmp_path / "out" / "nested")
-    assert sorted(files) == ["curve.csv", "runs.csv", "scenario.toml", "summary.json"]
+    assert sorted(files) == ["curve.csv", "nodes.csv", "runs.csv", "scenario.toml", "summary.json"]
     summary = json.loads(files["summary.json"].read_text())
     assert summary == json.loads(json.dumps(res.summary))
     with files["runs.csv"].open() as f:

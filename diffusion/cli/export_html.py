@@ -42,7 +42,9 @@ def export_html(scenario: Path, out: Path | None, runs: int | None, seed: int | 
 
     sc = load_scenario(scenario).replace(runs=runs, seed=seed)
     path = out if out is not None else Path("results") / sc.name / "network.html"
-    result = run_scenario(sc)
+    if replicate >= sc.runs:
+        raise click.BadParameter(f"must be below the number of replicates ({sc.runs})", param_hint="--replicate")
+    result = run_scenario(sc, keep=[replicate])
     write_network_html(result, path, color_by=color_by, replicate=replicate, max_nodes=max_nodes,
                        reduce=reduce, notify=lambda msg: click.echo(f"note: {msg}", err=True))
     if not quiet:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..engine import SimulationResult, available_memory, simulate
+from ..engine import SimulationResult, Stage, available_memory, simulate
 from ..errors import DiffusionError, ScenarioError
 from ..generators import GraphSize, check_generator
 from ..network import Network
@@ -36,6 +36,7 @@ __all__ = [
     "build_network",
     "check_resources",
     "check_scenario",
+    "chunk_stages",
     "run_scenario",
     "summarize_scenario",
 ]
@@ -79,7 +80,14 @@ class ScenarioResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def write(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write ``summary.json``, ``runs.csv``, ``curve.csv`` and ``scenario.toml`` atomically.
+        """Write ``summary.json``, ``runs.csv``, ``curve.csv``, ``nodes.csv`` and ``scenario.toml`` atomically.
+
+        ``nodes.csv`` has one row per firm: ``id``, ``adoption_probability``,
+        ``mean_adoption_step``, the frequency of every category of every
+        categorical per-node output the model declares (``platform_A``, ...,
+        ``cause_mimetic``, ...) and the means of its numeric ones (with a
+        ``[shock]``: ``failure_probability``, ``mean_distress``,
+        ``expected_loss``, ``mean_failed_round``).
 
         Each file is written to a temporary file and renamed into place
         (:mod:`diffusion.outputs`); ``summary.json`` comes last, so once it is new
@@ -91,9 +99,11 @@ class ScenarioResult:
             "scenario.toml": write_text(out / "scenario.toml", self.scenario.to_toml()),
             "runs.csv": write_csv(out / "runs.csv", self.runs),
             "curve.csv": write_csv(out / "curve.csv", self.curve),
+            "nodes.csv": write_csv(out / "nodes.csv", self.simulation.node_records()),
             "summary.json": write_json(out / "summary.json", self.summary),
         }
-        return {name: files[name] for name in ("summary.json", "runs.csv", "curve.csv", "scenario.toml")}
+        return {name: files[name] for name in ("summary.json", "runs.csv", "curve.csv", "nodes.csv",
+                                               "scenario.toml")}
 
     def describe(self) -> list[str]:
         """A few human-readable lines summarizing the run (what ``diffusion run`` prints).
@@ -259,20 +269,39 @@ def summarize_scenario(scenario: Scenario, network: Network, sim: SimulationResu
     return out
 
 
+def chunk_stages(scenario: Scenario) -> list[Stage]:
+    """The stages the scenario's tables run inside every chunk (e.g. ``[shock]``), in table order."""
+    stages = []
+    for name, handler in TABLES.items():
+        if handler.chunk_stage is not None and name in scenario.tables:
+            with scenario_errors(scenario.path, name):
+                stages.append(handler.chunk_stage(scenario))
+    return stages
+
+
 def run_scenario(
     scenario: Scenario,
     *,
-    progress: Callable[[int], None] | None = None,
+    keep: str | Sequence[int] = "replicates",
+    progress: Callable[[int], None] | bool | None = None,
     map_chunks: Callable[..., Iterable[ChunkSummary]] | None = None,
     chunk_size: int | None = None,
 ) -> ScenarioResult:
     """Build the network, run the cascade ensemble and the registered stages.
 
+    Stages that run inside every chunk (``[shock]``: the shock and its
+    propagation) run there, after the cascade and before the reductions; the
+    others run once the ensemble is merged.
+
     Parameters
     ----------
     scenario : Scenario
         From :func:`load_scenario` (apply overrides with :meth:`Scenario.replace`).
-    progress : callable, optional
+    keep : {"replicates", "summary"} or sequence of int, default "replicates"
+        What is kept of every replicate's per-node state (see :func:`diffusion.simulate`).
+        The command line uses ``"summary"`` (and the one replicate ``--html`` draws):
+        ``runs.csv``, ``curve.csv``, ``nodes.csv`` and ``summary.json`` need no more.
+    progress : callable or bool, optional
         Called with the number of replicates just finished (see :func:`diffusion.simulate`).
     map_chunks : callable, optional
         Executor hook, passed to :func:`diffusion.simulate`.
@@ -292,6 +321,7 @@ def run_scenario(
     network = build_network(scenario)
     _check_initial(scenario, network)
     _check_tables(scenario, network)
+    stages = chunk_stages(scenario)
     with scenario_errors(scenario.path, "cascade"):
         sim = simulate(
             network,
@@ -300,6 +330,8 @@ def run_scenario(
             runs=scenario.runs,
             seed=scenario.seed_sequence("cascade"),
             max_steps=scenario.max_steps,
+            keep=keep,
+            stages=stages,
             chunk_size=chunk_size,
             map_chunks=map_chunks,
             progress=progress,

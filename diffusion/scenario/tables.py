@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from ..engine import Stage
     from ..network import Network
     from .config import ParseContext, Scenario
     from .runner import ScenarioResult
@@ -45,10 +46,17 @@ class TableHandler:
         built (node attributes, node ids, names the cascade model defines). Run by
         :func:`~diffusion.scenario.check_scenario` (``diffusion validate --build``)
         and by :func:`~diffusion.scenario.run_scenario` before the first simulation.
+    chunk_stage : callable, optional
+        ``chunk_stage(scenario) -> Stage``: work that runs inside every chunk of
+        the cascade ensemble, right after the cascade and before the reductions
+        (see :class:`diffusion.Stage`), so it never needs every replicate's
+        per-node state at once; its declared outputs become ``runs.csv`` and
+        ``nodes.csv`` columns like the model's. Seed it from the table's own
+        stream, ``scenario.seed_sequence(name)``.
     stage : callable, optional
-        ``stage(scenario, result, seed_sequence)`` run after the cascade when the
-        table is present; it may add keys to ``result.summary``, columns to
-        ``result.runs`` / ``result.curve`` and entries to ``result.extras``.
+        ``stage(scenario, result, seed_sequence)`` run after the whole ensemble
+        when the table is present; it may add keys to ``result.summary``, columns
+        to ``result.runs`` / ``result.curve`` and entries to ``result.extras``.
         ``seed_sequence`` is the table's own stream, derived from its name (see
         :func:`~diffusion.scenario.stream_key`).
     describe : callable, optional
@@ -61,6 +69,7 @@ class TableHandler:
     stage: Callable[[Scenario, ScenarioResult, np.random.SeedSequence], None] | None = None
     check: Callable[[Scenario, Network], None] | None = None
     describe: Callable[[Mapping[str, Any]], list[str]] | None = None
+    chunk_stage: Callable[[Scenario], Stage] | None = None
 
 
 #: Optional top-level tables by name, in the order their stages run.
@@ -71,7 +80,8 @@ def register_table(name: str, parse: Callable[[Mapping[str, Any], ParseContext],
                    dump: Callable[[Any], dict[str, Any]] | None = None,
                    stage: Callable[..., None] | None = None,
                    check: Callable[..., None] | None = None,
-                   describe: Callable[[Mapping[str, Any]], list[str]] | None = None) -> None:
+                   describe: Callable[[Mapping[str, Any]], list[str]] | None = None,
+                   chunk_stage: Callable[..., Any] | None = None) -> None:
     """Allow an optional top-level table ``[name]`` in scenario files.
 
     Parameters
@@ -80,7 +90,7 @@ def register_table(name: str, parse: Callable[[Mapping[str, Any], ParseContext],
         Table name, e.g. ``"shock"``.
     parse : callable or TableHandler
         The parser, or a whole :class:`TableHandler` (then give no other argument).
-    dump, stage, check, describe : callable, optional
+    dump, stage, check, describe, chunk_stage : callable, optional
         See :class:`TableHandler`.
 
     Examples
@@ -98,8 +108,8 @@ def register_table(name: str, parse: Callable[[Mapping[str, Any], ParseContext],
     if name in CORE_TABLES:
         raise ValueError(f"[{name}] is a built-in table")
     if isinstance(parse, TableHandler):
-        if any(f is not None for f in (dump, stage, check, describe)):
+        if any(f is not None for f in (dump, stage, check, describe, chunk_stage)):
             raise TypeError("give either a TableHandler or its parts, not both")
         TABLES[name] = parse
     else:
-        TABLES[name] = TableHandler(parse, dump, stage, check, describe)
+        TABLES[name] = TableHandler(parse, dump, stage, check, describe, chunk_stage)

@@ -167,10 +167,13 @@ def as_exposure(exposure: Any, n: int | None = None, key: str = "exposure") -> s
         raise ParameterError(key, f"must be a square matrix, got shape {W.shape}")
     if n is not None and W.shape[0] != n:
         raise ParameterError(key, f"has {W.shape[0]} rows but there are {n} firms")
-    W.sum_duplicates()
+    if not (W.has_canonical_format and W.data.all()):
+        # (a copy: the caller's matrix may be shared, even read-only, e.g. memory-mapped by a worker)
+        W = W.copy()
+        W.sum_duplicates()
+        W.eliminate_zeros()
     if not np.all(np.isfinite(W.data)) or np.any(W.data < 0):
         raise ParameterError(key, "entries must be finite and non-negative")
-    W.eliminate_zeros()
     return W
 
 

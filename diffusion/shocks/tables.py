@@ -22,9 +22,13 @@ Type-specific keys: ``platform`` and ``multihomed_reliance`` (platform_outage),
 ``count`` (random), ``by`` and ``count`` or ``fraction`` (targeted),
 ``nodes`` (nodes).
 
-``summary.json`` gains ``fragility`` (see :func:`~diffusion.shocks.fragility_summary`)
-and ``runs.csv`` the columns ``initial_loss, systemic_loss, total_loss,
-failed_fraction, amplification, shock_rounds``.
+The shock runs inside every chunk of the cascade ensemble
+(:class:`~diffusion.shocks.ShockStage`), so a scenario with ``[shock]`` never
+holds every replicate's per-firm state. ``summary.json`` gains ``fragility``
+(see :func:`~diffusion.shocks.fragility_summary`), ``runs.csv`` the columns
+``initial_loss, systemic_loss, total_loss, failed_fraction, amplification,
+shock_rounds`` (and ``shock_platform`` for an outage), and ``nodes.csv`` each
+firm's ``failure_probability``, ``mean_distress`` and ``expected_loss``.
 
 ``[frontier]`` is read by ``diffusion fragility``::
 
@@ -43,11 +47,11 @@ import copy
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from .._random import replicate_generators
 from ..engine import simulate
 from ..errors import ParameterError, ScenarioError
 from ..models import MODELS
@@ -71,22 +75,18 @@ from ..validation import (
     check_string,
     signature,
 )
-from .base import SHOCKS, PlatformOutage, Shock, platform_state
+from .base import SHOCKS, PlatformOutage, Shock
 from .exposure import exposure_columns
-from .frontier import RECORD_KEYS, FrontierResult, frontier_point
-from .pipeline import (
-    apply_shock,
-    fragility_curve,
-    resolve_capacity,
-    resolve_exposure,
-    resolve_value,
-)
+from .frontier import RECORD_KEYS, FrontierResult, FrontierStage
+from .metrics import fragility_summary
+from .pipeline import loss_record, resolve_capacity, resolve_exposure, resolve_value
 from .propagation import PROPAGATIONS
 from .robustness import robustness
+from .stage import LOSS_MEASURES, ShockStage
 
 __all__ = ["FRONTIER_TABLE", "SHOCK_TABLE", "FragilityReport", "FrontierSpec", "ShockSpec",
            "check_shock", "describe_fragility", "model_platforms", "parse_frontier", "parse_shock",
-           "run_fragility", "shock_stage"]
+           "run_fragility", "shock_chunk_stage", "shock_stage"]
 
 _COMMON = ("type", "propagation", "capacity", "value", "level", "alpha", "severities", "exposure",
            "max_rounds")
@@ -243,31 +243,41 @@ def check_shock(scenario: Scenario, network: Network) -> None:
         raise ParameterError(f"exposure.{exc.name}", exc.reason) from None
 
 
-def _apply(spec: ShockSpec, result: ScenarioResult, seed: np.random.SeedSequence) -> Any:
-    sim, net = result.simulation, result.network
-    st = platform_state(sim) if spec.shock.needs_platforms else None
-    rngs = replicate_generators(seed, sim.runs) if spec.shock.random else None
-    return apply_shock(net, spec.shock, st, runs=sim.runs, seed=rngs, **spec.kwargs())
+def shock_chunk_stage(scenario: Scenario, *, severities: bool = False) -> ShockStage:
+    """The ``[shock]`` table as a stage that runs inside every chunk of the cascade ensemble.
+
+    Seeded from the scenario's ``shock`` stream (replicate ``r`` of a random
+    shock draws from its child ``r``). With ``severities``, it also records the
+    fragility curve at the table's ``severities``.
+    """
+    spec: ShockSpec = scenario.table("shock")
+    return ShockStage(spec.shock, exposure=dict(spec.exposure), propagation=spec.propagation,
+                      capacity=spec.capacity, value=spec.value, max_rounds=spec.max_rounds,
+                      severities=spec.severities if severities else None,
+                      seed=scenario.seed_sequence("shock"))
+
+
+def _losses(outputs: Mapping[str, np.ndarray], suffix: Any = None) -> SimpleNamespace:
+    """The per-replicate loss measures of a shock stage's run outputs (``curve_*`` column ``suffix``)."""
+    if suffix is None:
+        cols = {k: np.asarray(outputs[k]) for k in LOSS_MEASURES}
+        cols["rounds"] = np.asarray(outputs["shock_rounds"])
+    else:
+        cols = {k: np.asarray(outputs[f"curve_{k}"])[:, suffix] for k in LOSS_MEASURES}
+        cols["rounds"] = np.zeros(len(cols["total_loss"]), dtype=np.int64)
+    return SimpleNamespace(**cols)
 
 
 def shock_stage(scenario: Scenario, result: ScenarioResult, seed: np.random.SeedSequence) -> None:
-    """The ``[shock]`` stage: propagate the shock in every replicate, extend summary and runs."""
+    """After the ensemble: the ``fragility`` block of ``summary.json``, from the stage's run outputs.
+
+    The shock itself ran inside every chunk (:func:`shock_chunk_stage`); its
+    per-replicate losses are ``runs.csv`` columns and its per-firm failure
+    probabilities and expected losses ``nodes.csv`` columns.
+    """
     spec: ShockSpec = scenario.table("shock")
-    res = _apply(spec, result, seed)
-    frag = res.summary(level=spec.level, alpha=spec.alpha)
-    frag = {"shock": spec.to_dict(), **frag}
-    result.summary["fragility"] = frag
-    cols = {
-        "initial_loss": np.atleast_1d(res.initial_loss),
-        "systemic_loss": np.atleast_1d(res.systemic_loss),
-        "total_loss": np.atleast_1d(res.total_loss),
-        "failed_fraction": np.atleast_1d(res.failed_fraction),
-        "amplification": np.atleast_1d(res.amplification),
-        "shock_rounds": np.atleast_1d(res.rounds),
-    }
-    for r, rec in enumerate(result.runs):
-        rec.update({k: v[r].item() for k, v in cols.items()})
-    result.extras["shock"] = res
+    frag = fragility_summary(_losses(result.simulation.outputs), level=spec.level, alpha=spec.alpha)
+    result.summary["fragility"] = {"shock": spec.to_dict(), **frag}
 
 
 def describe_fragility(summary: Mapping[str, Any]) -> list[str]:
@@ -299,7 +309,7 @@ def describe_fragility(summary: Mapping[str, Any]) -> list[str]:
 
 #: The ``[shock]`` scenario table (registered by :mod:`diffusion`).
 SHOCK_TABLE = TableHandler(parse_shock, dump=lambda spec: spec.to_dict(), stage=shock_stage,
-                           check=check_shock, describe=describe_fragility)
+                           check=check_shock, describe=describe_fragility, chunk_stage=shock_chunk_stage)
 
 
 # ----------------------------------------------------------------- [frontier]
@@ -434,11 +444,11 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
                             path=str(scenario.path) if scenario.path else None, key="shock")
     fspec: FrontierSpec | None = scenario.table("frontier")
 
-    def cascade(sc: Scenario, net: Any) -> Any:
+    def cascade(sc: Scenario, net: Any, stage: Any) -> Any:
         with scenario_errors(sc.path, "cascade"):
             return simulate(net, sc.cascade.build(), initial=sc.cascade.initial, runs=sc.runs,
-                            seed=sc.seed_sequence("cascade"), max_steps=sc.max_steps,
-                            map_chunks=map_chunks, progress=progress)
+                            seed=sc.seed_sequence("cascade"), max_steps=sc.max_steps, keep="summary",
+                            stages=[stage], map_chunks=map_chunks, progress=progress)
 
     # every input is checked before the first simulation: the frontier's scenarios too
     where = str(scenario.path) if scenario.path else None
@@ -457,12 +467,13 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
         else:
             with scenario_errors(sc.path, "cascade"):
                 sc.cascade.build().prepare(net)
-    sim = cascade(scenario, net)
+    # the severity curve: the shock at every severity, inside every chunk (common random numbers)
     with scenario_errors(scenario.path, "shock"):
-        st = platform_state(sim) if spec.shock.needs_platforms else None
-        seed = scenario.seed_sequence("shock") if spec.shock.random else None
-        curve = fragility_curve(net, spec.shock, list(spec.severities), st, level=spec.level,
-                                alpha=spec.alpha, runs=sim.runs, seed=seed, **spec.kwargs())
+        curve_stage = shock_chunk_stage(scenario, severities=True)
+    sim = cascade(scenario, net, curve_stage)
+    outs = sim.outputs
+    curve = [{"severity": float(s), **loss_record(_losses(outs, j), level=spec.level, alpha=spec.alpha)}
+             for j, s in enumerate(spec.severities)]
     summary: dict[str, Any] = {"scenario": scenario.name, "seed": scenario.seed, "runs": scenario.runs,
                                "shock": spec.to_dict()}
     # robustness of the firm network itself: random versus targeted removal (shock stream)
@@ -487,15 +498,15 @@ def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None 
                 with scenario_errors(sc.path, "shock"):
                     W = resolve_exposure(net, dict(spec_v.exposure))
                     v = resolve_value(net, spec_v.value)
-            sim_v = cascade(sc, net)
             with scenario_errors(sc.path, "shock"):
-                cols = frontier_point(net, platform_state(sim_v), exposure=W, severity=outage.severity,
-                                      propagation=spec_v.propagation, capacity=spec_v.capacity, value=v,
+                stage = FrontierStage(exposure=W, severity=outage.severity, propagation=spec_v.propagation,
+                                      capacity=spec_v.capacity, value=v,
                                       multihomed_reliance=outage.multihomed_reliance,
                                       max_rounds=spec_v.max_rounds)
-            for r in range(sim_v.runs):
+            cols = cascade(sc, net, stage).outputs
+            for r in range(sc.runs):
                 rec: dict[str, Any] = {"parameter": fspec.parameter, "value": val, "replicate": r}
-                rec.update({k: cols[k][r].item() for k in RECORD_KEYS})
+                rec.update({k: cols[f"frontier_{k}"][r].item() for k in RECORD_KEYS})
                 records.append(rec)
         front = FrontierResult(fspec.parameter, list(fspec.values), records, spec.level, spec.alpha)
         summary["frontier"] = {"parameter": fspec.parameter, "values": list(fspec.values),
