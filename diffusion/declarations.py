@@ -79,7 +79,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -121,6 +121,9 @@ class Output:
         node_value with non-integer values: the range they lie in. Sums are
         accumulated in fixed point within it, so that reductions are exactly
         the same for any chunking and executor.
+    column : str or None
+        node_value: the name of its per-node mean in ``nodes.csv`` (default
+        ``mean_<name>``; e.g. ``failure_probability`` for a 0/1 ``failed``).
     """
 
     name: str
@@ -132,7 +135,7 @@ class Output:
     missing: float | None = None
     integer: bool = False
     bounds: tuple[float, float] = (0.0, 1.0)
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    column: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -156,10 +159,10 @@ class Output:
     @classmethod
     def node_value(cls, name: str, description: str = "", *, integer: bool = False,
                    missing: float | None = None, bounds: tuple[float, float] = (0.0, 1.0),
-                   role: str | None = None) -> Output:
+                   role: str | None = None, column: str | None = None) -> Output:
         """A per-node number (reduced to its mean over the replicates where it is defined)."""
         return cls(name, "node_value", description, role=role, missing=missing, integer=integer,
-                   bounds=bounds)
+                   bounds=bounds, column=column)
 
     @classmethod
     def run_category(cls, name: str, labels: Sequence[str], description: str = "", *, start: int = 0,
@@ -217,10 +220,15 @@ class Output:
         return self.labels[i] if 0 <= i < len(self.labels) else None
 
     def columns(self, prefix: str | None = None) -> list[str]:
-        """Flat column names: ``name`` or ``name_<label>`` per component / category."""
+        """Flat column names: ``name`` or ``name_<label>`` per component / category.
+
+        For a node value, the name of its per-node mean (:attr:`column`, default ``mean_<name>``).
+        """
         base = prefix or self.name
         if self.vector or self.kind in ("node_category",):
             return [f"{base}_{lab}" for lab in self.labels]
+        if self.kind == "node_value":
+            return [self.column or f"mean_{base}"]
         return [base]
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,9 +23,8 @@ the executor or the order in which chunks finish.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -363,7 +362,3 @@ def merge_summaries(chunks: Sequence[ChunkSummary], declarations: Declarations) 
     else:
         kept_adoption, kept_values = np.empty((0, n), dtype=np.int16), {}
     return Merged(counts, steps, run_values, series, totals, kept, kept_adoption, kept_values)
-
-
-def jsonable_declarations(declarations: Declarations) -> list[Mapping[str, Any]]:
-    return declarations.to_list()

@@ -496,7 +496,7 @@ class SimulationResult:
                 for k, c in enumerate(o.columns()):
                     cols[c] = f[:, k]
             elif o.kind == "node_value":
-                cols[o.extra.get("column", f"mean_{o.name}")] = self.node_mean(o.name)
+                cols[o.columns()[0]] = self.node_mean(o.name)
         return cols
 
     def node_records(self) -> list[dict[str, Any]]:

@@ -323,3 +323,39 @@ def test_large_results_come_back_through_files_that_are_removed(pool):
     while _spill_files(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _spill_files(pids)
+
+
+def _reductions(res) -> dict[str, bytes]:
+    """Every reduction of a result (what summary mode keeps), as bytes."""
+    out = {"counts": res.counts.tobytes(), "steps": res.steps.tobytes(),
+           "adoption_probability": res.adoption_probability.tobytes(),
+           "mean_adoption_step": res.mean_adoption_step.tobytes()}
+    for o in res.declarations:
+        if o.kind == "node_category":
+            out[o.name] = res.frequencies(o.name).tobytes()
+        elif o.kind == "node_value":
+            out[o.name] = res.node_mean(o.name).tobytes()
+        elif o.kind in ("run_value", "run_category"):
+            out[o.name] = np.asarray(res.outputs[o.name]).tobytes()
+        elif o.kind == "series":
+            out[o.name] = np.asarray(res.series[o.name]).tobytes()
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(diffusion.MODELS))
+def test_streamed_reductions_identical_on_every_executor(name, pool, dask_ex):
+    """keep="summary" reduces each chunk in the worker that ran it: the merged reductions are
+    those of the run that kept every replicate, bit for bit, on every executor and chunking."""
+    from diffusion.shocks import PlatformOutage, RandomFailures, ShockStage
+
+    model = diffusion.MODELS[name]()
+    net = diffusion.generators.smb_network(400, mean_degree=6, sectors=3, regions=2, seed=2)
+    initial = 3 if model.requires_initial else None
+    shock = PlatformOutage("dominant") if model.declare().role("holding") else RandomFailures(count=4)
+    stage = ShockStage(shock, exposure={"loss_given_default": 0.5}, seed=11)
+    kw = dict(initial=initial, runs=9, seed=5, max_steps=12, stages=[stage])
+    expected = _reductions(diffusion.simulate(net, model, **kw))
+    for ex in (SerialExecutor(), pool, dask_ex):
+        for chunk_size in (None, 2):
+            got = diffusion.simulate(net, model, keep="summary", chunk_size=chunk_size, map_chunks=ex, **kw)
+            assert _reductions(got) == expected, (name, ex, chunk_size)

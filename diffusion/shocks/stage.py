@@ -140,18 +140,15 @@ class ShockStage(Stage):
                     for k in LOSS_MEASURES]
         share = float(v.max() / v.sum())
         out += [
-            Output.node_value("failed", "whether the firm failed (1) or not (0)", integer=True, role="failed"),
+            Output.node_value("failed", "whether the firm failed (1) or not (0)", integer=True, role="failed",
+                              column="failure_probability"),
             Output.node_value("distress", "final distress of the firm, in [0, 1]", role="distress"),
             Output.node_value("loss", "the firm's share of the value lost (distress × value / total value)",
-                              bounds=(0.0, share if share > 0 else 1.0)),
+                              bounds=(0.0, share if share > 0 else 1.0), column="expected_loss"),
             Output.node_value("failed_round", "propagation round in which the firm failed (0: the shock "
                               "itself; -1: it did not fail)", integer=True, missing=-1, role="failed_round"),
         ]
-        decl = Declarations(out)
-        for name, col in (("failed", "failure_probability"), ("distress", "mean_distress"),
-                          ("loss", "expected_loss"), ("failed_round", "mean_failed_round")):
-            decl[name].extra["column"] = col
-        return decl
+        return Declarations(out)
 
     def prepare(self, network: Network, model: Model, declarations: Declarations) -> Any:
         W = resolve_exposure(network, self.exposure)
