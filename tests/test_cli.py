@@ -269,9 +269,9 @@ def test_readme_opens_with_the_main_job_and_the_ci_test_command():
     for _, command, scenario in jobs:
         assert command in main.commands
         assert (README.parent / scenario).is_file()
-    assert second.endswith('pip install -e ".[dev,bench,dask,sensitivity]" && pytest')
+    assert second.endswith('pip install -e ".[dev,bench,dask,sensitivity]" && ruff check . && pytest')
     ci = (README.parent / ".ci" / "run").read_text().splitlines()
-    assert 'pip install -e ".[dev,bench,dask,sensitivity]"' in ci and "pytest" in ci
+    assert 'pip install -e ".[dev,bench,dask,sensitivity]"' in ci and "ruff check ." in ci and "pytest" in ci
 
 
 def test_readme_quickstart_runs(tmp_path, monkeypatch):
