@@ -232,7 +232,11 @@ def test_initial_adopters_are_rejected():
         ({"global_effect": float("nan")}, "global_effect"),
         ({"initial_shares": [0.8, 0.8]}, "initial_shares"),
         ({"lock_in_share": 0.4}, "lock_in_share"),
-        ({"multihoming_cost": "x"}, "multihoming_cost"),
+        ({"multihoming_cost": [0.0, float("nan")]}, "multihoming_cost"),
+        ({"multihoming_cost": True}, "multihoming_cost"),
+        ({"share_cap": 1.5}, "share_cap"),
+        ({"share_cap": {"C": 0.5}}, "share_cap.C"),
+        ({"conformity": float("nan")}, "conformity"),
         ({"record_history": 1}, "record_history"),
     ],
 )
@@ -380,3 +384,138 @@ def test_out_of_range_values_name_the_parameter(name, value):
     with pytest.raises(ParameterError) as err:
         PlatformCompetition(**{name: value})
     assert err.value.name == name
+
+
+# ----------------------------------------------------------------- conformity, per-firm multi-homing, share cap
+def _backends_agree(net, **kwargs):
+    out = {}
+    for backend in ("numpy", "numba"):
+        model = PlatformCompetition(["A", "B", "C"], backend=backend, **kwargs)
+        out[backend] = diffusion.simulate(net, model, runs=4, seed=5, max_steps=25)
+    a, b = out["numpy"], out["numba"]
+    for key in ("platform", "platform_second", "winner", "lock_in_step"):
+        assert np.array_equal(a.outputs[key], b.outputs[key]), key
+    for key in a.series:
+        assert np.array_equal(a.series[key], b.series[key]), key
+    assert np.array_equal(a.counts, b.counts)
+    return a
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"global_effect": 4.0, "local_effect": 2.0, "conformity": -0.5},
+        {"global_effect": 4.0, "local_effect": 2.0, "fit_sd": 0.5,
+         "conformity": {"distribution": "normal", "mean": 0.5, "sd": 1.0}},
+        {"global_effect": 3.0, "local_effect": 1.0, "multihoming_cost": "mh", "switching_cost": 0.2},
+        {"global_effect": 6.0, "share_cap": 0.4, "revision_rate": 0.4},
+        {"global_effect": 6.0, "local_effect": 1.0, "share_cap": {"A": 0.3}, "multihoming_cost": 0.2,
+         "outside_option": -1.0, "conformity": "kappa"},
+    ],
+)
+def test_numba_and_numpy_agree_with_conformity_multihoming_costs_and_caps(kwargs):
+    net = erdos_renyi(400, mean_degree=5, seed=11)
+    rng = np.random.default_rng(3)
+    mh = np.where(rng.random(net.n) < 0.3, 0.0, np.inf)
+    net = net.with_attributes(mh=mh, kappa=rng.uniform(-1, 1, net.n))
+    _backends_agree(net, **kwargs)
+
+
+def test_conformity_one_and_zero_costs_for_everyone_change_nothing():
+    net = erdos_renyi(300, mean_degree=5, seed=2)
+    base = dict(global_effect=4.0, local_effect=2.0, fit_sd=0.3, revision_rate=0.3)
+    ref = diffusion.simulate(net, PlatformCompetition(["A", "B"], **base), runs=3, seed=4, max_steps=20)
+    one = diffusion.simulate(net, PlatformCompetition(["A", "B"], conformity=1.0, **base), runs=3, seed=4,
+                             max_steps=20)
+    assert np.array_equal(ref.outputs["platform"], one.outputs["platform"])
+    mh = dict(base, multihoming_cost=0.7)
+    ref = diffusion.simulate(net, PlatformCompetition(["A", "B"], **mh), runs=3, seed=4, max_steps=20)
+    per_firm = dict(base, multihoming_cost=np.full(net.n, 0.7))
+    same = diffusion.simulate(net, PlatformCompetition(["A", "B"], **per_firm), runs=3, seed=4, max_steps=20)
+    assert np.array_equal(ref.outputs["platform_second"], same.outputs["platform_second"])
+
+
+def test_negative_conformity_lowers_concentration_against_the_same_seeds():
+    net = erdos_renyi(600, mean_degree=6, seed=1)
+    kw = dict(global_effect=5.0, local_effect=2.0, revision_rate=0.3)
+    hhi = {}
+    for kappa in (1.0, 0.0, -1.0):
+        res = diffusion.simulate(net, PlatformCompetition(["A", "B", "C"], conformity=kappa, **kw), runs=10,
+                                 seed=7, max_steps=60)
+        hhi[kappa] = res.final("hhi")
+    # the same seeds: paired differences, each replicate less concentrated
+    assert (hhi[0.0] < hhi[1.0]).all() and hhi[-1.0].mean() < hhi[0.0].mean() + 0.02
+    assert hhi[1.0].mean() > 0.8 and hhi[0.0].mean() < 0.45
+
+
+def test_per_firm_infinite_multihoming_cost_forbids_a_second_platform():
+    net = erdos_renyi(400, mean_degree=5, seed=1)
+    allowed = np.arange(net.n) % 2 == 0
+    model = PlatformCompetition(["A", "B"], fit=2.0, multihoming_cost=np.where(allowed, 0.0, np.inf),
+                                revision_rate=1.0)
+    res = diffusion.simulate(net, model, runs=3, seed=2, max_steps=3)
+    second = res.outputs["platform_second"]
+    assert (second[:, ~allowed] == 0).all()
+    # a second platform of fit 2 beats the outside option's 0 + Gumbel noise most of the time
+    assert (second[:, allowed] > 0).mean() > 0.6
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize(("cap", "platforms", "mh"), [(0.5, 2, None), (0.4, 3, None), (0.35, 3, 0.0)])
+def test_share_cap_holds_at_every_step(backend, cap, platforms, mh):
+    net = erdos_renyi(501, mean_degree=6, seed=3)
+    names = ["A", "B", "C"][:platforms]
+    model = PlatformCompetition(names, global_effect=8.0, local_effect=1.0, revision_rate=0.5,
+                                share_cap=cap, multihoming_cost=mh, backend=backend)
+    res = diffusion.simulate(net, model, runs=6, seed=9, max_steps=40)
+    installed = res.series["installed_base"]  # (T + 1, runs, K)
+    assert installed.max() <= cap + 1e-12
+    # without the cap the market locks in; with it, it stays spread (the same seeds)
+    free = PlatformCompetition(names, global_effect=8.0, local_effect=1.0, revision_rate=0.5,
+                               multihoming_cost=mh, backend=backend)
+    locked = diffusion.simulate(net, free, runs=6, seed=9, max_steps=40)
+    assert (res.final("hhi") < locked.final("hhi") - 0.1).all()
+    # every step's counts agree with the firms' final holdings
+    plat, sec = res.outputs["platform"], res.outputs["platform_second"]
+    for k in range(1, platforms + 1):
+        held = ((plat == k) | (sec == k)).sum(axis=1) / net.n
+        assert np.allclose(held, installed[-1, :, k - 1])
+
+
+def test_share_cap_on_one_platform_and_initial_shares_over_the_cap():
+    net = erdos_renyi(400, mean_degree=5, seed=3)
+    model = PlatformCompetition(["A", "B"], global_effect=8.0, revision_rate=0.5, share_cap={"A": 0.25},
+                                fit=[1.0, 0.0])
+    res = diffusion.simulate(net, model, runs=4, seed=1, max_steps=30)
+    assert res.series["installed_base"][:, :, 0].max() <= 0.25
+    assert res.series["installed_base"][-1, :, 1].min() > 0.7  # the rest go to B
+    bad = PlatformCompetition(["A", "B"], share_cap=0.3, initial_shares=[0.5, 0.0])
+    with pytest.raises(ParameterError) as err:
+        diffusion.simulate(net, bad, runs=1, seed=1, max_steps=2)
+    assert err.value.name == "share_cap"
+
+
+def test_resume_replays_the_fit_and_continues_from_given_holdings():
+    from diffusion.engine import Batch
+    from diffusion.initial import Initial
+
+    net = erdos_renyi(200, mean_degree=5, seed=3)
+    model = PlatformCompetition(["A", "B"], fit_sd=1.0, global_effect=2.0, revision_rate=0.5)
+    ctx = model.prepare(net)
+    seed = np.random.SeedSequence(4)
+    batch = Batch(seed, 2, 3, 10, Initial("none"), net)
+    start = model.start(ctx, net, batch)
+    primary = np.ones((3, net.n), dtype=np.int16)
+    second = np.zeros_like(primary)
+    rngs = [np.random.default_rng(s) for s in range(3)]
+    st = model.resume(ctx, net, Batch(seed, 2, 3, 10, Initial("none"), net), primary, second, rngs)
+    assert np.array_equal(st.fit, start.fit)
+    assert (st.holders[:, 0] == net.n).all() and (st.holders[:, 1] == 0).all()
+    st.closed = np.zeros((3, 2), dtype=np.int8)
+    st.closed[:, 0] = 2  # platform A fails: nobody may stay on it
+    st.frozen = np.zeros((3, net.n), dtype=bool)
+    st.frozen[:, :50] = True
+    for t in range(1, 30):
+        model.step(ctx, net, st, t)
+    assert (st.primary[:, :50] == 1).all()  # frozen firms did not move
+    assert (st.primary[:, 50:] == 2).mean() > 0.99

@@ -44,10 +44,15 @@ def platform_step(
     tau,
     outside,
     has_out,
-    mh,
+    mh_n,
     has_mh,
     t,
     changed,
+    kappa,
+    avail,
+    apply_now,
+    best_out,
+    sec_out,
 ):  # pragma: no cover - compiled
     """Advance every replicate of the batch.
 
@@ -79,10 +84,15 @@ def platform_step(
             tau,
             outside,
             has_out,
-            mh,
+            mh_n,
             has_mh,
             t,
             changed,
+            kappa,
+            avail,
+            apply_now,
+            best_out,
+            sec_out,
         )
 
 
@@ -112,10 +122,15 @@ def _replicate_step(
     tau,
     outside,
     has_out,
-    mh,
+    mh_n,
     has_mh,
     t,
     changed,
+    kappa,
+    avail,
+    apply_now,
+    best_out,
+    sec_out,
 ):  # pragma: no cover - compiled
     """Choose and apply the new platforms of the revising firms ``lo .. hi - 1`` (one replicate).
 
@@ -123,13 +138,23 @@ def _replicate_step(
     multi-homing (``has_mh``), ``K + 1`` Gumbel shocks per firm. ``fit_r`` is
     the per-replicate fit ``(R, n, K)`` (empty when the fit is common, then
     ``fit_n`` ``(n, K)`` is used); ``in_w`` the in-arc weights (empty if
-    unweighted). Updates ``primary``, ``second``, ``holders``, ``weighted``,
-    ``adopted_at``, ``count`` and sets ``changed[r]``.
+    unweighted). ``mh_n`` is each firm's multi-homing cost (``inf``: it may
+    not multi-home). ``kappa`` is the conformity weight multiplying the global
+    and local terms: ``(0, 0)`` none, ``(1, n)`` per firm, ``(R, n)`` per
+    firm and replicate. ``avail`` ``(R, K)`` (or ``(0, 0)``): ``1`` closes a
+    platform to firms that do not hold it, ``2`` to every firm; a firm left
+    with no option keeps what it holds. With ``apply_now`` the choices are
+    applied (updating ``primary``, ``second``, ``holders``, ``weighted``,
+    ``adopted_at``, ``count`` and setting ``changed[r]``); otherwise they are
+    only written to ``best_out`` / ``sec_out`` (rows ``lo .. hi - 1``).
     """
     K = cost.shape[0]
     n = primary.shape[1]
     per_rep = fit_r.shape[0] > 0
     weighted_arcs = in_w.shape[0] > 0
+    has_kappa = kappa.shape[0] > 0
+    kappa_rep = kappa.shape[0] > 1
+    has_avail = avail.shape[0] > 0
     best = np.zeros(hi - lo, dtype=np.int16)
     sec = np.zeros(hi - lo, dtype=np.int16)
     U = np.empty(K + 1)
@@ -144,9 +169,15 @@ def _replicate_step(
             else:
                 U[k + 1] = fit_n[v, k]
             U[k + 1] -= cost[k]
+        kap = 1.0
+        if has_kappa:
+            kap = kappa[r, v] if kappa_rep else kappa[0, v]
         if bg != 0.0:
             for k in range(K):
-                U[k + 1] += (bg / n) * holders[r, k]
+                if has_kappa:
+                    U[k + 1] += ((bg / n) * holders[r, k]) * kap
+                else:
+                    U[k + 1] += (bg / n) * holders[r, k]
         if bl != 0.0:
             for k in range(K):
                 loc[k] = 0.0
@@ -163,6 +194,8 @@ def _replicate_step(
                         loc2[s - 1] += w
             d = instrength[v]
             scale = bl / d if d > 0 else 0.0
+            if has_kappa:
+                scale *= kap
             for k in range(K):
                 if has_mh:
                     loc[k] = (0.0 + loc[k]) + loc2[k]
@@ -178,6 +211,12 @@ def _replicate_step(
                 if s_now > 0:
                     U[s_now] += sw
         U[0] = outside - sw * (1.0 if p_now > 0 else 0.0)
+        s_held = second[r, v]
+        if has_avail:
+            for k in range(K):
+                a = avail[r, k]
+                if a == 2 or (a == 1 and p_now != k + 1 and s_held != k + 1):
+                    U[k + 1] = -np.inf
         if not has_mh:
             if not has_out:
                 U[0] = -np.inf
@@ -186,6 +225,10 @@ def _replicate_step(
                 U[k] = U[k] / tau
                 if U[k] > mx:
                     mx = U[k]
+            if mx == -np.inf:  # no option open: keep what it holds
+                best[i - lo] = p_now
+                sec[i - lo] = s_held
+                continue
             acc = 0.0
             for k in range(K + 1):
                 if U[k] != -np.inf:  # exp(-inf) = 0: the unavailable outside option
@@ -207,6 +250,10 @@ def _replicate_step(
             for k in range(1, K + 1):
                 if U[k] > U[b]:
                     b = k
+            if U[b] == -np.inf:  # no option open: keep what it holds
+                best[i - lo] = p_now
+                sec[i - lo] = s_held
+                continue
             best[i - lo] = b
             U[0] = -np.inf
             U[b] = -np.inf
@@ -214,8 +261,13 @@ def _replicate_step(
             for k in range(1, K + 1):
                 if U[k] > U[s2]:
                     s2 = k
-            if b > 0 and U[s2] - mh > out_u:
+            if b > 0 and U[s2] - mh_n[v] > out_u:
                 sec[i - lo] = s2
+    if not apply_now:
+        for i in range(lo, hi):
+            best_out[i] = best[i - lo]
+            sec_out[i] = sec[i - lo]
+        return
     # apply every change after all choices (synchronous update)
     for i in range(lo, hi):
         r = rep[i]

@@ -8,11 +8,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._random import mix64
 from ..declarations import Declarations, Output
+from ..distributions import Distribution
 from ..engine import Batch, Model, SimulationResult, State, step_dtype
 from ..errors import DiffusionError, ParameterError
+from ..initial import Initial
 from ..network import Network
-from ._common import check_number, check_probability, frontier_arcs
+from ._common import NodeValue, check_number, check_probability, draw_node_values, frontier_arcs
 from .threshold import check_backend, use_numba
 
 __all__ = ["PlatformCompetition"]
@@ -36,6 +39,48 @@ def _per_platform(name: str, value: Any, names: tuple[str, ...]) -> np.ndarray:
     return np.full(K, check_number(name, value))
 
 
+def _per_firm_cost(value: Any) -> float | str | np.ndarray | None:
+    """``multihoming_cost``: ``None``, a number, an attribute name or per-firm values (``inf``: none)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value:
+            raise ParameterError("multihoming_cost", "an attribute name must not be empty")
+        return value
+    if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | Mapping):
+        arr = np.asarray(value, dtype=np.float64)
+        _check_costs(arr)
+        return arr
+    return check_number("multihoming_cost", value)
+
+
+def _param(value: Any) -> Any:
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+def _check_costs(arr: np.ndarray) -> None:
+    if arr.ndim != 1:
+        raise ParameterError("multihoming_cost", "per-firm values must be one-dimensional")
+    if np.isnan(arr).any() or (arr == -np.inf).any():
+        raise ParameterError("multihoming_cost", "per-firm values must be numbers or inf (no multi-homing)")
+
+
+def _share_caps(value: Any, names: tuple[str, ...]) -> np.ndarray | None:
+    """``share_cap``: ``None``, one level for every platform, or ``{platform: level}`` -> (K,) (inf: none)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        extra = set(value) - set(names)
+        if extra:
+            raise ParameterError(f"share_cap.{sorted(extra)[0]}",
+                                 f"not a platform (platforms: {', '.join(names)})")
+        if not value:
+            raise ParameterError("share_cap", "name at least one platform")
+        return np.array([check_probability(f"share_cap.{k}", value[k]) if k in value else np.inf
+                         for k in names])
+    return np.full(len(names), check_probability("share_cap", value))
+
+
 @dataclass
 class _PCContext:
     fit: np.ndarray  # (n, K) mean intrinsic fit of each firm
@@ -43,6 +88,9 @@ class _PCContext:
     in_indptr: np.ndarray  # CSR of in-neighbours (whom each firm observes)
     in_indices: np.ndarray
     in_weights: np.ndarray | None
+    multihoming_cost: np.ndarray  # (n,) per-firm multi-homing cost (inf: may not; empty without)
+    conformity: float | np.ndarray | Distribution | None  # None: no conformity weight
+    capacity: np.ndarray | None  # (K,) most firms that may hold each platform (-1: no cap)
 
 
 @dataclass
@@ -55,6 +103,10 @@ class _PCState(State):
     lock_start: np.ndarray  # (R,) start of the current run of lock-in, -1 none
     lock_winner: np.ndarray  # (R,) platform 1..K of that run, 0 none
     t: int = 0
+    kappa: np.ndarray | None = None  # conformity: (n,) or (R, n), None when not set
+    keys: np.ndarray | None = None  # (R,) counter-based keys (share-cap admission order)
+    closed: np.ndarray | None = None  # (R, K) int8: 2 = platform closed to every firm (recovery)
+    frozen: np.ndarray | None = None  # (R, n) bool: firms that do not revise (recovery)
 
 
 class PlatformCompetition(Model):
@@ -63,7 +115,7 @@ class PlatformCompetition(Model):
     At every step each firm revises with probability ``revision_rate``; a
     revising firm ``i`` picks the option with the highest utility
 
-    ``U_ik = a_ik + β_g x_k(t−1) + β_l ℓ_ik(t−1) − cost_k − switch · [k not held by i] + τ ε_ik``
+    ``U_ik = a_ik + κ_i (β_g x_k(t−1) + β_l ℓ_ik(t−1)) − cost_k − switch · [k not held by i] + τ ε_ik``
 
     with ``ε`` standard Gumbel (so choice probabilities are the softmax of the
     deterministic utilities divided by ``τ = noise``), ``a_ik`` the firm's
@@ -71,7 +123,8 @@ class PlatformCompetition(Model):
     firm, platform and replicate), ``x_k`` the installed base of ``k`` (fraction
     of all firms holding it), ``ℓ_ik`` the fraction of ``i``'s in-neighbour
     weight on ``k`` (a multi-homer counts on both of its platforms in ``x`` and
-    ``ℓ``) and ``switch = switching_cost``. If ``outside_option`` is given, a
+    ``ℓ``), ``κ_i`` the firm's conformity weight (1 unless ``conformity`` is
+    set) and ``switch = switching_cost``. If ``outside_option`` is given, a
     revising firm may also choose no platform, with utility ``outside_option −
     switch · [i holds a platform] + τ ε_i0``; otherwise every revising firm
     picks a platform.
@@ -99,12 +152,28 @@ class PlatformCompetition(Model):
         ``τ > 0``, the scale of the Gumbel taste shocks.
     revision_rate : float, default 0.1
         Probability ``r`` that a firm revises its choice in a step.
-    multihoming_cost : float or None, default None
+    multihoming_cost : float, attribute name, per-firm values or None, default None
         If given, a revising firm that picks a platform also keeps its next-best
         platform as a second one when that platform's utility minus
         ``multihoming_cost`` exceeds the outside option's utility (its
         ``outside_option + τ ε_i0``, with ``outside_option = 0`` when no outside
-        option is available).
+        option is available). Per-firm values (a numeric node attribute or one
+        value per firm) may be ``inf``: that firm never multi-homes (e.g. a
+        subsidy that removes the cost for some firms only).
+    conformity : float, attribute name, per-firm values or distribution, optional
+        ``κ_i``, how much firm ``i`` follows what others hold: it multiplies the
+        global and local network-effect terms. ``1`` (the default) is the model
+        without it; ``0``: the firm ignores the others; negative: it prefers the
+        platforms others do not use (strategic differentiation, Deephouse 1999).
+        A distribution is drawn per firm and replicate.
+    share_cap : float in [0, 1], {platform: level} or None, default None
+        No platform may be held by more than this fraction of all firms (its
+        installed base ``x_k``; a multi-homer counts on both of its platforms):
+        a platform at its cap is closed to firms that do not hold it, and of the
+        firms that choose it in one step only as many as fit are admitted, in a
+        random order drawn from the replicate's key; a firm turned away keeps
+        what it held. A table caps only the platforms it names. The series
+        ``installed_base`` records the capped quantity.
     outside_option : float or None, default None
         Utility of holding no platform; ``None`` = not available.
     initial_shares : list or {platform: share}, optional
@@ -168,11 +237,13 @@ class PlatformCompetition(Model):
         switching_cost: float = 0.0,
         noise: float = 1.0,
         revision_rate: float = 0.1,
-        multihoming_cost: float | None = None,
+        multihoming_cost: Any = None,
         outside_option: float | None = None,
         initial_shares: Any = None,
         lock_in_share: float = 0.9,
         record_history: bool = False,
+        conformity: Any = None,
+        share_cap: Any = None,
         backend: str = "auto",
     ) -> None:
         if isinstance(platforms, str) or not isinstance(platforms, Sequence) or len(platforms) < 1:
@@ -210,9 +281,7 @@ class PlatformCompetition(Model):
         if self.noise <= 0:
             raise ParameterError("noise", "must be > 0 (the logit scale τ)")
         self.revision_rate = check_probability("revision_rate", revision_rate)
-        self.multihoming_cost = (
-            None if multihoming_cost is None else check_number("multihoming_cost", multihoming_cost)
-        )
+        self.multihoming_cost = _per_firm_cost(multihoming_cost)
         if self.multihoming_cost is not None and K < 2:
             raise ParameterError("multihoming_cost", "multi-homing needs at least two platforms")
         self.outside_option = (
@@ -233,11 +302,19 @@ class PlatformCompetition(Model):
         if not isinstance(record_history, bool):
             raise ParameterError("record_history", "must be true or false")
         self.record_history = record_history
+        self._conformity = None if conformity is None else NodeValue("conformity", conformity)
+        self.share_cap = _share_caps(share_cap, names)
+        self._share_cap_raw = share_cap if not isinstance(share_cap, Mapping) else dict(share_cap)
         self.backend = check_backend(backend)
 
     @property
     def K(self) -> int:
         return len(self.platforms)
+
+    @property
+    def conformity(self) -> Any:
+        """The conformity weight as given (``None``: not set, every firm follows with weight 1)."""
+        return None if self._conformity is None else self._conformity.value
 
     def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
         kept, working = super().memory_per_replicate(network, max_steps)
@@ -245,6 +322,8 @@ class PlatformCompetition(Model):
         kept += 4 * n  # platform and platform_second (int16)
         if self.record_history:
             kept += 2 * n * ((max_steps if max_steps is not None else self.default_max_steps or 0) + 1)
+        if self._conformity is not None and self._conformity.is_random:
+            working += 8 * n
         return kept, working + 4 * n * self.K  # per-firm fit (float32)
 
     def params(self) -> dict[str, Any]:
@@ -259,11 +338,14 @@ class PlatformCompetition(Model):
             "switching_cost": self.switching_cost,
             "noise": self.noise,
             "revision_rate": self.revision_rate,
-            "multihoming_cost": self.multihoming_cost,
+            "multihoming_cost": (self.multihoming_cost.tolist() if isinstance(self.multihoming_cost, np.ndarray)
+                                 else self.multihoming_cost),
             "outside_option": self.outside_option,
             "initial_shares": None if self.initial_shares is None else self.initial_shares.tolist(),
             "lock_in_share": self.lock_in_share,
             "record_history": self.record_history,
+            "conformity": None if self._conformity is None else _param(self._conformity.to_param()),
+            "share_cap": self._share_cap_raw,
         }
 
     # ---------------------------------------------------------------- prepare
@@ -309,7 +391,55 @@ class PlatformCompetition(Model):
             np.asarray(rev.indptr),
             np.asarray(rev.indices),
             rev.weights,
+            self._resolve_multihoming(network),
+            None if self._conformity is None else self._conformity.resolve(network),
+            self._capacity(network),
         )
+
+    def _resolve_multihoming(self, network: Network) -> np.ndarray:
+        mh = self.multihoming_cost
+        if mh is None:
+            return np.zeros(0)
+        if isinstance(mh, str):
+            try:
+                col = network.attribute(mh)
+            except DiffusionError as exc:
+                raise ParameterError("multihoming_cost", str(exc)) from None
+            if not np.issubdtype(col.dtype, np.number):
+                raise ParameterError("multihoming_cost", f"node attribute {mh!r} is not numeric")
+            arr = col.astype(np.float64)
+            _check_costs(arr)
+            return arr
+        if isinstance(mh, np.ndarray):
+            if mh.shape != (network.n,):
+                raise ParameterError("multihoming_cost", f"has {mh.size} values but the network has "
+                                     f"{network.n} nodes")
+            return mh
+        return np.full(network.n, float(mh))
+
+    def _capacity(self, network: Network) -> np.ndarray | None:
+        """Most firms that may hold each platform (-1: uncapped), checked against the initial shares."""
+        if self.share_cap is None:
+            return None
+        n = network.n
+        cap = np.where(np.isfinite(self.share_cap), np.floor(np.where(np.isfinite(self.share_cap),
+                                                                        self.share_cap, 0.0) * n + 1e-9), -1)
+        cap = cap.astype(np.int64)
+        if self.initial_shares is not None:
+            start = self._initial_counts(n)
+            over = np.nonzero((cap >= 0) & (start > cap))[0]
+            if len(over):
+                k = self.platforms[over[0]]
+                raise ParameterError("share_cap", f"platform {k!r} starts with {start[over[0]]} firms "
+                                     f"(initial_shares) but its cap allows {cap[over[0]]}")
+        return cap
+
+    def _initial_counts(self, n: int) -> np.ndarray:
+        assert self.initial_shares is not None
+        counts = np.round(self.initial_shares * n).astype(np.int64)
+        while counts.sum() > n:  # rounding can overshoot by a few firms
+            counts[np.argmax(counts)] -= 1
+        return counts
 
     # ------------------------------------------------------------------ state
     def _apply(
@@ -382,9 +512,7 @@ class PlatformCompetition(Model):
             lock_winner=np.zeros(R, dtype=np.int64),
         )
         if self.initial_shares is not None:
-            counts = np.round(self.initial_shares * n).astype(np.int64)
-            while counts.sum() > n:  # rounding can overshoot by a few firms
-                counts[np.argmax(counts)] -= 1
+            counts = self._initial_counts(n)
             labels = np.repeat(np.arange(1, K + 1, dtype=np.int16), counts)
             lab = np.zeros((R, n), dtype=np.int16)
             for r, g in enumerate(rngs):
@@ -393,7 +521,34 @@ class PlatformCompetition(Model):
             self._apply(
                 ctx, network, state, rep, node, lab[rep, node], np.zeros(len(rep), dtype=np.int16)
             )
+        if ctx.conformity is not None:
+            # drawn last, so that a fixed conformity leaves every other draw where it was
+            kap = draw_node_values(ctx.conformity, rngs, n)
+            state.kappa = np.broadcast_to(kap, (n,)).copy() if kap.ndim < 2 else kap
+        if ctx.capacity is not None:
+            state.keys = batch.keys
         self._track_lock(state, 0)
+        return state
+
+    def resume(self, ctx: _PCContext, network: Network, batch: Batch, primary: np.ndarray,
+               second: np.ndarray, rngs: list[np.random.Generator]) -> _PCState:
+        """A state of replicates ``batch.start ..`` holding ``primary`` / ``second``, to run on.
+
+        The firms' fit and conformity are those the cascade drew (the batch's
+        generators, from the cascade's seed, are replayed as :meth:`start`
+        draws them); the steps that follow draw from ``rngs``. Used to let the
+        competition go on after a shock (:mod:`diffusion.policies.recovery`).
+        """
+        if batch.initial.kind != "none":
+            batch = Batch(batch.seed, batch.start, batch.runs, batch.max_steps, Initial("none"), network)
+        state = self.start(ctx, network, batch)
+        R = state.primary.shape[0]
+        rep, node = np.nonzero((state.primary != primary) | (state.second != second))
+        state.t = 0
+        self._apply(ctx, network, state, rep, node, np.asarray(primary)[rep, node].astype(np.int16),
+                    np.asarray(second)[rep, node].astype(np.int16))
+        state.rngs = list(rngs)
+        state.active = np.ones(R, dtype=bool)
         return state
 
     def _track_lock(self, state: _PCState, t: int) -> None:
@@ -483,11 +638,19 @@ class PlatformCompetition(Model):
         else:
             U[:, 1:] = ctx.fit[node]
         U[:, 1:] -= self.cost
+        kap = None
+        if state.kappa is not None:
+            kap = state.kappa[node] if state.kappa.ndim == 1 else state.kappa[rep, node]
         if self.global_effect != 0:
-            U[:, 1:] += (self.global_effect / n) * state.holders[rep]
+            g = (self.global_effect / n) * state.holders[rep]
+            if kap is not None:
+                g *= kap[:, None]
+            U[:, 1:] += g
         if self.local_effect != 0:
             d = ctx.instrength[node]
             scale = np.divide(self.local_effect, d, out=np.zeros(m), where=d > 0)
+            if kap is not None:
+                scale *= kap
             U[:, 1:] += self.local_counts(ctx, network, state, rep, node) * scale[:, None]
         p = state.primary.reshape(-1)[flat]
         if self.switching_cost != 0:
@@ -504,12 +667,73 @@ class PlatformCompetition(Model):
     def step(self, ctx: _PCContext, network: Network, state: _PCState, t: int) -> np.ndarray:
         state.t = t
         rep, node, draws = self._revisers(state.rngs, state.active, network.n)
+        if state.frozen is not None:  # drawn as usual, so that the others' draws do not move
+            ok = ~state.frozen[rep, node]
+            if self.multihoming_cost is not None:
+                draws = draws.reshape(len(rep), self.K + 1)[ok].ravel()
+            else:
+                draws = draws[ok]
+            rep, node = rep[ok], node[ok]
+        avail = self._availability(ctx, state)
+        capped = ctx.capacity is not None
         if use_numba(self.backend):
-            changed = self._step_numba(ctx, network, state, rep, node, draws, t)
+            choice = self._step_numba(ctx, network, state, rep, node, draws, t, avail, apply_now=not capped)
         else:
-            changed = self._step_numpy(ctx, network, state, rep, node, draws)
+            choice = self._step_numpy(ctx, network, state, rep, node, draws, avail)
+        if capped:
+            best, new_s = choice
+            best, new_s = self._admit(ctx, network, state, rep, node, best, new_s, t)
+            changed = self._apply(ctx, network, state, rep, node, best, new_s)
+        elif isinstance(choice, tuple):
+            changed = self._apply(ctx, network, state, rep, node, *choice)
+        else:
+            changed = choice
         self._track_lock(state, t)
         return changed
+
+    def _availability(self, ctx: _PCContext, state: _PCState) -> np.ndarray | None:
+        """``(R, K)`` int8: 1 = closed to newcomers (at its cap), 2 = closed to all; ``None``: all open."""
+        avail = None
+        if ctx.capacity is not None:
+            avail = ((ctx.capacity >= 0) & (state.holders >= ctx.capacity)).astype(np.int8)
+        if state.closed is not None:
+            avail = state.closed if avail is None else np.maximum(avail, state.closed)
+        return avail
+
+    def _admit(self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray,
+               best: np.ndarray, new_s: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Turn away the firms that would take a capped platform past its cap (they keep what they held).
+
+        Every platform admits at most ``capacity - holders`` newcomers in a step
+        (firms leaving it free their places only at the next step), in an order
+        drawn from the replicate's key, the step and the firm.
+        """
+        assert ctx.capacity is not None and state.keys is not None
+        old_p, old_s = state.primary[rep, node], state.second[rep, node]
+        K = state.holders.shape[1]
+        rows, ks = [], []
+        for new in (best, new_s):
+            join = (new > 0) & (new != old_p) & (new != old_s)
+            join &= ctx.capacity[np.maximum(new, 1) - 1] >= 0
+            rows.append(np.nonzero(join)[0])
+            ks.append(new[join].astype(np.int64))
+        row, k = np.concatenate(rows), np.concatenate(ks)
+        if not len(row):
+            return best, new_s
+        n = np.uint64(network.n)
+        counter = np.uint64(t) * n + node[row].astype(np.uint64)
+        prio = mix64(state.keys[rep[row]] ^ mix64(counter))
+        order = np.lexsort((prio, k, rep[row]))
+        group = rep[row][order] * K + (k[order] - 1)
+        first = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
+        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+        room = (ctx.capacity[k[order] - 1] - state.holders[rep[row][order], k[order] - 1])
+        refused = np.zeros(len(rep), dtype=bool)
+        refused[row[order][rank >= room]] = True
+        if refused.any():
+            best = np.where(refused, old_p, best).astype(np.int16)
+            new_s = np.where(refused, old_s, new_s).astype(np.int16)
+        return best, new_s
 
     def _step_numba(
         self,
@@ -520,13 +744,20 @@ class PlatformCompetition(Model):
         node: np.ndarray,
         draws: np.ndarray,
         t: int,
-    ) -> np.ndarray:
+        avail: np.ndarray | None = None,
+        apply_now: bool = True,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """The compiled step: which replicates changed, or the choices ``(best, second)`` unapplied."""
         from ._platform_kernel import platform_step
 
         empty_fit = np.zeros((0, 0, 0), dtype=np.float32)
         R = len(state.rngs)
         changed = np.zeros(R, dtype=bool)
         starts = np.searchsorted(rep, np.arange(R + 1))  # rows are sorted by replicate
+        kappa = np.zeros((0, 0)) if state.kappa is None else (
+            state.kappa[None, :] if state.kappa.ndim == 1 else state.kappa)
+        m = 0 if apply_now else len(rep)
+        best, sec = np.zeros(m, dtype=np.int16), np.zeros(m, dtype=np.int16)
         platform_step(
             rep,
             node,
@@ -551,12 +782,17 @@ class PlatformCompetition(Model):
             self.noise,
             float(self.outside_option or 0.0),
             self.outside_option is not None,
-            float(self.multihoming_cost or 0.0),
+            ctx.multihoming_cost,
             self.multihoming_cost is not None,
             t,
             changed,
+            np.ascontiguousarray(kappa, dtype=np.float64),
+            np.zeros((0, 0), dtype=np.int8) if avail is None else np.ascontiguousarray(avail, dtype=np.int8),
+            apply_now,
+            best,
+            sec,
         )
-        return changed
+        return changed if apply_now else (best, sec)
 
     def _step_numpy(
         self,
@@ -566,16 +802,28 @@ class PlatformCompetition(Model):
         rep: np.ndarray,
         node: np.ndarray,
         draws: np.ndarray,
-    ) -> np.ndarray:
+        avail: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The vectorized reference step: the choices ``(best, second)`` of the revising firms."""
         K = self.K
         U = self.utilities(ctx, network, state, rep, node)
         m = len(rep)
+        p_now, s_now = state.primary[rep, node], state.second[rep, node]
+        if avail is not None:
+            a = avail[rep]  # (m, K)
+            ks = np.arange(1, K + 1)
+            held = (p_now[:, None] == ks) | (s_now[:, None] == ks)
+            U[:, 1:][(a == 2) | ((a == 1) & ~held)] = -np.inf
         if self.multihoming_cost is None:
             # multinomial logit: P(k) = softmax(U / tau), sampled by inversion with one uniform
             if self.outside_option is None:
                 U[:, 0] = -np.inf
             V = U / self.noise
-            V -= V.max(axis=1, keepdims=True)
+            top = V.max(axis=1, keepdims=True)
+            stuck = top[:, 0] == -np.inf  # no option open: keep what it holds
+            if stuck.any():
+                top[stuck] = 0.0
+            V -= top
             np.exp(V, out=V)
             np.cumsum(V, axis=1, out=V)
             best = np.count_nonzero(draws[:, None] * V[:, -1:] >= V, axis=1)
@@ -589,12 +837,17 @@ class PlatformCompetition(Model):
                 U[:, 0] = -np.inf
             best = np.argmax(U, axis=1)
             rows = np.arange(m)
+            stuck = U[rows, best] == -np.inf
             U[:, 0] = -np.inf
             U[rows, best] = -np.inf
             second = np.argmax(U, axis=1)
-            keep = (best > 0) & (U[rows, second] - self.multihoming_cost > outside)
+            keep = (best > 0) & (U[rows, second] - ctx.multihoming_cost[node] > outside)
             new_s = np.where(keep, second, 0).astype(np.int16)
-        return self._apply(ctx, network, state, rep, node, best.astype(np.int16), new_s)
+        best = best.astype(np.int16)
+        if stuck.any():
+            best[stuck] = p_now[stuck]
+            new_s[stuck] = s_now[stuck]
+        return best, new_s
 
     # ---------------------------------------------------------------- outputs
     def declare(self) -> Declarations:
@@ -614,6 +867,9 @@ class PlatformCompetition(Model):
         ]
         if self.multihoming_cost is not None:
             out.append(Output.series("multihoming", "fraction of firms holding two platforms"))
+        if self.share_cap is not None:
+            out.append(Output.series("installed_base", "fraction of all firms holding each platform (a "
+                                     "multi-homer counts on both; what share_cap limits)", labels=names))
         if self.record_history:
             out.append(Output.node_series("platform_history", ("none", *names),
                                           "platform each firm holds after every step", role="holding_history"))
@@ -624,6 +880,8 @@ class PlatformCompetition(Model):
         out = {"share": shares, "hhi": np.sum(shares * shares, axis=1)}
         if self.multihoming_cost is not None:
             out["multihoming"] = np.count_nonzero(state.second, axis=1) / network.n
+        if self.share_cap is not None:
+            out["installed_base"] = state.holders / network.n
         if self.record_history:
             out["platform_history"] = state.primary.astype(np.int8 if self.K < 127 else np.int16)
         return out
