@@ -85,8 +85,11 @@ def _brute_force(net, params, steps, T):
                 stay *= 1.0 - pc["probability"]
             same = [k for k in range(n) if field[k] == field[i]]
             level = sum(adopted(k) for k in same) / len(same)
-            h = min(1.0, (1.0 - stay) + params["external"] + u[i] * params["mimetic"] * share
+            kappa = params.get("conformity", 1.0)
+            kappa = net.attribute(kappa)[i] if isinstance(kappa, str) else kappa
+            h = min(1.0, (1.0 - stay) + params["external"] + kappa * u[i] * params["mimetic"] * share
                     + params["normative"] * level)
+            h = max(h, 0.0)
             ll_i += math.log(h) if steps[i] == t else (math.log(1.0 - h) if h < 1 else -math.inf)
         if rho > 0:
             ll_i = math.log(1 - rho) + ll_i if steps[i] > 0 else math.log(
@@ -128,6 +131,25 @@ def test_log_likelihood_equals_a_brute_force_loop(resistant):
         expected = _brute_force(net, p, steps, 12)
         assert lik.loglik(values) == pytest.approx(expected, rel=1e-12, abs=1e-9)
         assert lik.evaluate(lik._theta(values), 0)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_log_likelihood_with_a_per_firm_conformity_weight_equals_the_brute_force_loop():
+    net = _small_world()
+    rng = np.random.default_rng(4)
+    net = net.with_attributes(kappa=np.where(rng.random(net.n) < 0.3, -1.0, rng.uniform(0.5, 2.0, net.n)))
+    params = {"external": 0.03, "mimetic": 0.8, "normative": 0.1, "field": "sector", "conformity": "kappa"}
+    res = diffusion.simulate(net, diffusion.Isomorphic(**params), initial=4, runs=1, seed=3, max_steps=12)
+    steps = res.adoption_step[0].astype(int)
+    assert 10 < (steps > 0).sum() < net.n - 10
+    free = ["cascade.external", "cascade.mimetic", "cascade.normative"]
+    lik = IsomorphicLikelihood(net, params, AdoptionData(steps, 12), free)
+    for values in ([0.03, 0.8, 0.1], [0.05, 0.4, 0.2]):
+        p = dict(params, external=values[0], mimetic=values[1], normative=values[2])
+        expected = _brute_force(net, p, steps, 12)
+        assert lik.loglik(values) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+        assert lik.evaluate(np.array(values), 0)[0] == pytest.approx(expected, rel=1e-12)
+    # the fit recovers the pressures with the conformity weights known
+    assert lik.loglik([0.03, 0.8, 0.1]) > lik.loglik([0.03, 0.0, 0.1])
 
 
 def test_gradient_and_hessian_match_finite_differences():

@@ -318,3 +318,27 @@ def test_out_of_range_values_name_the_parameter(name, value):
     with pytest.raises(ParameterError) as err:
         Isomorphic(**{name: value})
     assert err.value.name == name
+
+
+def test_conformity_weight_scales_the_mimetic_term():
+    net = diffusion.generators.erdos_renyi(400, mean_degree=8, seed=1)
+    kw = dict(external=0.01, mimetic=0.6)
+    ref = diffusion.simulate(net, diffusion.Isomorphic(**kw), runs=6, seed=2, max_steps=30)
+    one = diffusion.simulate(net, diffusion.Isomorphic(conformity=1.0, **kw), runs=6, seed=2, max_steps=30)
+    assert np.array_equal(ref.adoption_step, one.adoption_step)  # weight 1: the same model, draw for draw
+    deaf = diffusion.simulate(net, diffusion.Isomorphic(conformity=0.0, **kw), runs=6, seed=2, max_steps=30)
+    assert (deaf.final("adopted_by")[:, 2] == 0).all()  # no firm brought in by imitation
+    # anti-conformists (half the firms, kappa = -1) adopt less, and never by imitation
+    anti = np.arange(net.n) % 2 == 0
+    net2 = net.with_attributes(kappa=np.where(anti, -1.0, 1.0))
+    res = diffusion.simulate(net2, diffusion.Isomorphic(conformity="kappa", **kw), runs=6, seed=2,
+                             max_steps=30)
+    cause = res.outputs["cause"]
+    assert not (cause[:, anti] == 3).any()
+    assert (res.adoption_step[:, anti] >= 0).mean() < (ref.adoption_step[:, anti] >= 0).mean()
+    by = res.final("adopted_by")
+    assert np.array_equal(by.sum(axis=1), res.final_count)
+    # a distribution is drawn per firm and replicate
+    dist = diffusion.Isomorphic(conformity={"distribution": "uniform", "low": 0.0, "high": 1.0}, **kw)
+    res = diffusion.simulate(net, dist, runs=6, seed=2, max_steps=30)
+    assert deaf.final_count.mean() < res.final_count.mean() < ref.final_count.mean()

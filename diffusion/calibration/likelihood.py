@@ -4,13 +4,14 @@ The :class:`~diffusion.Isomorphic` hazard is a discrete-time event-history
 model (Allison 1982; Valente 2005): a firm ``i`` still at risk after step
 ``t − 1`` adopts at step ``t`` with probability
 
-    h_i(t) = min(1, c_i(t) + a + u_i · q · M_i(t − 1) + ν · N_i(t − 1))
+    h_i(t) = min(1, c_i(t) + a + κ_i · u_i · q · M_i(t − 1) + ν · N_i(t − 1))
 
 where ``c_i(t) = 1 − Π_k (1 − compliance_k)^{[mandate k covers i and is in force]}
 · (1 − partner_coercion)^{[a dependency partner of i has adopted]}`` is the
 coercive term, ``a`` the external term, ``M_i`` the (weighted, prestige-
 weighted, optionally thresholded) share of adopters among ``i``'s
-in-neighbours and ``N_i`` the adoption level of ``i``'s field, both computed
+in-neighbours (``κ_i`` the firm's fixed conformity weight, 1 unless set; a
+negative raw hazard counts as 0) and ``N_i`` the adoption level of ``i``'s field, both computed
 from the adopters up to ``t − 1`` — exactly the quantities the simulator
 uses. With adoption steps ``T_i`` observed up to the last step ``T`` (firms
 that never adopted are right-censored at ``T``; firms adopted at step 0 are
@@ -91,9 +92,12 @@ def _f_event(h: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
 
 
 def _f_stay(h: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
-    """``log(1 − h)`` of the rows at risk that did not adopt, extended smoothly past ``1 − _EPS``."""
+    """``log(1 − h)`` of the rows at risk that did not adopt, extended smoothly past ``1 − _EPS``.
+
+    A negative raw hazard (an anti-conformist firm's mimetic term) is a hazard of 0.
+    """
     high = h > 1.0 - _EPS
-    safe = np.minimum(h, 1.0 - _EPS)
+    safe = np.clip(h, 0.0, 1.0 - _EPS)
     f = np.log1p(-safe)
     if high.any():
         d = (h[high] - (1.0 - _EPS)) / _EPS
@@ -101,6 +105,7 @@ def _f_stay(h: np.ndarray, order: int) -> tuple[np.ndarray, ...]:
     if order == 0:
         return (f,)
     f1 = -1.0 / (1.0 - safe)
+    f1[h < 0] = 0.0
     f2 = -(f1 * f1)
     if high.any():
         d = (h[high] - (1.0 - _EPS)) / _EPS
@@ -353,7 +358,7 @@ class IsomorphicLikelihood:
     # ------------------------------------------------------------- rows
     def _structure(self, network: Network) -> None:
         params = dict(self.params)
-        for name in ("external", "uncertainty"):
+        for name in ("external", "uncertainty", "conformity"):
             if isinstance(params.get(name), Mapping | Distribution):
                 raise ParameterError(f"cascade.{name}", "a distribution is drawn anew in every "
                                      "replicate: the likelihood needs fixed values (a number, an "
@@ -413,6 +418,8 @@ class IsomorphicLikelihood:
         u_free = "uncertainty" in free_kinds
         # per firm: the factor turning received weight into its (uncertainty-weighted) share
         to_share = ctx.inv_denom * (unc if unc.ndim else (1.0 if u_free else float(unc)))
+        if ctx.conformity is not None:  # the firm's conformity weight κ_i on its mimetic share
+            to_share = to_share * np.asarray(ctx.conformity, dtype=np.float64)
         theta_m = float(model.mimetic_threshold)
         fld = ctx.field
         fsize = ctx.field_size

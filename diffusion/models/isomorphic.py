@@ -122,6 +122,7 @@ class _IsoContext:
     field_size: np.ndarray  # (G,)
     mandate_masks: list[np.ndarray]
     resistant: np.ndarray | None  # (n,) bool, when given by attribute
+    conformity: float | np.ndarray | Distribution | None = None  # None: weight 1 for every firm
 
 
 @dataclass
@@ -134,6 +135,7 @@ class _IsoState(State):
     external: np.ndarray  # broadcastable to (R, n)
     uncertainty: np.ndarray  # broadcastable to (R, n)
     susceptible: np.ndarray  # (R, n) or (n,) bool: not resistant
+    kappa: np.ndarray | None = None  # conformity weight, broadcastable to (R, n); None: 1
 
 
 def _at(values: np.ndarray, rep: np.ndarray, node: np.ndarray) -> np.ndarray:
@@ -163,7 +165,7 @@ class Isomorphic(Model):
 
     A firm ``i`` that has not adopted adopts at step ``t`` with probability
 
-    ``h_i(t) = min(1, c_i(t) + a_i + u_i · q · m_i(t−1) + ν · n_i(t−1))``
+    ``h_i(t) = min(1, c_i(t) + a_i + κ_i · u_i · q · m_i(t−1) + ν · n_i(t−1))``
 
     * ``c_i(t)``, **coercive**: ``1 − Π (1 − compliance)`` over the mandates in
       force that cover ``i``, combined the same way with ``partner_coercion``
@@ -173,7 +175,8 @@ class Isomorphic(Model):
     * ``m_i``, **mimetic**: ``Σ_j w_ji s_j x_j / Σ_j w_ji s_j`` over
       in-neighbours, ``s_j`` the prestige, scaled by ``q = mimetic`` and the
       firm's ``uncertainty`` ``u_i``; with ``mimetic_threshold = θ`` the term is
-      ``m_i · [m_i >= θ]`` (copy only once enough prestige has adopted);
+      ``m_i · [m_i >= θ]`` (copy only once enough prestige has adopted), and
+      by the firm's conformity weight ``κ_i`` (1 unless ``conformity`` is set);
     * ``n_i``, **normative**: the fraction of ``i``'s field (its ``field``
       attribute group, or the whole population) that has adopted, times
       ``ν = normative``.
@@ -209,6 +212,12 @@ class Isomorphic(Model):
     partner_coercion : float or dict, default 0
         Per-step probability of following an adopted dependency partner, or a
         table ``{probability = c, level = w_min}``.
+    conformity : float, attribute name, per-firm values or distribution, optional
+        ``κ_i``, a per-firm weight on the mimetic term: ``1`` (the default) is
+        the model without it, ``0`` a firm deaf to its partners, a negative
+        value one that adopts *less* the more its partners have (strategic
+        differentiation, Deephouse 1999; its hazard is floored at 0). A
+        distribution is drawn per firm and replicate.
 
     Notes
     -----
@@ -250,6 +259,7 @@ class Isomorphic(Model):
         resistant: Any = 0.0,
         mandates: Any = None,
         partner_coercion: Any = 0.0,
+        conformity: Any = None,
     ) -> None:
         self._external = NodeValue("external", external, 0.0, 1.0, clip=(0.0, 1.0))
         self.mimetic = check_number("mimetic", mimetic, 0.0)
@@ -295,11 +305,17 @@ class Isomorphic(Model):
         else:
             self.partner_coercion = check_probability("partner_coercion", partner_coercion)
             self.partner_level = 0.0
+        self._conformity = None if conformity is None else NodeValue("conformity", conformity)
 
     # ----------------------------------------------------------------- params
     @property
     def external(self) -> Any:
         return self._external.value
+
+    @property
+    def conformity(self) -> Any:
+        """The conformity weight as given (``None``: 1 for every firm)."""
+        return None if self._conformity is None else self._conformity.value
 
     def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
         kept, working = super().memory_per_replicate(network, max_steps)
@@ -322,6 +338,9 @@ class Isomorphic(Model):
                 else self.partner_coercion
             ),
         }
+        if self._conformity is not None:
+            kap = self._conformity.to_param()
+            out["conformity"] = kap.tolist() if isinstance(kap, np.ndarray) else kap
         return out
 
     # ---------------------------------------------------------------- prepare
@@ -411,6 +430,7 @@ class Isomorphic(Model):
             field_size,
             masks,
             resistant,
+            None if self._conformity is None else self._conformity.resolve(network),
         )
 
     # ------------------------------------------------------------------ start
@@ -476,6 +496,8 @@ class Isomorphic(Model):
             uncertainty=uncertainty,
             susceptible=susceptible,
         )
+        if ctx.conformity is not None:  # drawn last: a fixed weight leaves every other draw in place
+            state.kappa = draw_node_values(ctx.conformity, rngs, n)
         rep, node = np.nonzero(adopted_at == 0)
         state.count = np.bincount(rep, minlength=R).astype(np.int64)
         self._push(ctx, network, state, rep, node)
@@ -512,6 +534,8 @@ class Isomorphic(Model):
             if self.mimetic_threshold > 0:
                 share[share < self.mimetic_threshold - 1e-12] = 0.0
             out[2] = (self.mimetic * _at(state.uncertainty, rep, node)) * share
+            if state.kappa is not None:
+                out[2] *= _at(state.kappa, rep, node)
         if self.normative > 0:
             g = np.zeros(len(rep), dtype=np.int64) if ctx.field is None else ctx.field[node]
             out[3] = self.normative * (state.field_count[rep, g] / ctx.field_size[g])
@@ -535,6 +559,8 @@ class Isomorphic(Model):
             if self.mimetic_threshold > 0:
                 share[share < self.mimetic_threshold - 1e-12] = 0.0
             share *= self.mimetic * state.uncertainty
+            if state.kappa is not None:
+                share *= state.kappa
             total += share
         if self.normative > 0:
             level = self.normative * (state.field_count / ctx.field_size)
@@ -556,7 +582,12 @@ class Isomorphic(Model):
         # attribution: given adoption, u / h is uniform on [0, 1); its position u / h * total in
         # the cumulative terms picks a pressure with probability proportional to its term
         terms = self.terms(ctx, state, t, rep, node)
-        x = u[rep, node] / h[rep, node] * total[rep, node]
+        if state.kappa is not None and np.min(state.kappa) < 0:
+            # a negative (anti-conformist) mimetic term brings no one in: attribute among the others
+            terms = np.maximum(terms, 0.0)
+            x = u[rep, node] / h[rep, node] * terms.sum(axis=0)
+        else:
+            x = u[rep, node] / h[rep, node] * total[rep, node]
         cum = np.cumsum(terms, axis=0)
         which = np.minimum((x[None, :] >= cum).sum(axis=0), 3)
         state.adopted_at[rep, node] = t
