@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import fitting, generators, metrics, readwrite, shocks
+from . import fitting, generators, metrics, policies, readwrite, shocks
 from ._version import __version__
 from .calibration.tables import CALIBRATION_TABLE as _CALIBRATION_TABLE
 from .calibration.tables import SENSITIVITY_TABLE as _SENSITIVITY_TABLE
@@ -32,6 +32,7 @@ from .models import (
     PlatformCompetition,
 )
 from .network import Network
+from .policies import tables as _policy_tables
 from .readwrite import read_network, write_network
 from .result import NotKeptError, SimulationResult
 from .scenario import (
@@ -74,6 +75,7 @@ __all__ = [
     "load_scenario",
     "metrics",
     "parse_scenario",
+    "policies",
     "read_curve_csv",
     "read_network",
     "readwrite",
@@ -89,3 +91,5 @@ register_table("shock", _shock_tables.SHOCK_TABLE)
 register_table("frontier", _shock_tables.FRONTIER_TABLE)
 register_table("calibration", _CALIBRATION_TABLE)
 register_table("sensitivity", _SENSITIVITY_TABLE)
+register_table("policy", _policy_tables.POLICY_TABLE)
+register_table("recovery", _policy_tables.RECOVERY_TABLE)

@@ -410,7 +410,8 @@ def run_chunk(network: Network, model: Model, ctx: Any, plan: ChunkPlan, start: 
         series = {k: np.stack(v) for k, v in rec.items()}
     outs = model.outputs(ctx, network, state)
     _check_names(model, outs, declared, ("node_category", "node_value", "run_category", "run_value"), "outputs")
-    data = ChunkData(start, runs, model.adoptions(ctx, state), counts, steps, {**series, **outs}, kept)
+    data = ChunkData(start, runs, model.adoptions(ctx, state), counts, steps, {**series, **outs}, kept,
+                     plan.seed)
     for stage, sctx in plan.stages:
         stage.apply(sctx, network, data, plan.declarations)
     return reduce_chunk(data, plan.declarations, network.n, plan.runs)

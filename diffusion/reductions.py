@@ -165,6 +165,9 @@ class ChunkData:
     kept : ndarray of int
         Positions (within the chunk) of the replicates whose per-node arrays
         are kept.
+    seed : numpy.random.SeedSequence or None
+        The cascade's root seed (a stage that replays the cascade's draws, e.g.
+        a recovery that lets the model run on, rebuilds its generators from it).
     """
 
     start: int
@@ -174,6 +177,7 @@ class ChunkData:
     steps: np.ndarray
     values: dict[str, np.ndarray] = field(default_factory=dict)
     kept: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    seed: np.random.SeedSequence | None = None
 
     def holdings(self, declarations: Declarations) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         """``(holding, second, names)`` per replicate, from the outputs with those roles.

@@ -139,3 +139,36 @@ def test_write_figures_picks_what_the_run_has(tmp_path):
                                    for e in ("png", "svg"))
     for p in files.values():
         assert p.stat().st_size > 1000
+
+
+def test_policy_tradeoff_points_and_paired_intervals(tmp_path):
+    recs = [{"policy": "baseline", "cost": 0.0, "loss_change_mean": 0.0, "loss_change_se": 0.0},
+            {"policy": "buffers", "cost": 0.4, "loss_change_mean": -0.3, "loss_change_se": 0.02},
+            {"policy": "cap $1", "cost": 0.2, "loss_change_mean": -0.1, "loss_change_se": 0.05}]
+    fig = figures.policy_tradeoff(recs, tmp_path / "policies", title="demo")
+    _files_ok(tmp_path / "policies")
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "Cost of the policy"
+    scatter = [c for c in ax.collections if c.get_offsets().shape == (3, 2)]
+    np.testing.assert_allclose(scatter[0].get_offsets(), [[0.0, 0.0], [0.4, -0.3], [0.2, -0.1]])
+    # the error bars span mean ± 1.96 SE (paired)
+    (bars,) = [c for c in ax.collections if hasattr(c, "get_segments") and len(c.get_segments()) == 3]
+    spans = sorted((seg[:, 1].min(), seg[:, 1].max()) for seg in bars.get_segments())
+    expected = sorted((m - 1.96 * s, m + 1.96 * s) for m, s in ((0.0, 0.0), (-0.3, 0.02), (-0.1, 0.05)))
+    np.testing.assert_allclose(spans, expected, atol=1e-3)
+    assert sorted(t.get_text() for t in ax.texts) == ["baseline", "buffers", r"cap \$1"]
+    with pytest.raises(ParameterError):
+        figures.policy_tradeoff([])
+
+
+def test_recovery_paths_one_line_per_policy(tmp_path):
+    recs = [{"policy": p, "step": t, "value_mean": v, "value_q05": v - 0.05, "value_q95": min(v + 0.05, 1.0)}
+            for p, start in (("baseline", 0.1), ("interop", 0.6))
+            for t, v in enumerate(np.linspace(start, 1.0, 6))]
+    fig = figures.recovery_paths(recs, tmp_path / "recovery", level=0.95)
+    _files_ok(tmp_path / "recovery")
+    (ax,) = fig.axes
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    assert set(lines) == {"baseline", "interop"}
+    np.testing.assert_allclose(lines["interop"].get_ydata(), np.linspace(0.6, 1.0, 6))
+    assert ax.get_ylabel() == "Share of the pre-shock value operating"

@@ -24,6 +24,7 @@ import click
 from .._version import __version__
 from . import (
     calibrate,
+    compare,
     export_html,
     fit_bass,
     fragility,
@@ -38,8 +39,8 @@ from ._common import ErrorHandlingGroup
 __all__ = ["COMMANDS", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS: list[click.Command] = [run.run, sweep.sweep, fragility.fragility, export_html.export_html,
-                                  fit_bass.fit_bass, calibrate.calibrate,
+COMMANDS: list[click.Command] = [run.run, sweep.sweep, fragility.fragility, compare.compare,
+                                  export_html.export_html, fit_bass.fit_bass, calibrate.calibrate,
                                   sensitivity.sensitivity, validate.validate, info.info]
 
 

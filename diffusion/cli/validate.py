@@ -32,6 +32,8 @@ def validate(scenario: Path, build: bool) -> None:
         detail += f"; network: {net.n:,} nodes, {net.number_of_edges:,} edges"
     elif size is not None:
         detail += f"; network: {size.nodes:,} nodes, about {size.edges:,.0f} edges"
+    if sc.table("policy"):
+        detail += f"; {len(sc.table('policy'))} policies"
     if sc.table("sweep") is not None:
         detail += f"; sweep: {check_sweep(sc)} valid points"
     click.echo(f"OK: {scenario}: {sc.name} ({detail})")

@@ -182,6 +182,23 @@ def _table(ctx: ParseContext, data: Mapping[str, Any], name: str, *, required: b
     return dict(value)
 
 
+def _array(ctx: ParseContext, data: Mapping[str, Any], name: str) -> list[dict[str, Any]] | None:
+    """An array of tables ``[[name]]`` (``None`` when absent)."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = [value]  # a single [name] table is an array of one
+    if not isinstance(value, list | tuple):
+        raise ctx.error(name, f"must be an array of tables ([[{name}]]), got {type(value).__name__}")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise ctx.error(f"{name}[{i}]", f"must be a table, got {type(item).__name__}")
+        out.append(dict(item))
+    return out
+
+
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(copy.deepcopy(dict(mapping)))
 
@@ -487,7 +504,7 @@ def parse_scenario(data: Mapping[str, Any], path: str | os.PathLike[str] | None 
     parsed["cascade"] = _parse_cascade(ctx, _table(ctx, data, "cascade"))  # type: ignore[arg-type]
     extra: dict[str, Any] = {}
     for name, handler in TABLES.items():
-        table = _table(ctx, data, name, required=False)
+        table = _array(ctx, data, name) if handler.array else _table(ctx, data, name, required=False)
         if table is not None:
             with ctx.reraise(name):
                 extra[name] = parsed[name] = handler.parse(table, ctx)

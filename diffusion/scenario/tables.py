@@ -62,6 +62,10 @@ class TableHandler:
     describe : callable, optional
         ``describe(summary) -> list[str]``: lines ``diffusion run`` prints about the
         table's part of the summary.
+    array : bool
+        The table is an array of tables (``[[name]]`` in TOML): ``parse`` receives
+        the list of tables (report errors at ``name[i].<key>``) and ``dump``
+        returns a list.
     """
 
     parse: Callable[[Mapping[str, Any], ParseContext], Any]
@@ -70,6 +74,7 @@ class TableHandler:
     check: Callable[[Scenario, Network], None] | None = None
     describe: Callable[[Mapping[str, Any]], list[str]] | None = None
     chunk_stage: Callable[[Scenario], Stage] | None = None
+    array: bool = False
 
 
 #: Optional top-level tables by name, in the order their stages run.

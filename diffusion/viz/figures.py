@@ -21,7 +21,7 @@ from ..errors import ParameterError
 from ..outputs import atomic_write
 
 __all__ = ["adoption_curve", "category_bars", "fragility_curve", "frontier", "herfindahl", "platform_shares",
-           "save_figure", "sensitivity_indices", "series_paths"]
+           "policy_tradeoff", "recovery_paths", "save_figure", "sensitivity_indices", "series_paths"]
 
 _BLUE, _ORANGE, _GREY = "#0072b2", "#d55e00", "#7f7f7f"
 _PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -565,6 +565,105 @@ def sensitivity_indices(
         ax.set_title(_text(out), fontsize=10, loc="left")
         ax.legend(loc="lower right", frameon=False, fontsize=8)
     fig.suptitle(_text(title) if title else "Global sensitivity")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def policy_tradeoff(
+    records: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str | None = None,
+    xlabel: str = "Cost of the policy",
+    ylabel: str = "Change in total loss vs the baseline (paired)",
+) -> Figure:
+    """Loss change against cost, one point per policy, with paired 95 % intervals.
+
+    ``records`` are the rows of ``policies.csv``: ``policy``, ``cost``,
+    ``loss_change_mean`` and ``loss_change_se`` (paired); the bars are
+    ``mean ± 1.96 SE``. Points below the zero line avert loss; the further
+    left, the cheaper.
+
+    Examples
+    --------
+    >>> recs = [{"policy": "baseline", "cost": 0.0, "loss_change_mean": 0.0, "loss_change_se": 0.0},
+    ...         {"policy": "buffers", "cost": 0.4, "loss_change_mean": -0.3, "loss_change_se": 0.01}]
+    >>> fig = policy_tradeoff(recs)
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['baseline', 'buffers']
+    """
+    rows = list(records.values()) if isinstance(records, Mapping) else list(records)
+    if not rows:
+        raise ParameterError("records", "no policies to draw")
+    cols = _columns(rows, ["policy", "cost", "loss_change_mean", "loss_change_se"])
+    x = cols["cost"].astype(np.float64)
+    y = cols["loss_change_mean"].astype(np.float64)
+    err = 1.959963984540054 * cols["loss_change_se"].astype(np.float64)
+    names = cols["policy"]
+    fig, (ax,) = _new_figure(height=4.5)
+    ax.axhline(0.0, color=_GREY, linewidth=1, zorder=1)
+    colors = [_GREY if str(nm) == "baseline" else _PALETTE[k % len(_PALETTE)] for k, nm in enumerate(names)]
+    ax.errorbar(x, y, yerr=err, fmt="none", ecolor="#333333", elinewidth=1.2, capsize=4, zorder=2)
+    ax.scatter(x, y, c=colors, edgecolor="#333333", s=55, zorder=3)
+    order = np.lexsort((y, x))
+    for rank, i in enumerate(order.tolist()):
+        ax.annotate(_text(names[i]), (x[i], y[i]), xytext=(7, 5) if rank % 2 == 0 else (7, -13),
+                    textcoords="offset points", fontsize=9)
+    ax.set_xlabel(_text(xlabel))
+    ax.set_ylabel(_text(ylabel))
+    span = float(np.nanmax(x)) if len(x) else 1.0
+    ax.set_xlim(-0.03 * max(span, 1e-9), max(span, 1e-9) * 1.25)
+    ax.set_title((_text(title) if title else "Policies: loss averted against cost")
+                 + "\n(bars: paired 95 % intervals, common random numbers)", fontsize=11)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def recovery_paths(
+    records: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str | None = None,
+    level: float | None = None,
+) -> Figure:
+    """Value operating after the shock, per policy: the mean path with its 5–95 % band.
+
+    ``records`` are the rows of ``recovery_paths.csv``: ``policy``, ``step``,
+    ``value_mean``, ``value_q05``, ``value_q95``. ``level`` draws the recovery
+    threshold.
+
+    Examples
+    --------
+    >>> recs = [{"policy": p, "step": t, "value_mean": v, "value_q05": v - 0.1, "value_q95": v}
+    ...         for p, a in (("baseline", 0.2), ("interop", 0.6)) for t, v in enumerate([a, 0.8, 1.0])]
+    >>> fig = recovery_paths(recs, level=0.95)
+    >>> [ln.get_label() for ln in fig.axes[0].get_lines()][:2]
+    ['baseline', 'interop']
+    """
+    rows = list(records)
+    if not rows:
+        raise ParameterError("records", "no recovery paths to draw")
+    cols = _columns(rows, ["policy", "step", "value_mean", "value_q05", "value_q95"])
+    names = list(dict.fromkeys(str(p) for p in cols["policy"]))
+    fig, (ax,) = _new_figure(height=4.5)
+    for k, name in enumerate(names):
+        sel = np.array([str(p) == name for p in cols["policy"]])
+        t = cols["step"][sel].astype(np.float64)
+        color = _GREY if name == "baseline" else _PALETTE[k % len(_PALETTE)]
+        ax.fill_between(t, cols["value_q05"][sel].astype(float), cols["value_q95"][sel].astype(float),
+                        color=color, alpha=0.12, linewidth=0)
+        ax.plot(t, cols["value_mean"][sel].astype(float), color=color, linewidth=2.5 if name == "baseline" else 1.6,
+                label=_text(name))
+    if level is not None:
+        ax.axhline(level, color="#333333", linestyle=":", linewidth=1)
+    ax.set_xlabel("Steps after the shock")
+    ax.set_ylabel("Share of the pre-shock value operating")
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="lower right", frameon=False, fontsize=8, ncol=2)
+    ax.set_title(_text(title) if title else "Recovery after the outage (mean, 5–95 % band)")
     if path is not None:
         save_figure(fig, path)
     return fig
