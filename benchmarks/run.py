@@ -32,6 +32,11 @@ Workloads and targets
 * a 1,000,000-firm, ~10,000,000-edge ``smb_network`` built and a 100-replicate
   threshold ensemble run on it in < 60 s with peak memory < 4 GB (in a child
   process, so that its peak resident memory is its own).
+* ``shocks.criticality`` (one single-firm shock per firm, propagated) of every
+  firm of a 100,000-firm ``smb_network`` (mean degree 8, default exposure), on
+  two threads, in < 60 s for the threshold rule and single-hit DebtRank; the
+  DebtRank figure is scaled from 2,048 firms batched as in a full run (all
+  firms with ``--full``).
 * the package's own models (no peer has them) on a 100,000-firm ``smb_network``:
   a 100-replicate, 50-step platform competition "in seconds" (< 10 s), an
   isomorphic-adoption ensemble, and the outage of the dominant platform
@@ -287,6 +292,44 @@ def run_models(n: int, runs: int, repeat: int) -> dict[str, float]:
     return out
 
 
+def run_criticality(n: int, threads: int, repeat: int, sample: int | None) -> dict[str, Any]:
+    """Time ``shocks.criticality`` of the firms of an ``n``-firm SMB graph (default exposure).
+
+    The threshold rule runs for every firm; single-hit DebtRank for every firm
+    when ``sample`` is None, else for ``sample`` consecutive firms of the
+    reverse Cuthill–McKee order in which ``criticality`` batches them (so that
+    they share reads as in a full run), its time scaled to all ``n`` (each
+    firm is a separate propagation: the time is a sum over firms). The numpy
+    reference path runs on a smaller fixed sample, for scale.
+    """
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    from diffusion import shocks
+
+    net = diffusion.generators.smb_network(n, mean_degree=8, seed=1)
+    W = shocks.exposure_matrix(net)
+    rng = np.random.default_rng(0)
+    rcm = reverse_cuthill_mckee((W + W.T).tocsr(), symmetric_mode=True)
+    shocks.criticality(W, propagation="debtrank", firms=np.arange(2))  # compile outside the timings
+    shocks.criticality(W, propagation="threshold", firms=np.arange(2))
+    out: dict[str, Any] = {"firms": n, "exposures": int(W.nnz), "threads": threads}
+    for rule in ("threshold", "debtrank"):
+        firms = None if (rule == "threshold" or sample is None or sample >= n) else \
+            np.sort(rcm[(n - sample) // 2 : (n + sample) // 2])
+        k = n if firms is None else firms.size
+        t, res = best_of(lambda rule=rule, firms=firms: shocks.criticality(
+            W, propagation=rule, firms=firms, threads=threads), repeat if k * 20 <= n else 1,
+            time.perf_counter)
+        out[rule] = {"timed_firms": k, "seconds": t, "all_firms_seconds": t * n / k,
+                     "mean_systemic_loss": float(res["systemic_loss"].mean()),
+                     "max_failed_fraction": float(res["failed_fraction"].max())}
+        ref_firms = np.sort(rng.choice(n, min(n, 64 if rule == "debtrank" else 256), replace=False))
+        t_ref, _ = best_of(lambda rule=rule, f=ref_firms: shocks.criticality(
+            W, propagation=rule, firms=f, backend="numpy"), 1, time.perf_counter)
+        out[rule]["numpy_per_firm_seconds"] = t_ref / ref_firms.size
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = ap.add_mutually_exclusive_group()
@@ -298,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-ndlib", action="store_true", help="skip NDlib (slow)")
     ap.add_argument("--no-models", action="store_true",
                     help="skip the platform / isomorphic / shock workloads")
+    ap.add_argument("--no-criticality", action="store_true",
+                    help="skip the criticality (one shock per firm) workloads")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="time single-process runs by wall clock (default) or CPU time (busy machine)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
@@ -478,6 +523,27 @@ def main(argv: list[str] | None = None) -> int:
                    higher=False)
         rep.models = mod  # type: ignore[attr-defined]
 
+    # ---- criticality: one single-firm shock per firm, propagated (shocks.criticality)
+    if not args.no_criticality:
+        crit_n = 5_000 if quick else 100_000
+        sample = None if (quick or full) else 2_048
+        print(f"\ncriticality: {crit_n:,}-firm SMB graph (mean degree 8, default exposure), "
+              f"every firm's failure propagated, 2 threads (wall) ...", flush=True)
+        crit = run_criticality(crit_n, 2, min(repeat, 3), sample)
+        label = "" if crit_n >= 100_000 else f" (quick: {crit_n:,} firms)"
+        for rule, name in (("threshold", "threshold"), ("debtrank", "DebtRank single hit")):
+            c = crit[rule]
+            scaled = c["timed_firms"] < crit_n
+            print(f"  {name:<20} {c['seconds']:8.2f} s for {c['timed_firms']:,} firms "
+                  f"({c['seconds'] / c['timed_firms'] * 1e3:.3f} ms per firm"
+                  + (f"; all {crit_n:,}: {c['all_firms_seconds']:.0f} s, scaled)" if scaled else ")")
+                  + f"; numpy path {c['numpy_per_firm_seconds'] * 1e3:.2f} ms per firm "
+                  f"({c['numpy_per_firm_seconds'] * c['timed_firms'] / c['seconds']:.0f}x slower); "
+                  f"mean systemic loss {c['mean_systemic_loss']:.4g}")
+            rep.target(f"criticality {name}, all firms" + label + (" (scaled)" if scaled else ""),
+                       c["all_firms_seconds"], 60, unit="s", higher=False)
+        rep.criticality = crit  # type: ignore[attr-defined]
+
     print("\ntargets:")
     for tg in rep.targets:
         v = tg["value"]
@@ -489,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as fh:
             json.dump({"rows": rep.rows, "targets": rep.targets, "stream_bytes_per_s": bw,
                        "smb": getattr(rep, "smb", None), "models": getattr(rep, "models", None),
+                       "criticality": getattr(rep, "criticality", None),
                        "date": time.strftime("%Y-%m-%d %H:%M"),
                        "cores": os.cpu_count()}, fh, indent=2)
     return 0

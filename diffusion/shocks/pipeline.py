@@ -9,6 +9,8 @@ the loss its own failure would cause.
 from __future__ import annotations
 
 import dataclasses
+import queue
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,9 @@ from .metrics import distribution_summary, expected_shortfall, systemic_event_pr
 from .propagation import (
     PROPAGATIONS,
     PropagationResult,
+    _capacity,
+    _compiled,
+    _max_rounds,
     _value,
     check_stability,
     propagate,
@@ -224,13 +229,13 @@ def loss_record(res: PropagationResult, *, level: float = 0.1, alpha: float = 0.
 
 
 def criticality(exposure: Any, value: Any = None, propagation: str = "debtrank", *,
-                capacity: Any = 1.0, chunk_size: int = 256,
-                max_rounds: int | None = None) -> dict[str, np.ndarray]:
+                capacity: Any = 1.0, chunk_size: int = 256, max_rounds: int | None = None,
+                firms: Any = None, threads: int = 1, progress: Callable[[int], None] | None = None,
+                backend: str = "auto") -> dict[str, np.ndarray]:
     """Loss caused by the failure of each single firm (DebtRank-style centrality).
 
     Firm ``i`` alone is fully distressed (``h0 = e_i``) and the distress is
-    propagated; this is done for all firms in batches of ``chunk_size``
-    replicates (one identity block per batch).
+    propagated, for every firm (or the firms asked for).
 
     Parameters
     ----------
@@ -238,15 +243,49 @@ def criticality(exposure: Any, value: Any = None, propagation: str = "debtrank",
     value : array, optional
         Firm values (default equal).
     propagation : {"debtrank", "linear_debtrank", "threshold"}, default "debtrank"
-    capacity : float or array
+    capacity : float or array of shape (n,)
         Threshold rule only.
     chunk_size : int, default 256
+        Firms per task (compiled: rounded to whole batches of up to 64 firms)
+        or per batch of replicates (numpy). The results do not depend on it.
+    max_rounds : int, optional
+        Round cap of every propagation (default: that of the rule).
+    firms : array of int, optional
+        Only these firms (default all, in order).
+    threads : int, default 1
+        Worker threads of the compiled path (the results do not depend on it).
+    progress : callable, optional
+        Called with the number of firms just finished, after each chunk.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        ``"numba"`` (``"auto"`` when numba is installed): compiled
+        propagations touching only the exposures their frontiers read, up to
+        64 firms' shocks at once, reduced to their losses on the spot;
+        ``"numpy"``: ``chunk_size`` firms at a time as the replicates of
+        :func:`~diffusion.shocks.propagate` with its numpy rounds (the
+        reference).
 
     Returns
     -------
-    dict of ndarray, each of shape (n,)
+    dict of ndarray, each of shape (n,) (or that of ``firms``)
         ``systemic_loss`` (loss caused to the others: the firm's DebtRank),
         ``total_loss`` (including its own value) and ``failed_fraction``.
+
+    Notes
+    -----
+    A propagation costs the exposures its frontiers read. The threshold rule
+    stops where the failures stop, so on a sparse network the criticality of
+    every firm costs little more than reading the network once per firm's
+    cascade. Single-hit DebtRank distresses *every* firm reachable from ``i``
+    (each propagates once, however little distress it holds), so each firm
+    costs up to the whole network and all firms ``O(n × nnz)`` on a connected
+    network; the firms are batched 64 at a time in reverse Cuthill–McKee
+    order, so that the shocks of neighbouring firms, which reach the same
+    firms in the same rounds, share their reads. The linear rule repeats that
+    every round until the increments fall below ``1e-12``. There is no
+    truncation: the compiled path gives each firm exactly the distress of the
+    numpy path; its losses are summed in firm order rather than by a matrix
+    product, and agree to about ``1e-15`` relative (the failed fractions
+    exactly).
 
     Examples
     --------
@@ -255,22 +294,125 @@ def criticality(exposure: Any, value: Any = None, propagation: str = "debtrank",
     >>> W = np.array([[0, 0.5, 0], [0, 0, 0.5], [0, 0, 0]])
     >>> criticality(W)["systemic_loss"].round(4).tolist()
     [0.25, 0.1667, 0.0]
+    >>> criticality(W, propagation="threshold", capacity=0.5, firms=[0])["failed_fraction"].tolist()
+    [1.0]
     """
     W = as_exposure(exposure)
     n = W.shape[0]
     v = _value(value, n)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise ParameterError("chunk_size", f"must be a positive integer, got {chunk_size!r}")
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+        raise ParameterError("threads", f"must be a positive integer, got {threads!r}")
+    if propagation not in PROPAGATIONS:
+        raise ParameterError("propagation", f"must be one of {', '.join(PROPAGATIONS)}, got {propagation!r}")
+    src = _firms(firms, n)
+    cap = _capacity_row(capacity, n)
     if propagation == "linear_debtrank":
         check_stability(W)
-    out = {k: np.empty(n) for k in ("systemic_loss", "total_loss", "failed_fraction")}
-    for a in range(0, n, int(chunk_size)):
-        b = min(n, a + int(chunk_size))
+    if _compiled(backend):
+        return _criticality_compiled(W, v, propagation, cap, src, int(chunk_size), max_rounds,
+                                     int(threads), progress)
+    out = {k: np.empty(src.size) for k in ("systemic_loss", "total_loss", "failed_fraction")}
+    for a in range(0, src.size, int(chunk_size)):
+        b = min(src.size, a + int(chunk_size))
         h0 = np.zeros((b - a, n))
-        h0[np.arange(b - a), np.arange(a, b)] = 1.0
-        res = propagate(W, h0, propagation, capacity=capacity, value=v, max_rounds=max_rounds,
-                        check_stability_=False)
+        h0[np.arange(b - a), src[a:b]] = 1.0
+        res = propagate(W, h0, propagation, capacity=cap, value=v, max_rounds=max_rounds,
+                        check_stability_=False, backend="numpy")
         out["systemic_loss"][a:b] = res.systemic_loss
         out["total_loss"][a:b] = res.total_loss
         out["failed_fraction"][a:b] = res.failed_fraction
+        if progress is not None:
+            progress(b - a)
+    return out
+
+
+def _firms(firms: Any, n: int) -> np.ndarray:
+    if firms is None:
+        return np.arange(n, dtype=np.int64)
+    f = np.asarray(firms)
+    if f.ndim != 1 or (f.size and not np.issubdtype(f.dtype, np.integer)):
+        raise ParameterError("firms", "must be a one-dimensional array of firm indices")
+    f = f.astype(np.int64)
+    if f.size and (f.min() < 0 or f.max() >= n):
+        raise ParameterError("firms", f"indices must be in 0 .. {n - 1}")
+    return f
+
+
+def _capacity_row(capacity: Any, n: int) -> np.ndarray:
+    cap = _capacity(capacity, n)
+    if cap.ndim != 1:
+        raise ParameterError("capacity", f"must be a number or have one value per firm ({n})")
+    return cap
+
+
+def _locality_order(W: Any, src: np.ndarray) -> np.ndarray:
+    """Permutation of ``src`` putting neighbouring firms side by side (reverse Cuthill–McKee)."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    sym = (W + W.T).tocsr()
+    rank = np.empty(W.shape[0], dtype=np.int64)
+    rank[reverse_cuthill_mckee(sym, symmetric_mode=True)] = np.arange(W.shape[0])
+    return np.argsort(rank[src], kind="stable")
+
+
+def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarray, src: np.ndarray,
+                          chunk: int, max_rounds: Any, threads: int,
+                          progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """:func:`criticality` by the compiled lanes: neighbouring firms' shocks side by side.
+
+    A firm's results do not depend on which firms share its batch (every lane
+    is exact, and its losses are summed in firm order), so the firms are
+    grouped for speed: in reverse Cuthill–McKee order, where the
+    propagations from neighbouring firms reach the same firms in the same
+    rounds and share their reads.
+    """
+    from . import _kernels as K
+
+    n = W.shape[0]
+    rule = K.RULES[propagation]
+    limit = _max_rounds(max_rounds, {"threshold": n, "debtrank": n + 1, "linear_debtrank": 10_000}[propagation])
+    zero = np.flatnonzero(0.0 >= cap - K.EPS) if propagation == "threshold" else np.empty(0, np.int64)
+    g = K.exposure_arrays(W)
+    lanes = K.lanes_for(n)
+    chunk = max(lanes, chunk // lanes * lanes)  # whole batches of lanes per task
+    perm = _locality_order(W, src)
+    order = src[perm]
+    total = np.empty(src.size)
+    failed = np.empty(src.size, dtype=np.int64)
+    spare: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def run(a: int) -> int:
+        try:
+            sc = spare.get_nowait()  # one scratch per worker thread, reused
+        except queue.Empty:
+            sc = K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
+        b = min(src.size, a + chunk)
+        K.criticality_chunk(rule, g, sc, order[a:b], zero, cap, v, limit, 1e-12, total[a:b], failed[a:b])
+        spare.put(sc)
+        return b - a
+
+    starts = range(0, src.size, chunk)
+    if threads > 1 and len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # the kernel releases the GIL; each task writes its own slice of the outputs
+        with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+            for k in pool.map(run, starts):
+                if progress is not None:
+                    progress(k)
+    else:
+        for a in starts:
+            k = run(a)
+            if progress is not None:
+                progress(k)
+    V = v.sum()
+    initial = v[order].copy()
+    if zero.size:  # firms with no capacity fail with every shock
+        initial += v[zero].sum() - np.where(np.isin(order, zero), v[order], 0.0)
+    out = {"systemic_loss": total / V - initial / V, "total_loss": total / V, "failed_fraction": failed / n}
+    for k, x in out.items():  # back to the order asked for
+        out[k] = np.empty_like(x)
+        out[k][perm] = x
     return out

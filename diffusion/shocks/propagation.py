@@ -31,10 +31,24 @@ Rules
 Losses are value-weighted: ``L(h) = sum_i v_i h_i / sum_i v_i``; the
 *systemic loss* is ``L(h_final) - L(h0)`` (the DebtRank ``R`` of Battiston et
 al.), the *total loss* ``L(h_final)``.
+
+Backends
+--------
+``backend="numba"`` (the default ``"auto"`` when numba is installed) runs the
+rounds in a compiled loop that touches only the out-exposures of the firms
+whose distress changed in the round before (the *frontier*), for up to 64
+replicates at once: a frontier firm's exposures are read once for all the
+replicates it is in (see :mod:`diffusion.shocks._kernels`). A batch costs the
+exposures its frontiers read, not ``n`` per round. ``backend="numpy"``
+advances all replicates together, one sparse product per round (expanding
+only the frontier's arcs when it is small), and is the reference. The two
+give identical distress, failures, failure rounds, round counts and losses:
+the contributions to a firm are added in the same order.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +61,7 @@ from .exposure import as_exposure, spectral_radius
 from .metrics import fragility_summary
 
 __all__ = [
+    "BACKENDS",
     "PROPAGATIONS",
     "PropagationResult",
     "StabilityWarning",
@@ -56,6 +71,7 @@ __all__ = [
 ]
 
 PROPAGATIONS = ("threshold", "debtrank", "linear_debtrank")
+BACKENDS = ("auto", "numba", "numpy")
 
 
 class StabilityWarning(UserWarning):
@@ -192,6 +208,63 @@ def _value(value: Any, n: int) -> np.ndarray:
     if not np.all(np.isfinite(v)) or np.any(v < 0) or v.sum() <= 0:
         raise ParameterError("value", "must be non-negative and finite, with a positive sum")
     return v
+
+
+def _compiled(backend: Any) -> bool:
+    """Whether ``backend`` resolves to the compiled kernels."""
+    if backend not in BACKENDS:
+        raise ParameterError("backend", f"must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "numpy":
+        return False
+    available = importlib.util.find_spec("numba") is not None
+    if backend == "numba" and not available:
+        raise ParameterError("backend", "'numba' needs the numba package (pip install numba)")
+    return available
+
+
+def _outcome(method: str, W: sp.csr_array, h0: np.ndarray, cap: np.ndarray, limit: int, tol: float,
+             backend: str) -> tuple[np.ndarray, ...]:
+    """``(initial, distress, failed, failed_round, rounds)`` of the rows of ``h0`` (R, n).
+
+    ``cap`` holds the threshold rule's capacities, one row per replicate or
+    one row for all; ``backend`` picks the compiled kernels or the numpy rounds
+    (same outcome).
+    """
+    R, n = h0.shape
+    if method == "threshold":
+        failed = h0 >= cap - 1e-12
+        initial = np.where(failed, 1.0, h0)
+    else:
+        failed = h0 >= 1.0 - 1e-12
+        initial = h0
+    if not _compiled(backend):
+        return (initial, *_reference(method, W, h0, cap, limit, tol))
+    from . import _kernels as K
+
+    distress = initial.copy()
+    fr = np.where(failed, 0, -1).astype(np.int32)
+    rounds = np.zeros(R, dtype=np.int64)
+    sc = K.new_scratch(n, K.lanes_for(n, R), linear=method == "linear_debtrank", rounds=True)
+    K.propagate_rows(K.RULES[method], K.exposure_arrays(W), sc, h0,
+                     np.ascontiguousarray(cap, dtype=np.float64), limit, tol, distress, failed, fr,
+                     rounds)
+    return initial, distress, failed, fr, rounds
+
+
+def _reference(method: str, W: sp.csr_array, h0: np.ndarray, cap: np.ndarray, limit: int,
+               tol: float) -> tuple[np.ndarray, ...]:
+    """``(distress, failed, failed_round, rounds)`` by the numpy rounds (see :func:`_outcome`)."""
+    push = _Pusher(W)
+    if method == "threshold":
+        return _threshold(push, h0, np.broadcast_to(cap, h0.shape), limit)
+    H = np.array(h0.T, order="C")  # replicates as columns (a copy: h0 is kept)
+    failed_round = np.where(H >= 1.0 - 1e-12, 0, -1).astype(np.int32)
+    if method == "debtrank":
+        rounds = _single_hit(push, H, limit, failed_round)
+    else:
+        rounds = _linear(push, H, limit, tol, failed_round)
+    h = H.T
+    return h, h >= 1.0 - 1e-12, failed_round.T, rounds
 
 
 def _max_rounds(max_rounds: Any, default: int) -> int:
@@ -331,7 +404,7 @@ def _linear(push: _Pusher, H: np.ndarray, max_rounds: int, tol: float,
 
 def debtrank(exposure: Any, initial_distress: Any, value: Any = None, variant: str = "single_hit",
              max_rounds: int | None = None, *, tol: float = 1e-12,
-             check_stability_: bool = True) -> PropagationResult:
+             check_stability_: bool = True, backend: str = "auto") -> PropagationResult:
     """DebtRank: single hit (Battiston et al. 2012) or linear (Bardoscia et al. 2015).
 
     Parameters
@@ -350,6 +423,9 @@ def debtrank(exposure: Any, initial_distress: Any, value: Any = None, variant: s
         then, and 10,000 for linear).
     tol : float, default 1e-12
         Linear variant: stop once no distress increment exceeds ``tol``.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        Compiled frontier rounds or the numpy reference (see
+        :mod:`diffusion.shocks.propagation`); the results are identical.
 
     Returns
     -------
@@ -390,19 +466,12 @@ def debtrank(exposure: Any, initial_distress: Any, value: Any = None, variant: s
     n = h0.shape[1]
     W = as_exposure(exposure, n)
     v = _value(value, n)
-    H = np.array(h0.T, order="C")  # replicates as columns (a copy: h0 is kept)
-    push = _Pusher(W)
-    failed_round = np.where(H >= 1.0 - 1e-12, 0, -1).astype(np.int32)
-    if variant == "single_hit":
-        rounds = _single_hit(push, H, _max_rounds(max_rounds, n + 1), failed_round)
-        method = "debtrank"
-    else:
-        if check_stability_:
-            check_stability(W)
-        rounds = _linear(push, H, _max_rounds(max_rounds, 10_000), float(tol), failed_round)
-        method = "linear_debtrank"
-    h = H.T
-    return PropagationResult(method, h0, h, h >= 1.0 - 1e-12, rounds, v, single, failed_round.T)
+    method = "debtrank" if variant == "single_hit" else "linear_debtrank"
+    limit = _max_rounds(max_rounds, n + 1 if variant == "single_hit" else 10_000)
+    if variant == "linear" and check_stability_:
+        check_stability(W)
+    _, h, failed, fr, rounds = _outcome(method, W, h0, np.ones((1, n)), limit, float(tol), backend)
+    return PropagationResult(method, h0, h, failed, rounds, v, single, fr)
 
 
 def _capacity(capacity: Any, n: int) -> np.ndarray:
@@ -417,7 +486,7 @@ def _capacity(capacity: Any, n: int) -> np.ndarray:
 
 
 def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0, value: Any = None,
-                      max_rounds: int | None = None) -> PropagationResult:
+                      max_rounds: int | None = None, *, backend: str = "auto") -> PropagationResult:
     """Default cascade: a firm fails when its hit plus its losses on failed partners reach its capacity.
 
     Parameters
@@ -432,6 +501,8 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
         Firm values weighting the losses (default: equal).
     max_rounds : int, optional
         Round cap (default ``n``: the cascade always ends by then).
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        Compiled frontier rounds or the numpy reference (identical results).
 
     Returns
     -------
@@ -460,8 +531,15 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
     cap = _capacity(capacity, n)
     if cap.ndim == 2 and cap.shape[0] != R:
         raise ParameterError("capacity", f"has {cap.shape[0]} rows but there are {R} replicates")
-    cap = np.broadcast_to(cap, (R, n))
+    rows = cap if cap.ndim == 2 else cap[None, :]  # one row per replicate, or one for all
     limit = _max_rounds(max_rounds, n)
+    initial, distress, failed, fr, rounds = _outcome("threshold", W, h0, rows, limit, 0.0, backend)
+    return PropagationResult("threshold", initial, distress, failed, rounds, v, single, fr)
+
+
+def _threshold(push: _Pusher, h0: np.ndarray, cap: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
+    """The default cascade of the rows of ``h0`` (capacities ``cap``, same shape) by numpy rounds."""
+    R = h0.shape[0]
     eps = 1e-12
     capf = np.ascontiguousarray(cap.T).reshape(-1)  # flat index i * R + r
     L = np.array(h0.T, order="C")  # losses, replicates as columns (a copy)
@@ -469,7 +547,6 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
     failed = loss >= capf - eps
     failed_round = np.where(failed, 0, -1).astype(np.int32)
     rounds = np.zeros(R, dtype=np.int64)
-    push = _Pusher(W)
     frontier = np.flatnonzero(failed)
     t = 0
     while frontier.size and t < limit:
@@ -482,19 +559,18 @@ def threshold_cascade(exposure: Any, initial_distress: Any, capacity: Any = 1.0,
         failed[frontier] = True
         failed_round[frontier] = t
         rounds[frontier % R] = t
-    failed = failed.reshape(-1, R)
-    failed_round = failed_round.reshape(-1, R)
-    initial = np.where(h0 >= cap - eps, 1.0, h0)
-    distress = np.where(failed.T, 1.0, np.minimum(L.T, 1.0))
-    return PropagationResult("threshold", initial, distress, failed.T, rounds, v, single, failed_round.T)
+    failed = failed.reshape(-1, R).T
+    distress = np.where(failed, 1.0, np.minimum(L.T, 1.0))
+    return distress, failed, failed_round.reshape(-1, R).T, rounds
 
 
 def propagate(exposure: Any, initial_distress: Any, method: str = "threshold", *, capacity: Any = 1.0,
               value: Any = None, max_rounds: int | None = None,
-              check_stability_: bool = True) -> PropagationResult:
+              check_stability_: bool = True, backend: str = "auto") -> PropagationResult:
     """Propagate a shock with one of the rules ``"threshold"``, ``"debtrank"``, ``"linear_debtrank"``.
 
-    ``capacity`` is used by the threshold rule only.
+    ``capacity`` is used by the threshold rule only; ``backend`` chooses the
+    compiled frontier rounds or the numpy reference (see the module notes).
 
     Examples
     --------
@@ -505,10 +581,10 @@ def propagate(exposure: Any, initial_distress: Any, method: str = "threshold", *
     [1.0]
     """
     if method == "threshold":
-        return threshold_cascade(exposure, initial_distress, capacity, value, max_rounds)
+        return threshold_cascade(exposure, initial_distress, capacity, value, max_rounds, backend=backend)
     if method == "debtrank":
-        return debtrank(exposure, initial_distress, value, "single_hit", max_rounds)
+        return debtrank(exposure, initial_distress, value, "single_hit", max_rounds, backend=backend)
     if method == "linear_debtrank":
         return debtrank(exposure, initial_distress, value, "linear", max_rounds,
-                        check_stability_=check_stability_)
+                        check_stability_=check_stability_, backend=backend)
     raise ParameterError("propagation", f"must be one of {', '.join(PROPAGATIONS)}, got {method!r}")

@@ -1,0 +1,625 @@
+"""Compiled frontier rounds of the shock propagation rules (numba).
+
+One loop, :func:`propagate_lanes`, runs up to 64 propagations at once — the
+*lanes*: replicates of :func:`~diffusion.shocks.propagate`, or single-firm
+shocks of :func:`~diffusion.shocks.criticality` — over the CSR arrays of the
+exposure matrix ``W``. A round touches only the out-exposures of the
+*frontier*: the firms whose distress changed in the round before, in some lane
+(threshold rule: the firms that failed; single-hit DebtRank: the firms that
+became distressed; linear DebtRank: the firms whose distress increased). Each
+frontier firm carries the mask of lanes it is in: its exposures are read once
+for all of them, and its contributions are added lane by lane when few lanes
+share it, or as one vector over all lanes (zero where it is not in the
+frontier) when many do. So a batch costs the exposures its frontiers read, not
+``n`` per round, and propagations that spread alike (single-firm shocks of
+neighbouring firms) share most of their reads.
+
+The state lives in a :class:`Scratch` of per-firm rows of lanes, put back at
+rest only where the batch touched it. Two drivers use the loop:
+:func:`propagate_rows` (dense ``(R, n)`` rows in and out) and
+:func:`criticality_chunk` (one shock per source firm, reduced to its losses on
+the spot: nothing of size ``n`` is kept per source).
+
+The numpy implementation in :mod:`diffusion.shocks.propagation` is the tested
+reference, and every lane reproduces it exactly: a round's contributions to a
+firm are summed from zero in ascending order of the sending firm (the order of
+the reference's sparse products; adding a zero contribution changes nothing),
+then added to its distress, with the same floating-point expressions and
+comparisons. Losses are summed over the touched firms in ascending order, so
+a lane's losses do not depend on the other lanes of its batch.
+
+Rules are numbered :data:`THRESHOLD`, :data:`SINGLE_HIT`, :data:`LINEAR`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "EPS",
+    "LANES",
+    "LINEAR",
+    "RULES",
+    "SINGLE_HIT",
+    "THRESHOLD",
+    "Exposure",
+    "Scratch",
+    "criticality_chunk",
+    "exposure_arrays",
+    "lanes_for",
+    "new_scratch",
+    "propagate_lanes",
+    "propagate_rows",
+]
+
+THRESHOLD, SINGLE_HIT, LINEAR = 0, 1, 2
+#: Rule names of :func:`diffusion.shocks.propagate` -> rule numbers.
+RULES = {"threshold": THRESHOLD, "debtrank": SINGLE_HIT, "linear_debtrank": LINEAR}
+
+#: Distress at or above ``1 - EPS`` is failure; a loss at or above ``capacity - EPS`` fails.
+EPS = 1e-12
+#: Most lanes of a batch (one bit each in a uint64 mask).
+LANES = 64
+#: A frontier firm in at most this many lanes adds its contributions lane by lane.
+_SPARSE = 4
+
+_ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+_BYTE = np.uint64(0xFF)
+
+try:  # index of the lowest set bit as one instruction (LLVM cttz)
+    from numba.cpython.unsafe.numbers import trailing_zeros as _lowest
+except ImportError:  # pragma: no cover - other numba versions
+    @njit(cache=True, nogil=True, inline="always")
+    def _lowest(x):
+        b = 0
+        while (x >> np.uint64(b)) & np.uint64(1) == 0:
+            b += 1
+        return b
+
+
+class Exposure(NamedTuple):
+    """CSR arrays of ``W`` (row ``i``: the firms exposed to ``i`` and by how much)."""
+
+    indptr: np.ndarray  # int64 (n + 1,)
+    indices: np.ndarray  # int32 or int64 (nnz,), distinct within a row
+    data: np.ndarray  # float64 (nnz,)
+
+
+def exposure_arrays(W: Any) -> Exposure:
+    """The :class:`Exposure` of a canonical (duplicate-free) scipy CSR matrix."""
+    n = W.shape[0]
+    itype = np.int32 if n < 2**31 - 1 else np.int64
+    return Exposure(np.asarray(W.indptr, dtype=np.int64), np.asarray(W.indices, dtype=itype),
+                    np.asarray(W.data, dtype=np.float64))
+
+
+class Scratch(NamedTuple):
+    """State of a batch of propagations (``B`` lanes); at rest outside the firms it touched.
+
+    At rest: ``h``, ``acc`` and the masks are zero, ``fr`` is -1, the bitmaps
+    are clear. A batch writes ``h`` and ``fr`` only in the lanes ``tm`` marks
+    (a full-row update leaves the other lanes as they are). ``delta`` (linear rule) and ``fr`` (failure rounds, wanted by
+    :func:`propagate_rows` only) may have no rows when unused.
+    """
+
+    h: np.ndarray  # float64 (n, B): distress (DebtRank) or loss (threshold)
+    acc: np.ndarray  # float64 (n, B): contributions of the current round
+    delta: np.ndarray  # float64 (n or 0, B): increment of the last round (linear rule)
+    fr: np.ndarray  # int32 (n or 0, B): round of failure, -1 never
+    on: np.ndarray  # uint64 (n,): lanes where the firm failed (threshold) / was distressed
+    fm: np.ndarray  # uint64 (n,): lanes where the firm is in the frontier
+    rm: np.ndarray  # uint64 (n,): lanes where the firm receives in the current round
+    tm: np.ndarray  # uint64 (n,): lanes where the batch touched the firm
+    recv: np.ndarray  # int64 (n,): firms receiving in the current round
+    front: np.ndarray  # int64 (n,): frontier (ascending)
+    nxt: np.ndarray  # int64 (n,): next frontier (in discovery order)
+    order: np.ndarray  # uint64 (n / 64 + 1,): bitmap to put a large frontier in order
+    touched: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the firms the batch touched
+    pv: np.ndarray  # float64 (B,): a frontier firm's contribution per lane
+    stat: np.ndarray  # float64 (B,) per-lane round maximum (linear rule)
+
+
+def lanes_for(n: int, runs: int = LANES, budget: int = 1 << 28) -> int:
+    """Lanes of a batch: up to :data:`LANES` (and ``runs``), halved down to 8 while a
+    scratch's rows of lanes (16 bytes a lane and firm) would exceed ``budget`` bytes."""
+    lanes = LANES
+    while lanes > 8 and 16 * lanes * n > budget:
+        lanes //= 2
+    return max(1, min(lanes, runs))
+
+
+def new_scratch(n: int, lanes: int, *, linear: bool = False, rounds: bool = False) -> Scratch:
+    """A :class:`Scratch` for ``n`` firms and ``lanes`` lanes, at rest.
+
+    ``linear``: room for the linear rule's increments; ``rounds``: for the
+    failure rounds.
+    """
+    if not 1 <= lanes <= LANES:
+        raise ValueError(f"lanes must be in 1 .. {LANES}")
+    w = n // 64 + 1
+    return Scratch(np.zeros((n, lanes)), np.zeros((n, lanes)), np.zeros((n if linear else 0, lanes)),
+                   np.full((n if rounds else 0, lanes), -1, np.int32), np.zeros(n, np.uint64),
+                   np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
+                   np.empty(n, np.int64),
+                   np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(w, np.uint64),
+                   np.zeros(w, np.uint64), np.zeros(lanes), np.zeros(lanes))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bit(b):  # pragma: no cover - compiled
+    return _ONE << np.uint64(b)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _many(x):  # pragma: no cover - compiled
+    """Whether the mask ``x`` has more than ``_SPARSE`` lanes."""
+    for _ in range(_SPARSE + 1):
+        if x == _ZERO:
+            return False
+        x &= x - _ONE
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _ascending(sc, nn):  # pragma: no cover - compiled
+    """Copy the next frontier ``sc.nxt[:nn]`` (distinct firms) into ``sc.front``, ascending."""
+    n = sc.on.shape[0]
+    if nn * 512 < n:
+        sc.nxt[:nn].sort()
+        sc.front[:nn] = sc.nxt[:nn]
+        return
+    for q in range(nn):
+        j = sc.nxt[q]
+        sc.order[j >> 6] |= _bit(j & 63)
+    m = 0
+    for w in range(sc.order.shape[0]):
+        x = sc.order[w]
+        if x != _ZERO:
+            sc.order[w] = _ZERO
+            while x != _ZERO:
+                sc.front[m] = (w << 6) + np.int64(_lowest(x))
+                m += 1
+                x &= x - _ONE
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push_values(rule, sc, k, m, sparse):  # pragma: no cover - compiled
+    """``sc.pv``: what frontier firm ``k`` sends per unit of exposure in its lanes ``m``
+    (threshold 1, single hit its distress, linear its last increment); zero in the other
+    lanes unless ``sparse`` (then only the lanes of ``m`` are read)."""
+    if not sparse:
+        sc.pv[:] = 0.0
+    x = m
+    if rule == THRESHOLD:
+        while x != _ZERO:
+            sc.pv[np.int64(_lowest(x))] = 1.0
+            x &= x - _ONE
+    elif rule == SINGLE_HIT:
+        while x != _ZERO:
+            b = np.int64(_lowest(x))
+            x &= x - _ONE
+            sc.pv[b] = sc.h[k, b]
+    else:
+        while x != _ZERO:
+            b = np.int64(_lowest(x))
+            x &= x - _ONE
+            sc.pv[b] = sc.delta[k, b]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _update_some(rule, sc, j, lanes, cap, caprow, t, want_fr):  # pragma: no cover - compiled
+    """Firm ``j`` receives in a few lanes (``lanes``): update them one by one.
+
+    Returns ``(new frontier lanes, changed lanes)``.
+    """
+    nm = _ZERO
+    ch = _ZERO
+    x = lanes
+    if rule == THRESHOLD:
+        while x != _ZERO:
+            b = np.int64(_lowest(x))
+            x &= x - _ONE
+            new = sc.h[j, b] + sc.acc[j, b]
+            sc.acc[j, b] = 0.0
+            sc.h[j, b] = new
+            if new >= cap[caprow[b], j] - EPS:
+                nm |= _bit(b)
+        nm &= ~sc.on[j]
+        sc.on[j] |= nm
+        ch = nm
+        if want_fr:
+            x = nm
+            while x != _ZERO:
+                sc.fr[j, np.int64(_lowest(x))] = t
+                x &= x - _ONE
+        return nm, ch
+    if rule == SINGLE_HIT:
+        while x != _ZERO:
+            b = np.int64(_lowest(x))
+            x &= x - _ONE
+            old = sc.h[j, b]
+            new = min(old + sc.acc[j, b], 1.0)
+            sc.acc[j, b] = 0.0
+            sc.h[j, b] = new
+            if new > 0.0:
+                nm |= _bit(b)
+            if new != old:
+                ch |= _bit(b)
+        nm &= ~sc.on[j]
+        sc.on[j] |= nm
+    else:
+        while x != _ZERO:
+            b = np.int64(_lowest(x))
+            x &= x - _ONE
+            old = sc.h[j, b]
+            new = min(old + sc.acc[j, b], 1.0)
+            sc.acc[j, b] = 0.0
+            sc.h[j, b] = new
+            d = new - old
+            sc.delta[j, b] = d
+            if d > 0.0:
+                nm |= _bit(b)
+                sc.stat[b] = max(sc.stat[b], d)
+    if want_fr:
+        _failure_rounds(sc, j, lanes, t)
+    return nm, ch
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _failure_rounds(sc, j, lanes, t):  # pragma: no cover - compiled
+    """DebtRank rules: the lanes of ``j`` whose distress reached 1 in round ``t``."""
+    x = lanes
+    while x != _ZERO:
+        b = np.int64(_lowest(x))
+        x &= x - _ONE
+        if sc.h[j, b] >= 1.0 - EPS and sc.fr[j, b] < 0:
+            sc.fr[j, b] = t
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _update_all(rule, sc, j, lanes, cap, caprow, t, want_fr):  # pragma: no cover - compiled
+    """Firm ``j`` receives in many lanes (``lanes``): update all lanes of its row at once.
+
+    The other lanes received nothing (their contribution is zero), which
+    leaves them as they are. Returns ``(new frontier lanes, changed lanes)``.
+    """
+    B = sc.h.shape[1]
+    nm = _ZERO
+    ch = _ZERO
+    if rule == THRESHOLD:
+        for g0 in range(0, B, 8):
+            if (lanes >> np.uint64(g0)) & _BYTE == _ZERO:
+                continue
+            for b in range(g0, min(g0 + 8, B)):
+                new = sc.h[j, b] + sc.acc[j, b]
+                sc.acc[j, b] = 0.0
+                sc.h[j, b] = new
+                nm |= np.uint64(new >= cap[caprow[b], j] - EPS) << np.uint64(b)
+        nm &= lanes & ~sc.on[j]  # (a firm without capacity fails in the lanes that seeded it only)
+        sc.on[j] |= nm
+        ch = nm
+        if want_fr:
+            x = nm
+            while x != _ZERO:
+                sc.fr[j, np.int64(_lowest(x))] = t
+                x &= x - _ONE
+        return nm, ch
+    if rule == SINGLE_HIT:
+        for g0 in range(0, B, 8):
+            if (lanes >> np.uint64(g0)) & _BYTE == _ZERO:
+                continue
+            for b in range(g0, min(g0 + 8, B)):
+                old = sc.h[j, b]
+                new = min(old + sc.acc[j, b], 1.0)
+                sc.acc[j, b] = 0.0
+                sc.h[j, b] = new
+                nm |= np.uint64(new > 0.0) << np.uint64(b)
+                ch |= np.uint64(new != old) << np.uint64(b)
+        nm &= lanes & ~sc.on[j]
+        sc.on[j] |= nm
+    else:
+        for g0 in range(0, B, 8):
+            if (lanes >> np.uint64(g0)) & _BYTE == _ZERO:
+                continue
+            for b in range(g0, min(g0 + 8, B)):
+                old = sc.h[j, b]
+                new = min(old + sc.acc[j, b], 1.0)
+                sc.acc[j, b] = 0.0
+                sc.h[j, b] = new
+                d = new - old
+                sc.delta[j, b] = d
+                nm |= np.uint64(d > 0.0) << np.uint64(b)
+                sc.stat[b] = max(sc.stat[b], d)
+        nm &= lanes
+    if want_fr:
+        _failure_rounds(sc, j, lanes, t)
+    return nm, ch
+
+
+@njit(cache=True, nogil=True)
+def propagate_lanes(rule, W, sc, nf, cap, caprow, max_rounds, tol, rounds):  # pragma: no cover
+    """Run the rounds of a batch whose initial state is set (see :func:`_seed`).
+
+    The initial frontier is ``sc.front[:nf]`` (ascending) with its lanes in
+    ``sc.fm``. ``cap[caprow[b]]`` holds lane ``b``'s capacities (threshold
+    rule), ``max_rounds`` caps the rounds, ``tol`` is the linear rule's
+    stopping level: a lane stops after a round whose largest increment is at
+    most ``tol``. Writes ``rounds[b]``, the last round in which lane ``b``'s
+    distress changed (threshold: some firm failed).
+    """
+    B = sc.h.shape[1]
+    want_fr = sc.fr.shape[0] > 0
+    t = 0
+    while nf > 0 and t < max_rounds:
+        t += 1
+        # the frontier's contributions, summed from zero in ascending order of the sender
+        nr = 0
+        for f in range(nf):
+            k = sc.front[f]
+            m = sc.fm[k]
+            sc.fm[k] = _ZERO
+            sparse = not _many(m)
+            _push_values(rule, sc, k, m, sparse)
+            for a in range(W.indptr[k], W.indptr[k + 1]):
+                j = W.indices[a]
+                w = W.data[a]
+                if sc.rm[j] == _ZERO:
+                    sc.recv[nr] = j
+                    nr += 1
+                sc.rm[j] |= m
+                if sparse:
+                    x = m
+                    while x != _ZERO:
+                        b = np.int64(_lowest(x))
+                        x &= x - _ONE
+                        sc.acc[j, b] += w * sc.pv[b]
+                else:  # whole groups of 8 lanes (a cache line), skipping the idle groups
+                    for g0 in range(0, B, 8):
+                        if (m >> np.uint64(g0)) & _BYTE != _ZERO:
+                            for b in range(g0, min(g0 + 8, B)):
+                                sc.acc[j, b] += w * sc.pv[b]
+        # the round's update, lane by lane, and the next frontier
+        nn = 0
+        changed = _ZERO
+        if rule == LINEAR:
+            sc.stat[:] = 0.0
+        for q in range(nr):
+            j = sc.recv[q]
+            x = sc.rm[j]
+            sc.rm[j] = _ZERO
+            sc.touched[j >> 6] |= _bit(j & 63)
+            sc.tm[j] |= x
+            if _many(x):
+                new_front, ch = _update_all(rule, sc, j, x, cap, caprow, t, want_fr)
+            else:
+                new_front, ch = _update_some(rule, sc, j, x, cap, caprow, t, want_fr)
+            changed |= ch
+            if new_front != _ZERO:
+                sc.fm[j] = new_front
+                sc.nxt[nn] = j
+                nn += 1
+        if rule == LINEAR:
+            stop = _ZERO
+            for b in range(B):
+                if sc.stat[b] > 0.0:
+                    changed |= _bit(b)
+                if not sc.stat[b] > tol:
+                    stop |= _bit(b)
+            if stop != _ZERO:  # lanes whose increments all stayed below tol end here
+                keep = 0
+                for q in range(nn):
+                    j = sc.nxt[q]
+                    sc.fm[j] &= ~stop
+                    if sc.fm[j] != _ZERO:
+                        sc.nxt[keep] = j
+                        keep += 1
+                nn = keep
+        x = changed
+        while x != _ZERO:
+            b = np.int64(_lowest(x))
+            x &= x - _ONE
+            rounds[b] = t
+        _ascending(sc, nn)
+        nf = nn
+    for f in range(nf):  # round cap reached: clear the pending frontier
+        sc.fm[sc.front[f]] = _ZERO
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _seed(rule, sc, j, b, x, capj, nf):  # pragma: no cover - compiled
+    """Lane ``b`` starts with distress (loss) ``x`` at firm ``j``; returns the frontier length."""
+    bit = _bit(b)
+    sc.h[j, b] = x
+    sc.touched[j >> 6] |= _bit(j & 63)
+    sc.tm[j] |= bit
+    if rule == THRESHOLD:
+        if not x >= capj - EPS:
+            return nf
+        sc.on[j] |= bit
+        if sc.fr.shape[0] > 0:
+            sc.fr[j, b] = 0
+    else:
+        if not x > 0.0:
+            return nf
+        if sc.fr.shape[0] > 0 and x >= 1.0 - EPS:
+            sc.fr[j, b] = 0
+        sc.on[j] |= bit
+        if rule == LINEAR:
+            sc.delta[j, b] = x
+    if sc.fm[j] == _ZERO:
+        sc.front[nf] = j
+        nf += 1
+    sc.fm[j] |= bit
+    return nf
+
+
+@njit(cache=True, nogil=True)
+def _start(rule, sc, nf, tol, top):  # pragma: no cover - compiled
+    """Order the initial frontier; drop the linear lanes whose initial distress is at most ``tol``."""
+    if rule == LINEAR:
+        stop = _ZERO
+        for b in range(sc.h.shape[1]):
+            if not top[b] > tol:
+                stop |= _bit(b)
+        if stop != _ZERO:
+            keep = 0
+            for f in range(nf):
+                j = sc.front[f]
+                sc.fm[j] &= ~stop
+                if sc.fm[j] != _ZERO:
+                    sc.front[keep] = j
+                    keep += 1
+            nf = keep
+    sc.front[:nf].sort()
+    return nf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_losses(rule, sc, j, vj, total, failed):  # pragma: no cover - compiled
+    """Add firm ``j``'s final distress (times its value ``vj``) and failures to its lanes' sums.
+
+    Final distress: threshold rule 1 if failed, else the loss capped at 1.
+    """
+    y = sc.tm[j]
+    if rule == THRESHOLD:
+        while y != _ZERO:
+            b = np.int64(_lowest(y))
+            y &= y - _ONE
+            if sc.on[j] & _bit(b):
+                total[b] += vj
+                failed[b] += 1
+            else:
+                total[b] += vj * min(sc.h[j, b], 1.0)
+        return
+    while y != _ZERO:
+        b = np.int64(_lowest(y))
+        y &= y - _ONE
+        hb = sc.h[j, b]
+        total[b] += vj * hb
+        if hb >= 1.0 - EPS:
+            failed[b] += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _write_rows(rule, sc, j, distress, failed, failed_round):  # pragma: no cover - compiled
+    """Firm ``j``'s final distress, failure and failure round in its lanes (column ``j`` of
+    the lanes' output rows)."""
+    y = sc.tm[j]
+    while y != _ZERO:
+        b = np.int64(_lowest(y))
+        y &= y - _ONE
+        hb = sc.h[j, b]
+        if rule == THRESHOLD:
+            f = sc.on[j] & _bit(b) != _ZERO
+            distress[b] = 1.0 if f else min(hb, 1.0)
+        else:
+            f = hb >= 1.0 - EPS
+            distress[b] = hb
+        failed[b] = f
+        failed_round[b] = sc.fr[j, b]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rest(sc, j):  # pragma: no cover - compiled
+    """Put firm ``j`` back at rest (only its touched lanes hold anything)."""
+    x = sc.tm[j]
+    while x != _ZERO:
+        b = np.int64(_lowest(x))
+        x &= x - _ONE
+        sc.h[j, b] = 0.0
+        if sc.fr.shape[0] > 0:
+            sc.fr[j, b] = -1
+    sc.on[j] = _ZERO
+    sc.tm[j] = _ZERO
+
+
+@njit(cache=True, nogil=True)
+def propagate_rows(rule, W, sc, h0, cap, max_rounds, tol, distress, failed, failed_round,
+                   rounds):  # pragma: no cover - compiled
+    """Propagate every row of ``h0`` (R, n) and write the outcome rows.
+
+    ``cap`` has one row per replicate, or one row for all. The output rows
+    must hold the outcome of a propagation that touches nothing: ``distress``
+    the initial distress (threshold: 1 where it fails at once), ``failed``
+    those failures, ``failed_round`` 0 there and -1 elsewhere; the kernel
+    writes the touched firms and ``rounds``. The scratch must have room for
+    the failure rounds (and the increments, for the linear rule); its lanes
+    take the replicates in turn.
+    """
+    R, n = h0.shape
+    B = sc.h.shape[1]
+    caprow = np.zeros(B, np.int64)
+    top = np.zeros(B)
+    lane_rounds = np.zeros(B, np.int64)
+    for r0 in range(0, R, B):
+        nb = min(B, R - r0)
+        nf = 0
+        for b in range(nb):
+            r = r0 + b
+            caprow[b] = r if cap.shape[0] > 1 else 0
+            top[b] = 0.0
+            lane_rounds[b] = 0
+            for j in range(n):
+                x = h0[r, j]
+                if x > 0.0 or (rule == THRESHOLD and x >= cap[caprow[b], j] - EPS):
+                    nf = _seed(rule, sc, j, b, x, cap[caprow[b], j], nf)
+                    top[b] = max(top[b], x)
+        for b in range(nb, B):
+            top[b] = 0.0
+        nf = _start(rule, sc, nf, tol, top)
+        propagate_lanes(rule, W, sc, nf, cap, caprow, max_rounds, tol, lane_rounds)
+        for w in range(sc.touched.shape[0]):
+            x = sc.touched[w]
+            sc.touched[w] = _ZERO
+            while x != _ZERO:
+                j = (w << 6) + np.int64(_lowest(x))
+                x &= x - _ONE
+                _write_rows(rule, sc, j, distress[r0:, j], failed[r0:, j], failed_round[r0:, j])
+                _rest(sc, j)
+        rounds[r0 : r0 + nb] = lane_rounds[:nb]
+
+
+@njit(cache=True, nogil=True)
+def criticality_chunk(rule, W, sc, sources, zero_cap, cap, value, max_rounds, tol, total,
+                      failed):  # pragma: no cover - compiled
+    """For each ``s``, firm ``sources[s]`` alone fully distressed: its value-weighted final
+    distress ``total[s]`` (the sum of ``value * h`` in ascending order of the firms, not
+    normalized) and its number of failed firms ``failed[s]``.
+
+    ``zero_cap`` lists the firms that fail with no loss at all (threshold
+    rule, capacity at most ``EPS``); they join every shock. The sources take
+    the lanes in turn (neighbouring firms side by side share the most reads).
+    """
+    B = sc.h.shape[1]
+    caprow = np.zeros(B, np.int64)
+    cap2 = cap.reshape((1, cap.shape[0]))
+    top = np.ones(B)
+    lane_rounds = np.zeros(B, np.int64)
+    S = sources.shape[0]
+    for s0 in range(0, S, B):
+        nb = min(B, S - s0)
+        nf = 0
+        for b in range(nb):
+            i = sources[s0 + b]
+            nf = _seed(rule, sc, i, b, 1.0, cap[i], nf)
+            for q in range(zero_cap.shape[0]):
+                z = zero_cap[q]
+                if z != i:
+                    nf = _seed(rule, sc, z, b, 0.0, cap[z], nf)
+        nf = _start(rule, sc, nf, tol, top)
+        propagate_lanes(rule, W, sc, nf, cap2, caprow, max_rounds, tol, lane_rounds)
+        for b in range(nb):
+            total[s0 + b] = 0.0
+            failed[s0 + b] = 0
+        for w in range(sc.touched.shape[0]):
+            x = sc.touched[w]
+            sc.touched[w] = _ZERO
+            while x != _ZERO:
+                j = (w << 6) + np.int64(_lowest(x))
+                x &= x - _ONE
+                _add_losses(rule, sc, j, value[j], total[s0:], failed[s0:])
+                _rest(sc, j)
