@@ -181,6 +181,38 @@ def test_results_are_identical_across_executors_and_chunkings():
         assert other.recovery_paths == ref.recovery_paths
 
 
+def test_results_are_identical_on_dask():
+    pytest.importorskip("dask.distributed")
+    from diffusion.parallel import DaskExecutor
+
+    sc = _scenario([{"name": "interop", "intervention": "interoperability", "level": 0.5},
+                    {"name": "cap", "intervention": "share_cap", "level": 0.5}],
+                   runs=4, n=300, recovery={"horizon": 4})
+    ref = compare_policies(sc)
+    with DaskExecutor(workers=2, processes=False) as ex:
+        other = compare_policies(sc, map_chunks=ex, chunk_size=2)
+    assert other.table == ref.table and other.runs == ref.runs
+
+
+def test_policies_on_an_adoption_model():
+    # isomorphic adoption: the adopters hold one platform, "adopted"; its obsolescence hits them
+    cascade = {"model": "isomorphic", "external": 0.02, "mimetic": 0.8, "initial": {"count": 5}}
+    sc = _scenario([{"name": "differ", "intervention": "differentiation", "conformity": -1.0,
+                     "target": {"by": "random", "fraction": 0.5}},
+                    {"name": "decouple", "intervention": "decoupling", "level": 0.4,
+                     "target": {"by": "size", "fraction": 0.2}}],
+                   cascade=cascade, shock={"type": "platform_outage", "platform": "adopted", "value": "equal",
+                                           "exposure": {"loss_given_default": 0.0}})
+    cmp = compare_policies(sc)
+    rows = _rows(cmp)
+    assert rows["baseline"]["hhi_mean"] is None  # no concentration index for a single practice
+    # anti-conformists adopt less: fewer firms hold what fails
+    assert rows["differ"]["loss_change_mean"] < -5 * rows["differ"]["loss_change_se"]
+    base = _per_replicate(cmp, "baseline", "initial_loss")
+    dec = _per_replicate(cmp, "decouple", "initial_loss")
+    assert (dec < base).all() and (dec >= 0.4 * base - 1e-12).all()
+
+
 def test_policies_from_code_and_a_round_trip_through_toml(tmp_path):
     sc = _scenario([{"name": "cap", "intervention": "share_cap", "level": 0.5, "cost": {"fixed": 0.2}},
                     {"name": "buffers", "intervention": "buffers", "amount": 0.5,
@@ -263,6 +295,7 @@ def _write(tmp_path, policies, **kw):
     ("policy", "key", "build"),
     [
         ({"name": "x", "intervention": "bailout"}, "policy[1].intervention", False),
+        ({"name": "x", "intervention": "bailout", "level": 0.5}, "policy[1].intervention", False),
         ({"name": "x", "intervention": "share_cap", "level": 1.5}, "policy[1].level", False),
         ({"name": "x", "intervention": "interoperability", "level": -0.1}, "policy[1].level", False),
         ({"name": "x", "intervention": "share_cap", "level": 0.5, "platform": "Z"}, "policy[1].platform", False),

@@ -80,7 +80,7 @@ class RecoverySpec:
     recover: float = 0.95
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "horizon", check_integer("horizon", self.horizon, 1, 100_000, strict=True))
+        object.__setattr__(self, "horizon", check_integer("horizon", self.horizon, 1, 10_000, strict=True))
         object.__setattr__(self, "reentry", check_probability("reentry", self.reentry))
         object.__setattr__(self, "recover", check_probability("recover", self.recover))
 

@@ -8,7 +8,10 @@ baseline on the same network and the same replicate streams. Interventions:
     Target firms may hold a second platform at ``multihoming_cost`` (default
     0: a subsidy that removes the cost); they choose it as the platform model
     does, and an outage then hits them with the shock's ``multihomed_reliance``.
-    Changes the cascade (platform competition only).
+    Changes the cascade (platform competition only). Pairing is closest when
+    the baseline allows multi-homing at some cost (``[cascade]
+    multihoming_cost``): the model then draws the same kind of taste shocks
+    with and without the subsidy.
 ``differentiation``
     Target firms get the conformity weight ``conformity`` (default 0: they
     ignore what others use; negative: they prefer what their partners do not
@@ -416,11 +419,13 @@ class Policy:
             if key not in table:
                 raise ParameterError(key, "missing")
         iv = table["intervention"]
-        valid = (*_COMMON, *_KEYS.get(iv, ()))
-        if iv in _KEYS:
-            unknown = sorted(set(table) - set(valid))
-            if unknown:
-                raise ParameterError(unknown[0], f"unknown key for intervention {iv!r} (valid: {', '.join(valid)})")
+        if not isinstance(iv, str) or iv not in _KEYS:
+            raise ParameterError("intervention", f"unknown intervention {iv!r} (choose one of "
+                                 f"{', '.join(INTERVENTIONS)})")
+        valid = (*_COMMON, *_KEYS[iv])
+        unknown = sorted(set(table) - set(valid))
+        if unknown:
+            raise ParameterError(unknown[0], f"unknown key for intervention {iv!r} (valid: {', '.join(valid)})")
         kwargs = dict(table)
         if "target" in kwargs:
             kwargs["target"] = Target.from_dict(kwargs["target"])
