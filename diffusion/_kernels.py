@@ -1,67 +1,163 @@
 """Compiled frontier kernels for the threshold and cascade models (numba).
 
-The kernels run *whole cascades* over the CSR arrays of a
-:class:`~diffusion.network.Network`, touching only the out-arcs of the nodes
-that adopted in the previous step (total work: the arcs of the adopters, not
-arcs × steps):
+Each kernel runs *all the replicates of a chunk* in one call, over the CSR
+arrays of a :class:`~diffusion.network.Network`, touching only what the
+cascades touch: the out-arcs of the nodes that adopted in the previous step,
+and the nodes at their ends. Nothing of size ``n`` is reset between
+replicates — scratch arrays are allocated once per call and *stamped* with
+the replicate they belong to (``stamp[v] == r + 1``: node ``v`` has been
+reached in replicate ``r``), so a cascade that reaches 12 nodes of a graph of
+a million costs those 12 nodes and their arcs:
 
-* :func:`lt_batch_cascade` — unweighted threshold rule, 64 replicates at once
-  (bit-parallel frontier and bit-sliced counters: each frontier node's arcs
-  are read once per step for every replicate it is new in, and an arc costs a
-  few word operations for all of them);
-* :func:`lt_count_cascade` — unweighted threshold rule, one replicate (used
-  when thresholds differ between replicates, so cascades rarely overlap);
-* :func:`lt_weighted_cascade` — weighted threshold rule, one replicate;
-* :func:`ic_uniform_batch` — independent cascade with one probability, all
-  replicates of a batch in one call, from pre-drawn geometric gaps;
-* :func:`ic_edge_cascade` — independent cascade with per-arc probabilities,
-  one replicate, drawing from its :class:`numpy.random.Generator`.
+* :func:`ic_chunk` — independent cascade, one replicate after the other;
+* :func:`lt_chunk` — unweighted threshold rule, one replicate after the other
+  (thresholds drawn per node and replicate, lazily, when first reached);
+* :func:`ltw_chunk` — weighted threshold rule, one replicate after the other;
+* :func:`lt_bits_chunk` — unweighted threshold rule with thresholds shared by
+  the replicates: 64 replicates at once (bit-parallel frontier, bit-sliced
+  counters; each frontier node's arcs are read once per step for every
+  replicate it is new in, and an arc costs a few word operations for all).
 
-The models in :mod:`diffusion.models` keep a vectorized numpy implementation
-of the same rules as the tested reference; for equal seeds the two give
-identical adoption steps, because
+Randomness
+----------
+Kernels draw from no generator: every number is addressed by the replicate's
+key, a purpose and a counter (:mod:`diffusion._random` describes the scheme,
+:mod:`diffusion._draws` holds the compiled samplers). Replicate ``r``'s
+adoption steps are therefore a function of the seed and ``r`` alone — not of
+the chunk, the executor, the thread count, the order in which nodes are
+reached, or the backend: the numpy reference in :mod:`diffusion.models`
+computes the same draws vectorized and gets the same adoption steps, bit for
+bit, which the tests check.
 
-* replicates consume their generators in the same order (numba's generator
-  methods advance the same bit generator and return the same numbers as
-  numpy's ``random()`` and ``geometric(p)``, scalar or vectorized);
-* the frontier of a step is processed in a defined order where the order
-  matters: the order in which its nodes were discovered (cascade), ascending
-  node order (weighted threshold, where floating-point additions must happen
-  in the same order); the unweighted threshold rule does not depend on it;
-* thresholds are compared with the same floating-point expressions.
+* Random initial adopters: ``k`` of ``n`` by Floyd's algorithm (``k`` draws).
+* A node's random threshold: drawn when the node is first reached; the nodes
+  whose threshold is at or below 0 (they adopt at step 1 without any adopted
+  neighbour) are found by geometric gaps over the node order before step 1.
+* Independent cascade with one probability ``p``: when node ``u`` adopts,
+  the successes among its out-arcs are drawn by geometric skips from draws
+  ``indptr[u] + j`` (one draw per success, plus one that finds no more);
+  with per-arc probabilities, one draw per tried arc, addressed by the arc.
 
-Conventions
------------
-``row``/``rows`` hold adoption steps, ``-1`` except at the seeds (distinct
-node indices, which may already be marked 0); the kernels write the step of
-every adopter. ``hist[t]`` (per replicate) counts the nodes that adopted at
-step ``t``, for ``t = 0 .. L``, ``L`` being the number of steps evaluated: a
-replicate stops after the first step that changes nothing, or at
-``max_steps`` (``-1`` for no cap) — exactly the steps the runner's step loop
-would have evaluated.
+Outputs
+-------
+``sink`` says where adoptions go: either dense rows (``rows[r, v]``, the step
+at which ``v`` adopted in replicate ``r``, ``-1`` never; every entry of each
+row is written) or, when per-node rows are not needed, per-node tallies over
+the chunk's replicates (``count[v]`` += 1 and ``step_sum[v]`` += the step, at
+each adoption) — the reductions of :mod:`diffusion.reductions`, computed where
+the adoptions happen, with no ``(runs, n)`` array anywhere. ``hist[t, r]``
+counts the nodes of replicate ``r`` that adopted at step ``t``; a replicate
+stops after the first step that changes nothing, or at ``max_steps`` (``-1``:
+no cap) — exactly the steps the runner's step loop would evaluate
+(``steps[r]``). A kernel returns ``-1`` instead of the histogram's length
+when a step exceeds what ``rows`` can hold (``sink.limit``); the caller then
+runs the chunk again with wider rows. ``work`` counts what was touched
+(:data:`WORK_FIELDS`), which is how tests check that the cost of a cascade
+does not depend on the size of the graph.
 
-This module imports numba; the models import it lazily (``backend="auto"``
-falls back to the numpy path when numba is not installed).
+This module imports numba; the models import it lazily.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
+from . import _draws as D
+from ._random import ARC, SEEDS, THRESHOLD, ZERO
+
 __all__ = [
-    "ic_edge_cascade",
-    "ic_uniform_batch",
-    "lt_batch_cascade",
-    "lt_count_cascade",
+    "BATCH",
+    "WORK_FIELDS",
+    "Seeds",
+    "Sink",
+    "ic_chunk",
+    "lt_bits_chunk",
+    "lt_chunk",
+    "lt_meta",
     "lt_need",
-    "lt_planes",
-    "lt_weighted_cascade",
+    "ltw_chunk",
 ]
 
-#: Geometric skips are capped at this many trials: no replicate ever tries more
-#: arcs than the graph stores, so a larger skip means "no further success".
-SKIP_CAP = 1 << 40
+#: What the ``work`` counters of a kernel count: arcs read, draws made, nodes reached
+#: (stamped for the first time in a replicate, seeds included), adoptions.
+WORK_FIELDS = ("arcs", "draws", "reached", "adoptions")
+_ARCS, _DRAWS, _REACHED, _ADOPTIONS = range(4)
+
+#: Independent-cascade modes of :func:`ic_chunk`.
+IC_NONE, IC_SKIPS, IC_ALL, IC_PER_ARC = range(4)
+
+
+class Seeds(NamedTuple):
+    """Initial adopters of the replicates of a chunk.
+
+    ``k > 0``: each replicate draws ``k`` distinct nodes itself (Floyd's
+    algorithm, purpose ``SEEDS``). Else replicate ``r``'s are
+    ``idx[ptr[r]:ptr[r + 1]]`` (distinct), or ``idx[ptr[0]:ptr[1]]`` for every
+    replicate when ``shared``.
+    """
+
+    k: int
+    ptr: np.ndarray
+    idx: np.ndarray
+    shared: bool
+
+
+class Sink(NamedTuple):
+    """Where a kernel puts adoptions: dense ``rows`` or per-node tallies (see the module docstring)."""
+
+    dense: bool
+    rows: np.ndarray
+    count: np.ndarray
+    step_sum: np.ndarray
+    limit: int
+
+
+# ----------------------------------------------------------------- shared pieces
+@njit(cache=True, nogil=True)
+def _grow(hist, t):  # pragma: no cover - compiled
+    if t < hist.shape[0]:
+        return hist
+    out = np.zeros((2 * hist.shape[0] + t, hist.shape[1]), dtype=hist.dtype)
+    out[: hist.shape[0]] = hist
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _seed(seeds, key, r, n, stamp, sid, queue):  # pragma: no cover - compiled
+    """Replicate ``r``'s initial adopters into ``queue[:q]``, stamped ``sid``; returns ``q``."""
+    if seeds.k > 0:
+        D.floyd(D.stream(key, SEEDS), n, seeds.k, stamp, sid, queue)
+        return seeds.k
+    j = 0 if seeds.shared else r
+    q = 0
+    for i in range(seeds.ptr[j], seeds.ptr[j + 1]):
+        v = seeds.idx[i]
+        stamp[v] = sid
+        queue[q] = v
+        q += 1
+    return q
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record(sink, r, v, t):  # pragma: no cover - compiled
+    """Node ``v`` adopted at step ``t`` in replicate ``r`` (``False``: ``t`` does not fit the rows)."""
+    if sink.dense:
+        if t > sink.limit:
+            return False
+        sink.rows[r, v] = t
+    else:
+        sink.count[v] += 1
+        sink.step_sum[v] += t
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _begin_row(sink, r):  # pragma: no cover - compiled
+    if sink.dense:
+        sink.rows[r, :] = -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -108,7 +204,305 @@ def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
     return nz
 
 
-#: Replicates advanced together by :func:`lt_batch_cascade` (one bit each in a uint64 word).
+# ----------------------------------------------------------------- independent cascade
+@njit(cache=True, nogil=True)
+def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_steps,
+             work):  # pragma: no cover - compiled
+    """Independent cascades of the replicates of a chunk (``len(keys)`` of them), one after the other.
+
+    ``mode``: :data:`IC_NONE` (p = 0: nothing fires), :data:`IC_SKIPS` (one
+    probability ``p < 1``: node ``u``'s draw ``j`` — counter
+    ``indptr[u] + j`` of purpose ``ARC`` — finds the first success among the
+    ``d`` arcs not yet passed: none if ``u <= qtab[d] = (1 - p)**d``, else at
+    offset ``min(floor(log(u) / log1mp), d - 1)``), :data:`IC_ALL` (p = 1:
+    every arc fires) or :data:`IC_PER_ARC` (arc ``a`` fires when draw ``a``
+    is below ``prob[a]``). A replicate without initial adopters evaluates no
+    step. Returns ``(hist, steps)``, ``hist`` of length ``-1`` on overflow.
+    """
+    n = indptr.shape[0] - 1
+    R = keys.shape[0]
+    stamp = np.zeros(n, dtype=np.int32)
+    queue = np.empty(n, dtype=np.int64)
+    hist = np.zeros((16, R), dtype=np.int64)
+    steps = np.zeros(R, dtype=np.int64)
+    for r in range(R):
+        sid = np.int32(r + 1)
+        _begin_row(sink, r)
+        q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
+        for i in range(q):
+            _record(sink, r, queue[i], 0)
+        work[_REACHED] += q
+        hist[0, r] = q
+        if q == 0 or max_steps == 0:
+            continue
+        s = D.stream(keys[r], ARC)
+        lo, hi, t = 0, q, 0
+        while max_steps < 0 or t < max_steps:
+            t += 1
+            if t >= hist.shape[0]:
+                hist = _grow(hist, t)
+            start = q
+            for k in range(lo, hi):
+                u = queue[k]
+                a0 = indptr[u]
+                d = indptr[u + 1] - a0
+                if mode == IC_SKIPS:
+                    j = 0
+                    off = 0
+                    left = d
+                    while left > 0:
+                        x = D.unit(D.bits(s, a0 + j))
+                        j += 1
+                        if x <= qtab[left]:
+                            break
+                        g = np.floor(D.log(x) / log1mp)
+                        if g > left - 1:
+                            g = left - 1
+                        a = a0 + off + np.int64(g)
+                        v = indices[a]
+                        work[_ARCS] += 1
+                        if stamp[v] != sid:
+                            stamp[v] = sid
+                            queue[q] = v
+                            q += 1
+                            if not _record(sink, r, v, t):
+                                return hist[:0], steps
+                        off += np.int64(g) + 1
+                        left = d - off
+                    work[_DRAWS] += j
+                elif mode == IC_ALL or mode == IC_PER_ARC:
+                    for a in range(a0, a0 + d):
+                        if mode == IC_PER_ARC:
+                            work[_DRAWS] += 1
+                            if not D.unit(D.bits(s, a)) < prob[a]:
+                                continue
+                        v = indices[a]
+                        work[_ARCS] += 1
+                        if stamp[v] != sid:
+                            stamp[v] = sid
+                            queue[q] = v
+                            q += 1
+                            if not _record(sink, r, v, t):
+                                return hist[:0], steps
+            hist[t, r] = q - start
+            if q == start:
+                break
+            lo, hi = start, q
+        steps[r] = t
+        work[_REACHED] += q - hist[0, r]
+        work[_ADOPTIONS] += q
+    return hist, steps
+
+
+# ----------------------------------------------------------------- threshold, one replicate at a time
+@njit(cache=True, nogil=True)
+def lt_chunk(indptr, indices, deg, fraction, need, zero, spec, seeds, keys, sink, max_steps,
+             work):  # pragma: no cover - compiled
+    """Unweighted threshold cascades of the replicates of a chunk, one after the other.
+
+    Each node reached has a countdown ``rem[v]`` (its integer threshold minus
+    the adopted in-neighbours seen so far; a node adopts in the step it
+    reaches 0; adopted nodes are below 0 and never reach it again). The
+    threshold is ``need[v]`` (fixed thresholds; ``zero`` lists the nodes
+    needing 0) or, when ``spec[0] >= 0``, drawn from the distribution ``spec``
+    when ``v`` is first reached (:func:`diffusion._draws.draw_threshold`), the
+    nodes at or below 0 being the geometric gaps of the ``ZERO`` stream
+    (``spec[4]`` is ``log1p(-q)``). Those nodes adopt at step 1, which every
+    replicate evaluates. Returns ``(hist, steps)``.
+    """
+    n = indptr.shape[0] - 1
+    R = keys.shape[0]
+    random = spec[0] >= 0
+    log1mq = spec[4]
+    stamp = np.zeros(n, dtype=np.int32)
+    rem = np.empty(n, dtype=np.int32)
+    queue = np.empty(n, dtype=np.int64)
+    hist = np.zeros((16, R), dtype=np.int64)
+    steps = np.zeros(R, dtype=np.int64)
+    for r in range(R):
+        sid = np.int32(r + 1)
+        _begin_row(sink, r)
+        q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
+        for i in range(q):
+            rem[queue[i]] = -1
+            _record(sink, r, queue[i], 0)
+        work[_REACHED] += q
+        hist[0, r] = q
+        s = D.stream(keys[r], THRESHOLD)
+        lo, hi, t = 0, q, 0
+        while max_steps < 0 or t < max_steps:
+            t += 1
+            if t >= hist.shape[0]:
+                hist = _grow(hist, t)
+            start = q
+            if t == 1:
+                if random:
+                    if log1mq != 0.0:
+                        sz = D.stream(keys[r], ZERO)
+                        pos = -1
+                        i = 0
+                        while True:
+                            g = D.zero_gap(sz, i, log1mq)
+                            i += 1
+                            if g > n - 1 - pos:
+                                break
+                            pos += np.int64(g)
+                            if stamp[pos] != sid:
+                                stamp[pos] = sid
+                                rem[pos] = -1
+                                queue[q] = pos
+                                q += 1
+                                if not _record(sink, r, pos, 1):
+                                    return hist[:0], steps
+                        work[_DRAWS] += i
+                else:
+                    for v in zero:
+                        if stamp[v] != sid:
+                            stamp[v] = sid
+                            rem[v] = -1
+                            queue[q] = v
+                            q += 1
+                            if not _record(sink, r, v, 1):
+                                return hist[:0], steps
+                work[_REACHED] += q - start
+            for k in range(lo, hi):
+                u = queue[k]
+                work[_ARCS] += indptr[u + 1] - indptr[u]
+                for a in range(indptr[u], indptr[u + 1]):
+                    v = indices[a]
+                    if stamp[v] != sid:
+                        stamp[v] = sid
+                        work[_REACHED] += 1
+                        if random:
+                            work[_DRAWS] += 1
+                            rem[v] = _need(D.draw_threshold(spec, s, v), deg[v], fraction)
+                        else:
+                            rem[v] = need[v]
+                    x = rem[v] - 1
+                    rem[v] = x
+                    if x == 0:
+                        queue[q] = v
+                        q += 1
+                        if not _record(sink, r, v, t):
+                            return hist[:0], steps
+            hist[t, r] = q - start
+            if q == start:
+                break
+            lo, hi = start, q
+        steps[r] = t
+        work[_ADOPTIONS] += q
+    return hist, steps
+
+
+@njit(cache=True, nogil=True)
+def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seeds, keys, sink, max_steps,
+              work):  # pragma: no cover - compiled
+    """Weighted threshold cascades of the replicates of a chunk, one after the other.
+
+    Node ``v`` adopts when ``received[v] / denom[v] >= theta[v]`` (fraction
+    rule; level 0 when ``denom[v] == 0``) or ``received[v] >= theta[v]``
+    (count rule). Thresholds are ``theta`` (fixed; ``zero`` lists the nodes
+    at or below 0) or drawn as in :func:`lt_chunk` when ``spec[0] >= 0``.
+    Each step's adopters are sorted before their arcs are pushed, so the
+    additions happen in the order of the numpy reference (ascending source
+    node, then arc order). ``stamp[v]`` is ``sid`` once ``v`` is reached and
+    ``-sid`` once it adopted. Returns ``(hist, steps)``.
+    """
+    n = indptr.shape[0] - 1
+    R = keys.shape[0]
+    random = spec[0] >= 0
+    log1mq = spec[4]
+    stamp = np.zeros(n, dtype=np.int32)
+    received = np.empty(n, dtype=np.float64)
+    th = np.empty(n if random else 0, dtype=np.float64)
+    queue = np.empty(n, dtype=np.int64)
+    hist = np.zeros((16, R), dtype=np.int64)
+    steps = np.zeros(R, dtype=np.int64)
+    for r in range(R):
+        sid = np.int32(r + 1)
+        _begin_row(sink, r)
+        q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
+        for i in range(q):
+            stamp[queue[i]] = -sid
+            _record(sink, r, queue[i], 0)
+        queue[:q].sort()
+        work[_REACHED] += q
+        hist[0, r] = q
+        s = D.stream(keys[r], THRESHOLD)
+        lo, hi, t = 0, q, 0
+        while max_steps < 0 or t < max_steps:
+            t += 1
+            if t >= hist.shape[0]:
+                hist = _grow(hist, t)
+            start = q
+            if t == 1:
+                if random:
+                    if log1mq != 0.0:
+                        sz = D.stream(keys[r], ZERO)
+                        pos = -1
+                        i = 0
+                        while True:
+                            g = D.zero_gap(sz, i, log1mq)
+                            i += 1
+                            if g > n - 1 - pos:
+                                break
+                            pos += np.int64(g)
+                            if stamp[pos] != -sid:
+                                stamp[pos] = -sid
+                                queue[q] = pos
+                                q += 1
+                                if not _record(sink, r, pos, 1):
+                                    return hist[:0], steps
+                        work[_DRAWS] += i
+                else:
+                    for v in zero:
+                        if stamp[v] != -sid:
+                            stamp[v] = -sid
+                            queue[q] = v
+                            q += 1
+                            if not _record(sink, r, v, 1):
+                                return hist[:0], steps
+                work[_REACHED] += q - start
+            for k in range(lo, hi):
+                u = queue[k]
+                work[_ARCS] += indptr[u + 1] - indptr[u]
+                for a in range(indptr[u], indptr[u + 1]):
+                    v = indices[a]
+                    sv = stamp[v]
+                    if sv == -sid:
+                        continue
+                    if sv != sid:
+                        stamp[v] = sid
+                        received[v] = 0.0
+                        work[_REACHED] += 1
+                        if random:
+                            work[_DRAWS] += 1
+                            th[v] = D.draw_threshold(spec, s, v)
+                    x = received[v] + weights[a]
+                    received[v] = x
+                    if fraction:
+                        dv = denom[v]
+                        level = x / dv if dv > 0.0 else 0.0
+                    else:
+                        level = x
+                    if level >= (th[v] if random else theta[v]):
+                        stamp[v] = -sid
+                        queue[q] = v
+                        q += 1
+                        if not _record(sink, r, v, t):
+                            return hist[:0], steps
+            hist[t, r] = q - start
+            if q == start:
+                break
+            queue[start:q].sort()
+            lo, hi = start, q
+        steps[r] = t
+        work[_ADOPTIONS] += q
+    return hist, steps
+
+
+# ----------------------------------------------------------------- threshold, 64 replicates at once
+#: Replicates advanced together by :func:`lt_bits_chunk` (one bit each in a uint64 word).
 BATCH = 64
 
 # de Bruijn sequence and table: index of the lowest set bit of a uint64 (fallback)
@@ -129,74 +523,88 @@ except ImportError:  # pragma: no cover - older or future numba: de Bruijn looku
         return _BIT_INDEX[((low * _DEBRUIJN) >> np.uint64(58)) & np.uint64(63)]
 
 
-@njit(cache=True, nogil=True)
-def _grow(hist, t):  # pragma: no cover - compiled
-    if t < hist.shape[0]:
-        return hist
-    out = np.zeros((2 * hist.shape[0] + t, hist.shape[1]), dtype=hist.dtype)
-    out[: hist.shape[0]] = hist
-    return out
+@njit(cache=True, nogil=True, inline="always")
+def _popcount(x):  # pragma: no cover - compiled
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
-#: Words of a node's record in :func:`lt_planes`: replicates still to adopt, count planes 0 and 1,
-#: where its further planes are (offset << 6 | number of planes).
+#: Words of a node's record in :func:`lt_bits_chunk`: replicates still to adopt, count planes 0
+#: and 1, and ``batch << 40 | offset << 6 | planes`` (the batch that initialized the record,
+#: where its further planes are, how many planes it has).
 _ALIVE, _P0, _P1, _META = range(4)
 REC = 4
+_STAMP_SHIFT = np.uint64(40)
+_OFFSETS = np.uint64((1 << 34) - 1)  # offset bits of a record's last word, once shifted by 6
 
 
 @njit(cache=True, nogil=True)
-def lt_planes(need, full):  # pragma: no cover - compiled
-    """Bit-sliced countdown counters of up to 64 replicates sharing integer thresholds.
+def lt_meta(need):  # pragma: no cover - compiled
+    """Where each node's further count planes live: ``offset << 6 | planes``, and how many there are.
 
-    Each replicate's remaining count of node ``v`` starts at ``need[v]`` (at 1
-    for threshold 0: such nodes adopt at step 1 regardless) and is held
-    bit-sliced: bit ``r`` of plane ``j`` is bit ``j`` of replicate ``r``'s
-    count, over the ``w = bit_length(max(need[v], 1))`` planes. Node ``v``'s
-    record ``rec[4 v : 4 v + 4]`` (32 bytes: the words an arc needs, side by
-    side) holds the mask of replicates in which it has not adopted
-    (``full`` at first), planes 0 and 1, and ``o << 6 | w``: planes 2 .. w - 1
-    are ``hi[o : o + w - 2]``. Returns ``(rec, hi)``.
+    A node with integer threshold ``k`` has ``w = bit_length(max(k, 1))``
+    planes; planes 2 .. w - 1 are ``hi[offset : offset + w - 2]`` in
+    :func:`lt_bits_chunk`. Returns ``(meta, total)``.
     """
     n = need.shape[0]
-    rec = np.empty(REC * n, dtype=np.uint64)
+    meta = np.empty(n, dtype=np.uint64)
     total = 0
     for v in range(n):
         k = max(np.int64(need[v]), 1)
         w = 0
         while (k >> w) != 0:
             w += 1
-        rec[REC * v + _ALIVE] = full
-        rec[REC * v + _P0] = full if (k & 1) != 0 else np.uint64(0)
-        rec[REC * v + _P1] = full if (k & 2) != 0 else np.uint64(0)
-        rec[REC * v + _META] = np.uint64((total << 6) | w)
+        meta[v] = np.uint64((total << 6) | w)
         total += max(w - 2, 0)
-    hi = np.empty(total, dtype=np.uint64)
-    j = 0
-    for v in range(n):
-        k = max(np.int64(need[v]), 1) >> 2
-        while k != 0:
-            hi[j] = full if (k & 1) != 0 else np.uint64(0)
-            k >>= 1
-            j += 1
-    return rec, hi
+    return meta, total
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _record(at, v, z, full, t, tally, one):  # pragma: no cover - compiled
-    """Node ``v`` adopts at step ``t`` in the replicates of mask ``z``.
+def _touch(rec, hi, need, meta, v, bid, full, work):  # pragma: no cover - compiled
+    """Initialize node ``v``'s record for batch ``bid`` if it has not been yet; returns its offset."""
+    x = np.uint64(REC) * np.uint64(v)
+    if (rec[x + np.uint64(_META)] >> _STAMP_SHIFT) == bid:
+        return x
+    work[_REACHED] += 1
+    k = max(np.int64(need[v]), 1)
+    m = meta[v]
+    rec[x] = full
+    rec[x + np.uint64(_P0)] = full if (k & 1) != 0 else np.uint64(0)
+    rec[x + np.uint64(_P1)] = full if (k & 2) != 0 else np.uint64(0)
+    rec[x + np.uint64(_META)] = (bid << _STAMP_SHIFT) | m
+    j = m >> np.uint64(6)
+    k >>= 2
+    while k != 0:
+        hi[j] = full if (k & 1) != 0 else np.uint64(0)
+        k >>= 1
+        j += np.uint64(1)
+    return x
 
-    ``at[v, r]`` takes the step (a node's replicates are contiguous: one or
-    two cache lines); ``tally`` is a bit-sliced counter of the step's adopters
-    per replicate, to which ``z`` is added with a ripple carry.
+
+@njit(cache=True, nogil=True, inline="always")
+def _adopt_bits(sink, at, v, z, full, t, tally, r0):  # pragma: no cover - compiled
+    """Node ``v`` adopts at step ``t`` in the replicates of mask ``z`` (bit ``b``: replicate ``r0 + b``).
+
+    Dense: ``at[v, b]`` takes the step (node-major, transposed into the rows
+    at the end of the batch); tallies: ``count[v]`` and ``step_sum[v]``
+    grow by the number of replicates. ``tally`` is a bit-sliced counter of the
+    step's adopters per replicate, to which ``z`` is added with a ripple carry.
     """
-    if z == full:
-        at[v, :] = t
+    if sink.dense:
+        if z == full:
+            at[v, :] = t
+        else:
+            y = z
+            while y != 0:
+                low = y & (~y + np.uint64(1))
+                at[v, np.uint64(_lowest_bit(low))] = t
+                y ^= low
     else:
-        y = z
-        while y != 0:
-            low = y & (~y + one)
-            at[v, np.uint64(_lowest_bit(low))] = t
-            y ^= low
+        c = _popcount(z)
+        sink.count[v] += c
+        sink.step_sum[v] += c * t
     c = z
     j = 0
     while c != 0:
@@ -207,409 +615,193 @@ def _record(at, v, z, full, t, tally, one):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def lt_batch_cascade(indptr, indices, rec, hi, zero, seed_ptr, seed_idx, rows, max_steps):  # pragma: no cover
-    """Unweighted threshold cascades of up to 64 replicates at once (bit-parallel).
+def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys, sink, max_steps,
+                  work):  # pragma: no cover - compiled
+    """Unweighted threshold cascades with shared integer thresholds, 64 replicates at a time.
 
-    Replicate ``r`` of the batch is bit ``r`` of the uint64 masks, and the
-    replicates share the nodes' integer thresholds (:func:`lt_need`). Each
-    node's remaining count (threshold minus adopted in-neighbours) is held
-    *bit-sliced* for the 64 replicates in its record ``rec`` and in ``hi``
-    (:func:`lt_planes`; plane ``j`` holds bit ``j`` of every replicate's count):
-    a frontier arc subtracts its 64-bit mask (the replicates in which the
-    target has not adopted yet) with a ripple borrow across the planes, which
-    stops as soon as the borrow is zero, and the replicates whose count reached
-    0 (the node adopts) are those whose bits are clear in every plane. So a
-    frontier node's arcs are read once per step for all the replicates it is
-    new in, and each arc costs a few word operations for all of them (within
-    the target's 32-byte record when its threshold is below 4). ``zero`` lists
-    the nodes with threshold 0 (they adopt at step 1).
-    Replicate ``r``'s seeds are ``seed_idx[seed_ptr[r]:seed_ptr[r + 1]]``
-    (distinct); its adoption steps go to ``rows[r]`` (every entry is written).
+    Replicate ``r0 + b`` of a batch is bit ``b`` of the uint64 masks; the
+    replicates share the nodes' integer thresholds ``need`` (:func:`lt_need`;
+    ``zero`` lists the nodes needing 0, which adopt at step 1). Each node's
+    remaining count (threshold minus adopted in-neighbours) is held
+    *bit-sliced* for the 64 replicates in its 32-byte record (plane ``j``
+    holds bit ``j`` of every replicate's count; planes beyond 1 in ``hi``, at
+    the offsets of :func:`lt_meta`, ``planes`` of them in all): a frontier arc
+    subtracts its 64-bit mask (the replicates in which the target has not
+    adopted) with a ripple borrow that stops as soon as the borrow is zero,
+    and the replicates whose count reached 0 (the node adopts) are those whose
+    bits are clear in every plane. A record is initialized when its node is
+    first reached in a batch (its stamp is the batch number), so a batch costs
+    what its cascades touch. ``width`` is the largest out-degree.
 
-    Adoption steps are first written node-major (a node's steps in all the
-    replicates side by side) and transposed into ``rows`` at the end, block by
-    block; the adopters of a step are tallied per replicate by bit-sliced
-    counters. A step's frontier is walked in node order (a scan of the masks)
-    when it is large, else through the list of its nodes; the result is the
-    same.
-
-    Returns ``(steps, hist)``: the number of steps each replicate evaluated and
-    ``hist[t, r]``, its adopters at step ``t``.
+    Dense rows are first written node-major (a node's steps in the 64
+    replicates side by side) and transposed at the end of the batch. A step's
+    frontier is walked in node order (a scan of the masks) when it is large,
+    else through the list of its nodes; the result is the same.
+    Returns ``(hist, steps)``.
     """
-    n = rows.shape[1]
-    B = rows.shape[0]
-    hist = np.zeros((64, B), dtype=np.int64)
-    steps = np.zeros(B, dtype=np.int64)
+    n = indptr.shape[0] - 1
+    R = keys.shape[0]
+    hist = np.zeros((64, R), dtype=np.int64)
+    steps = np.zeros(R, dtype=np.int64)
+    rec = np.zeros(REC * n, dtype=np.uint64)  # zero stamps: no batch has initialized a record
+    hi = np.empty(planes, dtype=np.uint64)
     front = np.zeros(n, dtype=np.uint64)
     nxt = np.zeros(n, dtype=np.uint64)
     cur_list = np.empty(n, dtype=np.int64)
     nxt_list = np.empty(n, dtype=np.int64)
-    at_flat = np.empty(n * B, dtype=rows.dtype)
-    at_flat[:] = -1
-    at = at_flat.reshape((n, B))
+    mark = np.zeros(n if seeds.k > 0 else 0, dtype=np.int32)
+    picked = np.empty(seeds.k, dtype=np.int64)
+    B0 = min(R, BATCH)
+    at_flat = np.empty(n * B0 if sink.dense else 0, dtype=sink.rows.dtype)
     tally = np.zeros(64, dtype=np.uint64)
+    cand = np.empty(width, dtype=np.uint64)
     one = np.uint64(1)
     two, three, six = np.uint64(2), np.uint64(3), np.uint64(6)
-    rw = np.uint64(REC)
-    full = np.uint64(0)
-    for r in range(B):
-        full |= one << np.uint64(r)
-    width = 0
-    for u in range(n):
-        width = max(width, indptr[u + 1] - indptr[u])
-    cand = np.empty(width, dtype=np.uint64)
-    ncur = 0
-    for r in range(B):
-        bit = one << np.uint64(r)
-        for k in range(seed_ptr[r], seed_ptr[r + 1]):
-            s = seed_idx[k]
-            at[s, r] = 0
-            rec[REC * s] &= ~bit
-            if front[s] == 0:
-                cur_list[ncur] = s
-                ncur += 1
-            front[s] |= bit
-        hist[0, r] = seed_ptr[r + 1] - seed_ptr[r]
-    active = full
-    t = 0
-    while active != 0 and (max_steps < 0 or t < max_steps):
-        t += 1
-        hist = _grow(hist, t)
+    offs = _OFFSETS
+    for r0 in range(0, R, BATCH):
+        B = min(BATCH, R - r0)
+        bid = np.uint64(r0 // BATCH + 1)
+        at = at_flat[: n * B if sink.dense else 0].reshape((n if sink.dense else 0, B))
+        if sink.dense:
+            at_flat[: n * B] = -1
+        full = np.uint64(0)
+        for b in range(B):
+            full |= one << np.uint64(b)
+        ncur = 0
+        for b in range(B):
+            r = r0 + b
+            bit = one << np.uint64(b)
+            if seeds.k > 0:
+                D.floyd(D.stream(keys[r], SEEDS), n, seeds.k, mark, np.int32(r + 1), picked)
+                lo_s, hi_s = 0, seeds.k
+            else:
+                j = 0 if seeds.shared else r
+                lo_s, hi_s = seeds.ptr[j], seeds.ptr[j + 1]
+            for i in range(lo_s, hi_s):
+                s = picked[i] if seeds.k > 0 else seeds.idx[i]
+                x = _touch(rec, hi, need, meta, s, bid, full, work)
+                rec[x] &= ~bit
+                if sink.dense:
+                    at[s, b] = 0
+                else:
+                    sink.count[s] += 1
+                if front[s] == 0:
+                    cur_list[ncur] = s
+                    ncur += 1
+                front[s] |= bit
+            hist[0, r] = hi_s - lo_s
+        active = full
+        t = 0
         nn = 0
-        if t == 1:
-            for v in zero:
-                z = rec[REC * v]
-                if z != 0:
-                    rec[REC * v] = 0
-                    nxt_list[nn] = v
-                    nn += 1
-                    nxt[v] = z
-                    _record(at, v, z, full, t, tally, one)
-        dense = ncur * 16 > n
-        count = n if dense else ncur
-        for k in range(count):
-            u = k if dense else cur_list[k]
-            m = front[u]
-            if m == 0:
-                continue
-            front[u] = 0
-            # pass 1, without branching on the loaded masks (the loads overlap): the targets
-            # still to adopt in some replicate of m
-            nc = 0
-            for a in range(indptr[u], indptr[u + 1]):
-                v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
-                cand[nc] = v
-                nc += (m & rec[rw * v]) != 0
-            # pass 2, in arc order: count the arc down in those replicates
-            for c in range(nc):
-                v = cand[c]
-                x = rw * v
-                d = m & rec[x]  # again: a repeated arc may have made v adopt meanwhile
-                if d == 0:
-                    continue
-                # subtract d: ripple borrow (no count goes below 0); words x + 1, 2, 3 of the
-                # record: planes 0 and 1, where the further planes are
-                p0 = rec[x + one]
-                p1 = rec[x + two]
-                b = d & ~p0
-                p0 ^= d
-                rec[x + one] = p0
-                if b != 0:
-                    p1 ^= b
-                    rec[x + two] = p1
-                    b &= p1  # borrowed where plane 1 was clear (now set)
-                    j = rec[x + three] >> six
-                    while b != 0:
-                        p = hi[j]
-                        hi[j] = p ^ b
-                        b &= ~p
-                        j += one
-                z = d & ~(p0 | p1)  # counts that reached 0 (v adopts), if no higher plane is set
-                if z != 0:
-                    meta = rec[x + three]
-                    w = np.int64(meta & np.uint64(63))
-                    if w > 2:
-                        o = meta >> six
-                        left = np.uint64(0)
-                        for j in range(o, o + np.uint64(w - 2)):
-                            left |= hi[j]
-                        z &= ~left
-                if z != 0:
-                    rec[x] &= ~z
-                    if nxt[v] == 0:
+        while active != 0 and (max_steps < 0 or t < max_steps):
+            t += 1
+            if t >= hist.shape[0]:
+                hist = _grow(hist, t)
+            if sink.dense and t > sink.limit:
+                return hist[:0], steps
+            nn = 0
+            if t == 1:
+                for v in zero:
+                    x = _touch(rec, hi, need, meta, v, bid, full, work)
+                    z = rec[x]
+                    if z != 0:
+                        rec[x] = 0
                         nxt_list[nn] = v
                         nn += 1
-                    nxt[v] |= z
-                    _record(at, v, z, full, t, tally, one)
-        top = 0
-        for j in range(64):
-            if tally[j] != 0:
-                top = j + 1
-        for r in range(B):
-            c = 0
-            for j in range(top):
-                c |= np.int64((tally[j] >> np.uint64(r)) & one) << j
-            hist[t, r] = c
-        tally[:top] = 0
-        for r in range(B):
-            bit = one << np.uint64(r)
-            if (active & bit) != 0 and hist[t, r] == 0:
-                steps[r] = t
-                active &= ~bit
-        front, nxt = nxt, front
-        cur_list, nxt_list = nxt_list, cur_list
-        ncur = nn
-    for r in range(B):
-        if (active & (one << np.uint64(r))) != 0:
-            steps[r] = t
-    un = np.uint64(n)
-    ub = np.uint64(B)
-    blk = np.uint64(256)
-    for v0 in range(np.uint64(0), un, blk):  # transpose, 256 nodes at a time (unsigned: no wraparound)
-        v1 = min(v0 + blk, un)
-        for r in range(ub):
-            for v in range(v0, v1):
-                rows[r, v] = at_flat[v * ub + r]
-    return steps, hist
-
-
-@njit(cache=True, nogil=True)
-def lt_count_cascade(indptr, indices, rem, zero, seeds, row, max_steps, queue, hist):  # pragma: no cover
-    """Unweighted threshold cascade of one replicate.
-
-    ``rem`` holds each node's integer threshold (:func:`lt_need`) and is
-    consumed: it counts down as in-neighbours adopt, and a node adopts in the
-    step its count reaches 0. ``zero`` lists the nodes with threshold 0 (they
-    adopt at step 1 without any adopted neighbour).
-    """
-    q = 0
-    for s in seeds:
-        row[s] = 0
-        rem[s] = -1  # counts only go down from here: never reaches 0 again
-        queue[q] = s
-        q += 1
-    hist[0] = q
-    lo = 0
-    hi = q
-    t = 0
-    while max_steps < 0 or t < max_steps:
-        t += 1
-        start = q
-        if t == 1:
-            for z in zero:
-                if row[z] < 0:
-                    row[z] = 1
-                    rem[z] = -1
-                    queue[q] = z
-                    q += 1
-        for k in range(lo, hi):
-            u = queue[k]
-            for a in range(indptr[u], indptr[u + 1]):
-                v = indices[a]
-                r = rem[v] - 1
-                rem[v] = r
-                if r == 0:
-                    row[v] = t
-                    queue[q] = v
-                    q += 1
-        hist[t] = q - start
-        if q == start:
-            break
-        lo = start
-        hi = q
-    return t
-
-
-@njit(cache=True, nogil=True)
-def lt_weighted_cascade(indptr, indices, weights, denom, theta, fraction, seeds, row, max_steps,
-                        received, queue, hist):  # pragma: no cover - compiled
-    """Weighted threshold cascade of one replicate.
-
-    Node ``v`` adopts when ``received[v] / denom[v] >= theta[v]`` (fraction
-    rule; level 0 when ``denom[v] == 0``) or ``received[v] >= theta[v]`` (count
-    rule). ``received`` must be zero on entry. Each step's adopters are sorted
-    before their arcs are pushed, so the additions happen in the order of the
-    numpy reference (ascending source node, then arc order).
-    """
-    n = row.shape[0]
-    q = 0
-    for s in seeds:
-        row[s] = 0
-        queue[q] = s
-        q += 1
-    queue[:q].sort()
-    hist[0] = q
-    lo = 0
-    hi = q
-    t = 0
-    while max_steps < 0 or t < max_steps:
-        t += 1
-        start = q
-        if t == 1:
-            for i in range(n):
-                if row[i] < 0 and theta[i] <= 0.0:
-                    row[i] = 1
-                    queue[q] = i
-                    q += 1
-        for k in range(lo, hi):
-            u = queue[k]
-            for a in range(indptr[u], indptr[u + 1]):
-                v = indices[a]
-                if row[v] >= 0:
+                        nxt[v] = z
+                        _adopt_bits(sink, at, v, z, full, t, tally, r0)
+            dense_scan = ncur * 16 > n
+            count = n if dense_scan else ncur
+            for k in range(count):
+                u = k if dense_scan else cur_list[k]
+                m = front[u]
+                if m == 0:
                     continue
-                x = received[v] + weights[a]
-                received[v] = x
-                if fraction:
-                    d = denom[v]
-                    level = x / d if d > 0.0 else 0.0
-                else:
-                    level = x
-                if level >= theta[v]:
-                    row[v] = t
-                    queue[q] = v
-                    q += 1
-        hist[t] = q - start
-        if q == start:
-            break
-        queue[start:q].sort()
-        lo = start
-        hi = q
-    return t
-
-
-# slots of the state vector of a replicate suspended by ic_uniform_batch
-_T, _LO, _HI, _Q, _K, _POS, _NXT, _START, _NEED, _GI, _LIVE = range(11)
-IC_STATE_SIZE = 11
-
-
-@njit(cache=True, nogil=True)
-def ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, rows, fill, max_steps, gaps, gap_ptr, r0,
-                     st, queue, hist, steps):  # pragma: no cover - compiled
-    """Independent cascades with one probability ``p`` on every arc, replicate after replicate.
-
-    The arcs a replicate tries form one sequence of Bernoulli(``p``) trials
-    (each step's new adopters in the order they were discovered, each node's
-    out-arcs in CSR order, step after step); only the successes are visited,
-    ``gaps`` giving the distances between them (``Generator.geometric(p)``
-    draws, capped at :data:`SKIP_CAP`; one draw per success, not per tried
-    arc). Replicate ``r``'s gaps are ``gaps[gap_ptr[r - r0]:gap_ptr[r - r0 + 1]]``,
-    drawn beforehand from its own generator; ``draw`` is False when ``p = 0``
-    (no success, no draws).
-
-    With ``fill``, each replicate's row is set to ``-1`` first (``rows`` may
-    then be uninitialized). Runs replicates ``r0 .. rows.shape[0] - 1``. When a replicate has used all
-    its gaps, its state is saved in ``st`` and the function returns
-    ``(r, hist)``: the caller draws more gaps for ``r`` (continuing its stream)
-    and calls again with ``r0 = r`` and the same ``st``, ``queue`` and
-    ``hist``. Returns ``(-1, hist)`` when all are done; ``hist[t, r]`` is the
-    number of adopters at step ``t`` and ``steps[r]`` the steps evaluated.
-    """
-    R = rows.shape[0]
-    for r in range(r0, R):
-        row = rows[r]
-        g = gaps[gap_ptr[r - r0]:gap_ptr[r - r0 + 1]]
-        if st[_LIVE] == 1:  # resume a suspended replicate
-            t, lo, hi, q, k, pos, nxt, start, need = st[_T], st[_LO], st[_HI], st[_Q], st[_K], \
-                st[_POS], st[_NXT], st[_START], st[_NEED]
-            st[_LIVE] = 0
-        else:
-            if fill:
-                row[:] = -1  # the row is then in cache for this replicate's cascade
-            q = 0
-            for i in range(seed_ptr[r], seed_ptr[r + 1]):
-                s = seed_idx[i]
-                row[s] = 0
-                queue[q] = s
-                q += 1
-            hist[0, r] = q
-            if q == 0 or max_steps == 0:
-                steps[r] = 0
-                continue
-            t, lo, hi, k, pos, nxt, start, need = 1, 0, q, 0, 0, -1, q, 1
-            if not draw:
-                nxt, need = SKIP_CAP, 0
-        gi = 0
-        suspended = False
-        while True:
-            if need == 1:
-                if gi == g.shape[0]:
-                    suspended = True
-                    break
-                nxt += min(g[gi], SKIP_CAP)
-                gi += 1
-                need = 0
-            if k == hi:  # step t is complete
-                if t >= hist.shape[0]:
-                    hist = _grow(hist, t)
-                hist[t, r] = q - start
-                if q == start or (max_steps >= 0 and t >= max_steps):
-                    break
-                lo, hi, k, start = start, q, start, q
-                t += 1
-                continue
-            u = queue[k]
-            a0 = indptr[u]
-            end = pos + (indptr[u + 1] - a0)
-            while nxt < end:
-                v = indices[a0 + (nxt - pos)]
-                if row[v] < 0:
-                    row[v] = t
-                    queue[q] = v
-                    q += 1
-                if gi == g.shape[0]:
-                    need = 1
-                    break
-                nxt += min(g[gi], SKIP_CAP)
-                gi += 1
-            if need == 1:  # out of gaps inside this node's arcs: resume on the same node
-                suspended = True
-                break
-            pos = end
-            k += 1
-        if suspended:
-            st[_T], st[_LO], st[_HI], st[_Q], st[_K], st[_POS], st[_NXT], st[_START], st[_NEED] = \
-                t, lo, hi, q, k, pos, nxt, start, need
-            st[_LIVE] = 1
-            return r, hist
-        steps[r] = t
-    return -1, hist
-
-
-@njit(cache=True, nogil=True)
-def ic_edge_cascade(indptr, indices, prob, seeds, row, rng, max_steps, queue, hist):  # pragma: no cover
-    """Independent cascade with one probability per arc, one replicate.
-
-    One ``rng.random()`` per tried arc (the frontier in discovery order, each
-    node's arcs in CSR order); the arc fires when the draw is below its
-    probability.
-    """
-    q = 0
-    for s in seeds:
-        row[s] = 0
-        queue[q] = s
-        q += 1
-    hist[0] = q
-    if q == 0:
-        return 0
-    lo = 0
-    hi = q
-    t = 0
-    while max_steps < 0 or t < max_steps:
-        t += 1
-        start = q
-        for k in range(lo, hi):
-            u = queue[k]
-            for a in range(indptr[u], indptr[u + 1]):
-                if rng.random() < prob[a]:
-                    v = indices[a]
-                    if row[v] < 0:
-                        row[v] = t
-                        queue[q] = v
-                        q += 1
-        hist[t] = q - start
-        if q == start:
-            break
-        lo = start
-        hi = q
-    return t
-
+                front[u] = 0
+                work[_ARCS] += indptr[u + 1] - indptr[u]
+                # pass 1, without branching on the loaded masks (the loads overlap): the targets
+                # still to adopt in some replicate of m (records first reached are initialized)
+                nc = 0
+                for a in range(indptr[u], indptr[u + 1]):
+                    v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
+                    x = np.uint64(REC) * v
+                    if (rec[x + three] >> _STAMP_SHIFT) != bid:
+                        _touch(rec, hi, need, meta, v, bid, full, work)
+                    cand[nc] = v
+                    nc += (m & rec[x]) != 0
+                # pass 2, in arc order: count the arc down in those replicates
+                for c in range(nc):
+                    v = cand[c]
+                    x = np.uint64(REC) * v
+                    d = m & rec[x]  # again: a repeated arc may have made v adopt meanwhile
+                    if d == 0:
+                        continue
+                    # subtract d: ripple borrow (no count goes below 0); words x + 1, 2, 3 of the
+                    # record: planes 0 and 1, where the further planes are
+                    p0 = rec[x + one]
+                    p1 = rec[x + two]
+                    b = d & ~p0
+                    p0 ^= d
+                    rec[x + one] = p0
+                    if b != 0:
+                        p1 ^= b
+                        rec[x + two] = p1
+                        b &= p1  # borrowed where plane 1 was clear (now set)
+                        j = (rec[x + three] >> six) & offs
+                        while b != 0:
+                            p = hi[j]
+                            hi[j] = p ^ b
+                            b &= ~p
+                            j += one
+                    z = d & ~(p0 | p1)  # counts that reached 0 (v adopts), if no higher plane is set
+                    if z != 0:
+                        mt = rec[x + three]
+                        w = np.int64(mt & np.uint64(63))
+                        if w > 2:
+                            o = (mt >> six) & offs
+                            left = np.uint64(0)
+                            for j in range(o, o + np.uint64(w - 2)):
+                                left |= hi[j]
+                            z &= ~left
+                    if z != 0:
+                        rec[x] &= ~z
+                        if nxt[v] == 0:
+                            nxt_list[nn] = v
+                            nn += 1
+                        nxt[v] |= z
+                        _adopt_bits(sink, at, v, z, full, t, tally, r0)
+            top = 0
+            for j in range(64):
+                if tally[j] != 0:
+                    top = j + 1
+            for b in range(B):
+                c = 0
+                for j in range(top):
+                    c |= np.int64((tally[j] >> np.uint64(b)) & one) << j
+                hist[t, r0 + b] = c
+                work[_ADOPTIONS] += c
+            tally[:top] = 0
+            for b in range(B):
+                bit = one << np.uint64(b)
+                if (active & bit) != 0 and hist[t, r0 + b] == 0:
+                    steps[r0 + b] = t
+                    active &= ~bit
+            front, nxt = nxt, front
+            cur_list, nxt_list = nxt_list, cur_list
+            ncur = nn
+        for b in range(B):
+            if (active & (one << np.uint64(b))) != 0:
+                steps[r0 + b] = t
+            work[_ADOPTIONS] += hist[0, r0 + b]
+        for k in range(ncur):  # a capped run leaves its last adopters in the frontier
+            front[cur_list[k]] = 0
+        if sink.dense:
+            un = np.uint64(n)
+            ub = np.uint64(B)
+            blk = np.uint64(256)
+            for v0 in range(np.uint64(0), un, blk):  # transpose, 256 nodes at a time
+                v1 = min(v0 + blk, un)
+                for b in range(ub):
+                    for v in range(v0, v1):
+                        sink.rows[np.uint64(r0) + b, v] = at_flat[v * ub + b]
+    return hist, steps

@@ -70,6 +70,10 @@ class Batch:
         replicates, a stage after the cascade). A model that can keep its state
         sparse may do so when this is ``False``; it must then provide
         :meth:`Model.adoptions`.
+    explicit : bool
+        Whether the initial adopters were given replicate by replicate
+        (:meth:`of`) rather than by :attr:`initial`; a model that draws random
+        initial adopters itself (from :attr:`keys`) must then use :attr:`seeds`.
     """
 
     seed: np.random.SeedSequence
@@ -79,6 +83,7 @@ class Batch:
     initial: Initial
     network: Network
     dense: bool = True
+    explicit: bool = False
     _rngs: list[np.random.Generator] | None = field(default=None, repr=False)
     _seeds: list[np.ndarray] | None = field(default=None, repr=False)
     _keys: np.ndarray | None = field(default=None, repr=False)
@@ -102,7 +107,7 @@ class Batch:
             raise ParameterError("seeds", "give one array of initial adopters per generator")
         init = Initial("nodes", tuple(np.unique(np.concatenate(seeds)).tolist())) if any(len(s) for s in seeds) \
             else Initial("none")
-        return cls(np.random.SeedSequence(0), 0, len(seeds), max_steps, init, network,
+        return cls(np.random.SeedSequence(0), 0, len(seeds), max_steps, init, network, explicit=True,
                    _rngs=list(rngs), _seeds=seeds)
 
     @property
@@ -267,6 +272,20 @@ class Model(ABC):
         n = network.n
         return n * np.dtype(step_dtype(max_steps)).itemsize, 16 * n
 
+    def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
+        """``(bytes per chunk, bytes per replicate)`` when the model keeps its state sparse, else ``None``.
+
+        A model that keeps no per-node row when :attr:`Batch.dense` is false
+        (e.g. frontier kernels that tally adoptions where they happen) returns
+        what a chunk of its replicates holds in that mode: scratch arrays
+        shared by the chunk's replicates, and per replicate its curve and
+        scalars. :func:`simulate` then sizes summary-mode chunks by it (large
+        chunks, so that per-chunk costs of order ``n`` are shared by many
+        replicates) and the memory guard counts it. Default: ``None`` (the
+        dense :meth:`memory_per_replicate` applies in every mode).
+        """
+        return None
+
     def summarize(self, result: SimulationResult) -> dict[str, Any]:
         """Model-specific entries merged into :meth:`SimulationResult.summary` (JSON-ready).
 
@@ -353,9 +372,32 @@ class ChunkPlan:
         return (sel - start).astype(np.int64)
 
 
-def chunk_bounds(runs: int, chunk_size: int) -> list[tuple[int, int]]:
-    """``(start, count)`` of consecutive chunks covering ``runs`` replicates."""
-    return [(a, min(chunk_size, runs - a)) for a in range(0, runs, chunk_size)]
+def chunk_bounds(runs: int, chunk_size: int, kept: np.ndarray | None = None,
+                 kept_size: int | None = None) -> list[tuple[int, int]]:
+    """``(start, count)`` of consecutive chunks covering ``runs`` replicates.
+
+    With ``kept`` (ascending replicate ids whose per-node rows are kept), the
+    kept replicates get chunks of their own, of at most ``kept_size``: the
+    chunks without them can then keep their state sparse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chunk_bounds(10, 4)
+    [(0, 4), (4, 4), (8, 2)]
+    >>> chunk_bounds(10, 8, kept=np.array([3]), kept_size=2)
+    [(0, 3), (3, 1), (4, 6)]
+    """
+    if kept is None or not len(kept):
+        return [(a, min(chunk_size, runs - a)) for a in range(0, runs, chunk_size)]
+    flag = np.zeros(runs, dtype=bool)
+    flag[kept] = True
+    cuts = np.flatnonzero(np.diff(flag.astype(np.int8))) + 1
+    out: list[tuple[int, int]] = []
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, runs], strict=True):
+        size = (kept_size or chunk_size) if flag[a] else chunk_size
+        out.extend((int(x), int(min(size, b - x))) for x in range(a, b, size))
+    return out
 
 
 def _check_names(model: Model, got: dict[str, np.ndarray], declarations: Declarations, kinds: tuple[str, ...],
@@ -570,11 +612,20 @@ def simulate(
         declared = declared + extra
     workers = getattr(map_chunks, "workers", 1) if map_chunks is not None else 1
     per_rep = _working_bytes(network, model, max_steps, stages)
-    size = int(chunk_size) if chunk_size else default_chunk_size(per_rep, runs, workers=workers)
+    # summary mode with a model that keeps sparse state: large chunks (their scratch is shared by the
+    # chunk's replicates), the kept replicates (if any) in dense chunks of their own
+    sparse = _sparse_footprint(network, model, max_steps, stages) if mode == "summary" else None
+    if chunk_size:
+        size = dense_size = int(chunk_size)
+    else:
+        dense_size = default_chunk_size(per_rep, runs, workers=workers)
+        size = dense_size if sparse is None else \
+            default_chunk_size(sparse[1], runs, workers=workers, cap=max(4096, network.n // 16))
     if check_memory:
         _check_memory(network, model, runs, size, workers, max_steps, kept_ids, stages, declared)
     plan = ChunkPlan(root, init, max_steps, runs, declared, tuple(prepared), kept_ids)
-    tasks = [(network, model, ctx, plan, a, k) for a, k in chunk_bounds(runs, size)]
+    bounds = chunk_bounds(runs, size, kept_ids if sparse is not None and not chunk_size else None, dense_size)
+    tasks = [(network, model, ctx, plan, a, k) for a, k in bounds]
     results: list[ChunkSummary] = []
     iterator = map_chunks(run_chunk, tasks) if map_chunks is not None else (run_chunk(*t) for t in tasks)
     bar = _progress(progress, runs)
@@ -624,13 +675,30 @@ def _working_bytes(network: Network, model: Model, max_steps: int | None, stages
     return int(kept + working + sum(st.memory_per_replicate(network) for st in stages))
 
 
-def default_chunk_size(per_replicate: int, runs: int, budget_bytes: float = 256e6, workers: int = 1) -> int:
+def _sparse_footprint(network: Network, model: Model, max_steps: int | None,
+                      stages: Sequence[Stage]) -> tuple[int, int] | None:
+    """``(per chunk, per replicate)`` bytes of a summary-mode chunk of a sparse model, else ``None``."""
+    if any(st.needs_nodes for st in stages):
+        return None
+    sparse = model.sparse_memory(network, max_steps)
+    if sparse is None:
+        return None
+    per_chunk, per_rep = sparse
+    return int(per_chunk + sum(st.memory_per_replicate(network) for st in stages)), int(per_rep)
+
+
+def default_chunk_size(per_replicate: int, runs: int, budget_bytes: float = 256e6, workers: int = 1,
+                       cap: int | None = None) -> int:
     """Replicates per chunk so that one chunk's working state stays within ``budget_bytes``.
 
     With ``workers`` > 1 (chunks running at the same time) there is at least one
-    chunk per worker.
+    chunk per worker; ``cap`` bounds the size (sparse models: large enough that
+    a chunk's scratch of size ``n`` is shared by many replicates, small enough
+    that progress is reported along the way).
     """
     size = min(runs, int(budget_bytes // max(per_replicate, 1)))
+    if cap is not None:
+        size = min(size, int(cap))
     if workers > 1:
         size = min(size, -(-runs // int(workers)))
     return int(max(1, size))
@@ -671,7 +739,10 @@ def expected_memory(
     The working state of ``workers`` chunks at once, the per-node results of
     the ``kept`` replicates (all, by default) held twice at the end (in the
     chunks and in the merged arrays), and the reductions (per-node totals,
-    per-replicate curves and outputs).
+    per-replicate curves and outputs). With ``kept`` given (summary mode) and
+    a model that keeps sparse state (:meth:`Model.sparse_memory`), a chunk
+    holds its scratch once plus per-replicate scalars, and the kept replicates
+    run in dense chunks of their own.
 
     Examples
     --------
@@ -685,11 +756,17 @@ def expected_memory(
     """
     result_bytes, _ = model.memory_per_replicate(network, max_steps)
     per_rep = _working_bytes(network, model, max_steps, stages)
-    active = min(chunk_size, runs) * max(int(workers), 1)
+    w = max(int(workers), 1)
+    active = min(chunk_size, runs) * w
     k = runs if kept is None else int(kept)
+    sparse = None if kept is None else _sparse_footprint(network, model, max_steps, stages)
+    if sparse is None:
+        working = active * per_rep
+    else:
+        dense = min(k, default_chunk_size(per_rep, runs, workers=w))
+        working = w * sparse[0] + active * sparse[1] + dense * per_rep
     declared = model.declare()
-    return int(2 * k * result_bytes + active * per_rep + _reduction_bytes(network, runs, declared, max_steps)
-               * (1 + max(int(workers), 1)))
+    return int(2 * k * result_bytes + working + _reduction_bytes(network, runs, declared, max_steps) * (1 + w))
 
 
 def _check_memory(network: Network, model: Model, runs: int, size: int, workers: int, max_steps: int | None,

@@ -42,7 +42,10 @@ class Adoptions:
     Either ``dense`` (``(R, n)`` adoption steps, ``-1`` never), or the
     replicate-major lists ``ptr`` (``(R + 1,)`` offsets), ``node`` and
     ``step`` (replicate ``r``'s adopters are ``node[ptr[r]:ptr[r + 1]]``),
-    which cost the adoptions, not ``R × n``.
+    which cost the adoptions, not ``R × n``, or already ``tallied`` where the
+    adoptions happened (per node: replicates in which it adopted, sum of its
+    adoption steps), which costs ``2 n`` integers whatever ``R``; neither of the
+    last two has per-node rows to keep.
 
     Examples
     --------
@@ -61,6 +64,7 @@ class Adoptions:
     ptr: np.ndarray | None = None
     node: np.ndarray | None = None
     step: np.ndarray | None = None
+    totals: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_dense(cls, steps: np.ndarray) -> Adoptions:
@@ -71,6 +75,20 @@ class Adoptions:
     def sparse(cls, n: int, ptr: np.ndarray, node: np.ndarray, step: np.ndarray) -> Adoptions:
         return cls(int(n), len(ptr) - 1, ptr=np.asarray(ptr, np.int64), node=np.asarray(node, np.int64),
                    step=np.asarray(step, np.int64))
+
+    @classmethod
+    def tallied(cls, n: int, runs: int, count: np.ndarray, step_sum: np.ndarray) -> Adoptions:
+        """Adoptions of ``runs`` replicates already reduced per node (see :meth:`tally`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from diffusion.reductions import Adoptions
+        >>> a = Adoptions.tallied(3, 2, np.array([2, 0, 1]), np.array([0, 0, 4]))
+        >>> [x.tolist() for x in a.tally()], a.rows([]).shape
+        ([[2, 0, 1], [0, 0, 4]], (0, 3))
+        """
+        return cls(int(n), int(runs), totals=(np.asarray(count, np.int64), np.asarray(step_sum, np.int64)))
 
     @property
     def dtype(self) -> np.dtype:
@@ -84,6 +102,10 @@ class Adoptions:
         idx = np.asarray(idx, dtype=np.int64)
         if self.dense is not None:
             return self.dense[idx]
+        if self.totals is not None:
+            if len(idx):
+                raise ValueError("these adoptions were tallied where they happened: no per-node rows were kept")
+            return np.empty((0, self.n), dtype=np.int16)
         out = np.full((len(idx), self.n), -1, dtype=self.dtype)
         assert self.ptr is not None and self.node is not None and self.step is not None
         for j, r in enumerate(idx):  # one slice per kept replicate
@@ -98,6 +120,8 @@ class Adoptions:
             on = d >= 0
             return (np.count_nonzero(on, axis=0).astype(np.int64),
                     d.sum(axis=0, dtype=np.int64, where=on))
+        if self.totals is not None:
+            return self.totals
         assert self.node is not None and self.step is not None
         count = np.bincount(self.node, minlength=self.n).astype(np.int64)
         # integer steps summed in float64 are exact below 2**53

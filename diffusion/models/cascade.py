@@ -1,64 +1,60 @@
 """Independent cascade model (Kempe, Kleinberg & Tardos 2003).
 
-Two implementations give identical adoption steps for equal seeds: a compiled
-frontier kernel (:mod:`diffusion._kernels`, the default) running each
-replicate's whole cascade in one call, and a vectorized numpy reference that
-steps all replicates of a batch together. Both define the random draws the
-same way, so a replicate consumes its generator identically in either:
+Two implementations give identical adoption steps for equal seeds
+(:mod:`diffusion.models._frontier`): a compiled frontier kernel
+(:mod:`diffusion._kernels`, the default) running a chunk's cascades in one
+call, and a vectorized numpy reference that steps all replicates of a chunk
+together. Both address every draw by replicate and arc
+(:mod:`diffusion._random`), so the order in which a cascade's frontier is
+walked does not matter:
 
-* uniform probability ``p``: the arcs a replicate tries, in order (each step's
-  new adopters in the order they were discovered, each node's out-arcs in CSR
-  order, step after step), form one sequence of Bernoulli(``p``) trials, of
-  which only the successes are drawn, as geometric gaps
-  (``Generator.geometric(p)``): one draw per success, not per tried arc;
-* per-arc probabilities: one ``Generator.random()`` per tried arc, in the same
-  order.
+* one probability ``p``: when node ``u`` adopts, the successes among its
+  ``d`` out-arcs are found by geometric skips — draw ``j`` (counter
+  ``indptr[u] + j``) puts the next success after the ``d'`` arcs not yet
+  passed at none if ``x <= (1 - p)**d'``, else at offset
+  ``min(floor(log(x) / log1p(-p)), d' - 1)``: one draw per success plus one;
+* per-arc probabilities: one draw per tried arc, counter the arc's position.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine import Batch, Model, State
+from .._random import ARC, counter_bits, log, stream_keys, unit
+from ..engine import Batch, Model
 from ..errors import ParameterError
 from ..network import Network
+from ..reductions import Adoptions
 from ._common import check_probability, frontier_arcs
-from .threshold import (
-    adoption_dtype,
+from ._frontier import (
+    FrontierState,
+    adoptions_of,
     check_backend,
-    distinct_seeds,
-    history_from_hists,
-    history_from_matrix,
-    mark_seeds,
-    run_compact,
+    run_kernel,
+    sparse_bytes,
+    start_state,
     upgrade_steps,
     use_numba,
 )
 
 __all__ = ["IndependentCascade"]
 
-#: Geometric gaps are capped here (no replicate tries more arcs than the graph stores).
-_SKIP_CAP = 1 << 40
-
 
 @dataclass
 class _ICContext:
     prob: float | np.ndarray  # scalar, or one probability per stored arc
+    mode: int  # the kernel's mode (diffusion._kernels.IC_*)
+    qtab: np.ndarray  # (1 - p) ** d for d = 0 .. max out-degree (one probability)
+    log1mp: float  # log1p(-p) (one probability)
 
 
 @dataclass
-class _ICState(State):
-    seeds: list[np.ndarray] = field(default_factory=list)
-    ready: bool = False
-    front: np.ndarray | None = None  # flat indices r * n + v of the last step's adopters, discovery order
-    pos: np.ndarray | None = None  # (R,) arcs tried so far (uniform p)
-    last: np.ndarray | None = None  # (R,) position of the last success drawn (uniform p)
-    pending: list[np.ndarray] = field(default_factory=list)  # drawn, not yet reached successes
-    filled: bool = True  # adopted_at holds -1 and the seeds (else it is uninitialized)
+class _ICState(FrontierState):
+    streams: np.ndarray | None = None  # numpy reference: each replicate's ARC stream
 
 
 class IndependentCascade(Model):
@@ -74,13 +70,21 @@ class IndependentCascade(Model):
         lie in [0, 1]); or one probability per stored arc, aligned with
         :attr:`Network.indices` (an undirected edge has two arcs).
     backend : {"auto", "numba", "numpy"}, default "auto"
-        ``"numba"``: compiled frontier kernel, one call per replicate's whole
-        cascade; ``"numpy"``: the vectorized reference. ``"auto"`` is
+        ``"numba"``: compiled frontier kernel, one call per chunk of
+        replicates; ``"numpy"``: the vectorized reference. ``"auto"`` is
         ``"numba"`` when numba is installed. Results are identical; the
         backend is not a model parameter and is not recorded in :meth:`params`.
 
     Notes
     -----
+    Whether arc ``u -> j`` fires in replicate ``r`` depends only on the seed,
+    ``r`` and the arc (:mod:`diffusion._random`): with one probability the
+    successes among ``u``'s out-arcs are drawn, when ``u`` adopts, by
+    geometric skips (one draw per success plus one), with per-arc
+    probabilities by one draw per tried arc. Without kept replicates
+    (``keep="summary"``) the compiled path keeps no per-node row, so a cascade
+    that reaches a dozen firms of a million costs those firms and their arcs.
+
     With uniform ``p`` on an undirected graph the final adopter set is the
     cluster of the seeds in bond percolation with occupation ``p`` (Newman 2002).
     The rule is that of NDlib's ``IndependentCascadesModel`` (with every edge's
@@ -123,164 +127,108 @@ class IndependentCascade(Model):
     def params(self) -> dict[str, Any]:
         return {"probability": self.probability}
 
+    @property
+    def _compiled(self) -> bool:
+        return use_numba(self.backend)
+
     def prepare(self, network: Network) -> _ICContext:
+        # modes of diffusion._kernels.ic_chunk: nothing fires, skips, every arc fires, per arc
+        none, skips, every, per_arc = range(4)
         p = self.probability
+        empty = np.empty(0)
         if isinstance(p, str):
             if network.weights is None:
                 raise ParameterError("probability", "'weight' needs a weighted network")
             w = network.weights
             if w.size and (w.min() < 0 or w.max() > 1):
                 raise ParameterError("probability", "edge weights used as probabilities must lie in [0, 1]")
-            return _ICContext(np.asarray(w, dtype=np.float64))
-        if isinstance(p, np.ndarray) and p.shape != (network.nnz,):
-            raise ParameterError("probability", f"has {p.size} values but the network stores {network.nnz} arcs")
-        return _ICContext(p)
+            return _ICContext(np.asarray(w, dtype=np.float64), per_arc, empty, 0.0)
+        if isinstance(p, np.ndarray):
+            if p.shape != (network.nnz,):
+                raise ParameterError("probability",
+                                     f"has {p.size} values but the network stores {network.nnz} arcs")
+            return _ICContext(np.ascontiguousarray(p, dtype=np.float64), per_arc, empty, 0.0)
+        p = float(p)
+        if p <= 0.0:
+            return _ICContext(p, none, empty, 0.0)
+        if p >= 1.0:
+            return _ICContext(p, every, empty, 0.0)
+        log1mp = float(np.log1p(-p))
+        width = int(network.out_degree.max(initial=0))
+        return _ICContext(p, skips, np.exp(np.arange(width + 1) * log1mp), log1mp)
 
     def start(self, ctx: _ICContext, network: Network, batch: Batch) -> _ICState:
-        R, n, rngs = batch.runs, network.n, batch.rngs
-        clean = distinct_seeds(batch.seeds)
-        count = np.array([len(s) for s in clean], dtype=np.int64)
-        dtype = adoption_dtype(n, batch.max_steps)
-        if use_numba(self.backend) and isinstance(self.probability, float):
-            # the compiled path fills each replicate's row itself, just before its cascade
-            return _ICState(np.empty((R, n), dtype=dtype), count, count > 0, rngs, seeds=clean, filled=False)
-        adopted_at = np.full((R, n), -1, dtype=dtype)
-        mark_seeds(adopted_at, clean)
-        return _ICState(adopted_at, count, count > 0, rngs, seeds=clean)
+        return start_state(_ICState, batch, network, self._compiled, active_without_seeds=False)
+
+    def adoptions(self, ctx: _ICContext, state: _ICState) -> Adoptions:
+        return adoptions_of(state, state.adopted_at.shape[1] if state.adopted_at is not None
+                            else len(state.tallies[0]))  # type: ignore[index]
+
+    def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
+        # stamps, queue, tallies
+        return sparse_bytes(network, max_steps, 32) if self._compiled else None
 
     # ------------------------------------------------------------ compiled path
     def run_to_end(self, ctx: _ICContext, network: Network, state: _ICState,
                    max_steps: int | None) -> tuple[np.ndarray, np.ndarray] | None:
-        if not use_numba(self.backend) or state.ready:
+        if not state.compiled:
             return None
-
-        def reset() -> None:
-            state.adopted_at = np.empty(state.adopted_at.shape, dtype=np.int32)
-            if state.filled:  # per-arc path: the kernel expects -1 and the seeds
-                state.adopted_at.fill(-1)
-                mark_seeds(state.adopted_at, state.seeds)
-
-        out = run_compact(state, max_steps, lambda cap: self._run_compiled(ctx, network, state, cap), reset)
-        state.filled = True
-        return out
-
-    def _run_compiled(self, ctx: _ICContext, network: Network, state: _ICState,
-                      cap: int) -> tuple[np.ndarray, np.ndarray]:
         from .. import _kernels as K
 
-        R, n = state.adopted_at.shape
-        indptr, indices = network.indptr, network.indices
-        queue = np.empty(n, dtype=np.int64)
-        if not np.isscalar(ctx.prob):
-            hist = np.zeros(n + 2, dtype=np.int64)
-            hists = []
-            for r in range(R):
-                steps = K.ic_edge_cascade(indptr, indices, ctx.prob, state.seeds[r],
-                                          state.adopted_at[r], state.rngs[r], cap, queue, hist)
-                hists.append(hist[: steps + 1].copy())
-            return history_from_hists(hists, state)
-        # uniform p: every replicate's geometric gaps are drawn ahead from its generator, in
-        # blocks; one compiled call runs the whole batch, pausing only when a replicate needs more
-        p = float(ctx.prob)  # type: ignore[arg-type]
-        draw = p > 0.0
-        seed_ptr = np.zeros(R + 1, dtype=np.int64)
-        seed_ptr[1:] = np.cumsum([len(x) for x in state.seeds])
-        seed_idx = np.concatenate(state.seeds) if R else np.empty(0, np.int64)
-        sizes = np.zeros(R, dtype=np.int64)
-        if draw:
-            seed_arcs = np.add.reduceat(np.append(network.out_degree[seed_idx], 0), seed_ptr[:-1])
-            seed_arcs[seed_ptr[:-1] == seed_ptr[1:]] = 0
-            sizes = (4.0 * p * seed_arcs).astype(np.int64) + 32
-        blocks = [state.rngs[r].geometric(p, int(sizes[r])) if draw else np.empty(0, np.int64)
-                  for r in range(R)]
-        gaps = np.concatenate(blocks) if R else np.empty(0, np.int64)
-        gap_ptr = np.zeros(R + 1, dtype=np.int64)
-        gap_ptr[1:] = np.cumsum(sizes)
-        st = np.zeros(K.IC_STATE_SIZE, dtype=np.int64)
-        hist = np.zeros((16, max(R, 1)), dtype=np.int64)
-        steps = np.zeros(R, dtype=np.int64)
-        r0 = 0
-        while True:
-            r, hist = K.ic_uniform_batch(indptr, indices, draw, seed_ptr, seed_idx, state.adopted_at,
-                                         not state.filled, cap, gaps, gap_ptr, r0, st, queue, hist, steps)
-            if r < 0:
-                break
-            # replicate r used up its gaps: continue its stream with a block twice as large
-            sizes[r] *= 2
-            more = state.rngs[r].geometric(p, int(sizes[r]))
-            rest = gap_ptr[r - r0 + 1 :]
-            gaps = np.concatenate([more, gaps[rest[0]:]])
-            gap_ptr = np.concatenate([[0], len(more) + rest - rest[0]])
-            r0 = r
-        return history_from_matrix(hist, steps, state)
+        cap = -1 if max_steps is None else int(max_steps)
+        prob = ctx.prob if isinstance(ctx.prob, np.ndarray) else np.empty(0)
+        assert state.plan is not None
+        seeds = state.plan.kernel()
+        return run_kernel(state, network.n, lambda sink: K.ic_chunk(
+            network.indptr, network.indices, seeds, state.keys, ctx.mode, ctx.qtab, ctx.log1mp, prob, sink,
+            cap, state.work))
 
     # --------------------------------------------------------------- numpy path
-    def _init_numpy(self, state: _ICState, n: int) -> None:
-        R = state.runs
-        if not state.filled:
-            state.adopted_at.fill(-1)
-            mark_seeds(state.adopted_at, state.seeds)
-            state.filled = True
-        state.front = np.concatenate(
-            [r * n + s for r, s in enumerate(state.seeds)] or [np.empty(0, np.int64)]
-        ).astype(np.int64)
-        state.pos = np.zeros(R, dtype=np.int64)
-        state.last = np.full(R, -1, dtype=np.int64)
-        state.pending = [np.empty(0, dtype=np.int64) for _ in range(R)]
-        state.ready = True
-
-    def _successes(self, p: float, state: _ICState, tried: np.ndarray) -> np.ndarray:
-        """Positions, in this step's concatenated arc list, of the arcs that fire."""
-        assert state.pos is not None and state.last is not None
-        base = np.cumsum(tried) - tried  # where each replicate's arcs start in the list
-        out = []
-        for r in np.flatnonzero(tried):  # per-replicate generators: one vectorized draw each
-            end = state.pos[r] + tried[r]
-            buf = state.pending[r]
-            while state.last[r] < end:
-                k = max(16, int(p * (end - state.last[r]) * 1.25) + 16)
-                gaps = np.minimum(state.rngs[r].geometric(p, size=k), _SKIP_CAP)
-                more = state.last[r] + np.cumsum(gaps)
-                buf = np.concatenate([buf, more])
-                state.last[r] = more[-1]
-            i = np.searchsorted(buf, end)
-            out.append(base[r] + buf[:i] - state.pos[r])
-            state.pending[r] = buf[i:]
-            state.pos[r] = end
-        return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+    def _fired(self, ctx: _ICContext, network: Network, rep: np.ndarray, node: np.ndarray,
+               streams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The arcs that fire from the frontier ``(rep, node)``, and the frontier entry of each."""
+        indptr = network.indptr
+        if ctx.mode == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        if ctx.mode != 1:
+            arcs, owner = frontier_arcs(indptr, node)
+            if ctx.mode == 3:
+                fire = unit(counter_bits(streams[rep[owner]], arcs)) < ctx.prob[arcs]  # type: ignore[index]
+                arcs, owner = arcs[fire], owner[fire]
+            return arcs, owner
+        # geometric skips, one round per draw, vectorized over the frontier nodes still drawing
+        a0 = indptr[node]
+        d = indptr[node + 1] - a0
+        off = np.zeros(len(node), dtype=np.int64)
+        j = np.zeros(len(node), dtype=np.int64)
+        live = np.flatnonzero(d > 0)
+        arcs, owner = [], []
+        while len(live):
+            x = unit(counter_bits(streams[rep[live]], a0[live] + j[live]))
+            j[live] += 1
+            left = d[live] - off[live]
+            go = x > ctx.qtab[left]
+            live, x, left = live[go], x[go], left[go]
+            g = np.minimum(np.floor(log(x) / ctx.log1mp), left - 1).astype(np.int64)
+            arcs.append(a0[live] + off[live] + g)
+            owner.append(live)
+            off[live] += g + 1
+            live = live[off[live] < d[live]]
+        if not arcs:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(arcs), np.concatenate(owner)
 
     def step(self, ctx: _ICContext, network: Network, state: _ICState, t: int) -> np.ndarray:
         R, n = state.adopted_at.shape
-        if not state.ready:
-            self._init_numpy(state, n)
+        if state.streams is None:
+            state.streams = stream_keys(state.keys, ARC)
         upgrade_steps(state, t)
         assert state.front is not None
         done = state.adopted_at.reshape(-1)
         rep, node = np.divmod(state.front, n)
-        indptr = network.indptr
-        if np.isscalar(ctx.prob):
-            p = float(ctx.prob)  # type: ignore[arg-type]
-            deg = indptr[node + 1] - indptr[node]
-            tried = np.bincount(rep, weights=deg, minlength=R).astype(np.int64)
-            hits = self._successes(p, state, tried) if p > 0 else np.empty(0, dtype=np.int64)
-            ends = np.cumsum(deg)
-            owner = np.searchsorted(ends, hits, side="right")
-            arcs = indptr[node[owner]] + hits - (ends[owner] - deg[owner])
-            target = rep[owner] * n + network.indices[arcs]
-        else:
-            arcs, owner = frontier_arcs(indptr, node)
-            arc_rep = rep[owner]
-            tried = np.bincount(arc_rep, minlength=R)
-            u = np.empty(len(arcs))
-            a = 0
-            for r in np.flatnonzero(tried):  # one vectorized draw per replicate, in arc order
-                state.rngs[r].random(int(tried[r]), out=u[a : a + tried[r]])
-                a += int(tried[r])
-            fire = u < ctx.prob[arcs]  # type: ignore[index]
-            target = arc_rep[fire] * n + network.indices[arcs[fire]]
-        target = target[done[target] < 0]
-        _, first = np.unique(target, return_index=True)
-        new = target[np.sort(first)]  # each new adopter once, in order of discovery
+        arcs, owner = self._fired(ctx, network, rep, node, state.streams)
+        target = rep[owner] * n + network.indices[arcs]
+        new = np.unique(target[done[target] < 0])
         done[new] = t
         state.front = new
         added = np.bincount(new // n, minlength=R)

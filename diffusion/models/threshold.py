@@ -1,115 +1,95 @@
 """Linear threshold model (Granovetter 1978; Watts 2002; Centola's complex contagion).
 
 Two implementations of the same rule give identical adoption steps for equal
-seeds: a compiled frontier kernel (:mod:`diffusion._kernels`, the default) that
-runs each replicate's whole cascade in one call, and a vectorized numpy
-reference that advances all replicates of a batch together, one step at a
-time. Both touch only the out-arcs of the nodes that adopted in the previous
-step, so a cascade costs the arcs of its adopters, not arcs × steps.
+seeds (:mod:`diffusion.models._frontier`): compiled kernels
+(:mod:`diffusion._kernels`, the default) that run a chunk's cascades in one
+call — 64 replicates per pass with bit-sliced counters when the replicates
+share their thresholds, one replicate after the other with thresholds drawn
+lazily when they do not — and a vectorized numpy reference that advances all
+replicates of a chunk together, one step at a time. Both touch only the
+out-arcs of the nodes that adopted in the previous step, so a cascade costs
+the arcs of its adopters, not arcs × steps.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable, Sequence
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .._random import THRESHOLD, ZERO, stream_keys, threshold_values, zero_mask
 from ..distributions import Distribution
-from ..engine import Batch, Model, State
+from ..engine import Batch, Model
 from ..errors import ParameterError
 from ..network import Network
+from ..reductions import Adoptions
 from ._common import NodeValue, frontier_arcs
+from ._frontier import (
+    FrontierState,
+    adoptions_of,
+    check_backend,
+    run_kernel,
+    sparse_bytes,
+    start_state,
+    upgrade_steps,
+    use_numba,
+)
 
-__all__ = ["LinearThreshold", "integer_thresholds"]
+__all__ = ["LinearThreshold", "draw_spec", "integer_thresholds"]
 
-_BACKENDS = ("auto", "numba", "numpy")
-
-
-def check_backend(backend: Any) -> str:
-    """Validate a ``backend`` keyword (``"auto"``, ``"numba"`` or ``"numpy"``)."""
-    if backend not in _BACKENDS:
-        raise ParameterError("backend", f"must be one of {', '.join(map(repr, _BACKENDS))}, got {backend!r}")
-    if backend == "numba" and importlib.util.find_spec("numba") is None:
-        raise ParameterError("backend", "'numba' needs the numba package (pip install numba)")
-    return str(backend)
-
-
-def use_numba(backend: str) -> bool:
-    """Whether ``backend`` resolves to the compiled kernels (``"auto"``: when numba is installed)."""
-    return backend == "numba" or (backend == "auto" and importlib.util.find_spec("numba") is not None)
+_KINDS = {"uniform": 0, "normal": 1, "lognormal": 2, "beta": 3}
 
 
-#: Largest adoption step an int16 array holds; runs that go further are stored as int32.
-STEP16 = int(np.iinfo(np.int16).max)
+def draw_spec(dist: Distribution) -> tuple[int, float, float, float, float, float, float] | float:
+    """How the kernels draw thresholds from ``dist``, or the constant it reduces to.
 
+    Returns ``(kind, a, b, q, log1p(-q), low, high)``: the distribution
+    (0 uniform on ``[a, b]``, 1 normal with mean ``a`` and sd ``b``, 2
+    lognormal, 3 beta), ``q`` the probability of a value at or below 0 (the
+    nodes that adopt unprompted) and the clip bounds. A constant, or a
+    distribution without spread, gives its (clipped) value.
 
-def adoption_dtype(n: int, max_steps: int | None) -> type:
-    """Dtype adoption steps start in: int16.
-
-    Cascades rarely run for more than 32,767 steps; when one does (possible
-    only if ``n`` and ``max_steps`` exceed that), the steps of its batch are
-    stored as int32 instead, by both backends alike (see :func:`run_compact`).
+    Examples
+    --------
+    >>> from diffusion.distributions import parse_distribution
+    >>> spec = draw_spec(parse_distribution({"distribution": "normal", "mean": 0.2, "sd": 0.1}, "t", (0, 1)))
+    >>> spec[0], round(spec[3], 4)
+    (1, 0.0228)
+    >>> draw_spec(parse_distribution({"distribution": "uniform", "low": 0.3, "high": 0.3}, "t", (0, 1)))
+    0.3
     """
-    return np.int16
+    p = dict(dist.params)
+    lo, hi = dist.clip if dist.clip is not None else (-np.inf, np.inf)
+
+    def clipped(x: float) -> float:
+        return float(min(max(x, lo), hi))
+
+    if dist.kind == "constant":
+        return clipped(p["value"])
+    if dist.kind == "uniform":
+        a, b = p["low"], p["high"]
+        if a == b:
+            return clipped(a)
+        q = min(max(-a / (b - a), 0.0), 1.0)
+    elif dist.kind == "normal":
+        a, b = p["mean"], p["sd"]
+        if b == 0:
+            return clipped(a)
+        q = 0.5 * math.erfc(a / (b * math.sqrt(2.0)))
+    elif dist.kind == "lognormal":
+        a, b = p["mean"], p["sigma"]
+        if b == 0:
+            return clipped(math.exp(a))
+        q = 0.0
+    else:
+        a, b, q = p["a"], p["b"], 0.0
+    log1mq = -math.inf if q >= 1.0 else math.log1p(-q)
+    return (_KINDS[dist.kind], float(a), float(b), float(q), float(log1mq), float(lo), float(hi))
 
 
-def upgrade_steps(state: State, t: int) -> None:
-    """Before step ``t`` of the step loop: widen int16 adoption steps that ``t`` would overflow."""
-    if t > STEP16 and state.adopted_at.dtype == np.int16:
-        state.adopted_at = state.adopted_at.astype(np.int32)
-
-
-def run_compact(state: State, max_steps: int | None, run: Callable[[int], tuple[np.ndarray, np.ndarray]],
-                reset: Callable[[], None]) -> tuple[np.ndarray, np.ndarray]:
-    """Run a compiled batch with int16 adoption steps, again with int32 if it needs more steps.
-
-    ``run(cap)`` runs every replicate for at most ``cap`` steps (``-1``: no
-    cap) and returns ``(counts, steps)``. If some replicate is still changing
-    at step 32,767, the replicates' generators are rewound, ``reset()`` gives
-    ``state`` fresh int32 adoption steps and the batch runs again in full —
-    so the result, dtype included, is the one the step loop produces.
-    """
-    cap = -1 if max_steps is None else int(max_steps)
-    if state.adopted_at.dtype != np.int16 or 0 <= cap <= STEP16 or state.adopted_at.shape[1] <= STEP16:
-        return run(cap)
-    saved = [g.bit_generator.state for g in state.rngs]
-    counts, steps = run(STEP16)
-    if len(counts) <= STEP16 or not (counts[-1] > counts[-2]).any():
-        return counts, steps
-    for g, st in zip(state.rngs, saved, strict=True):
-        g.bit_generator.state = st
-    reset()
-    return run(cap)
-
-
-def distinct_seeds(seeds: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Each replicate's initial adopters as sorted distinct int64 indices.
-
-    Replicates that share one array (fixed initial adopters) share the result.
-    """
-    out: list[np.ndarray] = []
-    done: dict[int, np.ndarray] = {}
-    for s in seeds:
-        key = id(s)
-        if key not in done:
-            a = np.asarray(s, dtype=np.int64).ravel()
-            if len(a) > 1 and not np.all(a[1:] > a[:-1]):
-                a = np.unique(a)
-            done[key] = a
-        out.append(done[key])
-    return out
-
-
-def mark_seeds(adopted_at: np.ndarray, seeds: Sequence[np.ndarray]) -> None:
-    """Set the adoption step of each replicate's initial adopters to 0."""
-    if seeds and all(s is seeds[0] for s in seeds):
-        adopted_at[:, seeds[0]] = 0
-        return
-    for r, s in enumerate(seeds):
-        adopted_at[r, s] = 0
+_FIXED = (-1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # the kernels' spec when thresholds are not drawn
 
 
 def integer_thresholds(theta: np.ndarray, deg: np.ndarray, rule: str = "fraction") -> np.ndarray:
@@ -165,20 +145,25 @@ class _LTContext:
     deg: np.ndarray  # in-degree (int64)
     weights: np.ndarray | None  # per-arc weight when the rule is weighted
     denom: np.ndarray | None  # in-strength (weighted fraction rule)
-    threshold: float | np.ndarray | Distribution
+    theta: np.ndarray | None  # fixed thresholds (n,), float64
+    spec: tuple  # how random thresholds are drawn (_FIXED when they are not)
     need: np.ndarray | None  # integer thresholds (unweighted, fixed threshold)
-    zero: np.ndarray | None  # nodes with integer threshold 0 (unweighted, fixed threshold)
+    zero: np.ndarray  # nodes with threshold 0 (fixed thresholds; they adopt at step 1)
+    meta: np.ndarray | None = None  # where the bit-sliced counters' further planes are (lt_meta)
+    planes: int = 0
+    width: int = 0  # largest out-degree
+
+    @property
+    def random(self) -> bool:
+        return self.spec[0] >= 0
 
 
 @dataclass
-class _LTState(State):
-    seeds: list[np.ndarray] | None = None
-    ready: bool = False  # numpy-path arrays built (thresholds drawn)
-    front: np.ndarray | None = None  # flat indices r * n + v of the last step's adopters, sorted
-    rem: np.ndarray | None = None  # (R, n) int32 integer threshold minus adopted in-neighbours
-    received: np.ndarray | None = None  # (R, n) float64 weighted influence received
-    theta: np.ndarray | None = None  # (R, n) or (n,) thresholds (weighted rule)
-    zero: np.ndarray | None = None  # flat indices of threshold-0 nodes (adopt at step 1)
+class _LTState(FrontierState):
+    rem: np.ndarray | None = None  # numpy reference: (R, n) integer threshold minus adopted in-neighbours
+    received: np.ndarray | None = None  # numpy reference: (R, n) weighted influence received
+    theta: np.ndarray | None = None  # numpy reference: (R, n) or (n,) thresholds (weighted rule)
+    zero: np.ndarray | None = None  # numpy reference: flat indices of threshold-0 nodes (adopt at step 1)
 
 
 class LinearThreshold(Model):
@@ -204,13 +189,13 @@ class LinearThreshold(Model):
         Use edge weights (when the network has them) in the sums. Weights
         must then be non-negative.
     backend : {"auto", "numba", "numpy"}, default "auto"
-        ``"numba"``: compiled frontier kernel, one call per replicate's whole
-        cascade; ``"numpy"``: the vectorized reference, all replicates of a
-        batch stepped together. ``"auto"`` is ``"numba"`` when numba is
+        ``"numba"``: compiled frontier kernels, one call per chunk of
+        replicates; ``"numpy"``: the vectorized reference, all replicates of a
+        chunk stepped together. ``"auto"`` is ``"numba"`` when numba is
         installed. Results are identical; the backend is not a model parameter
         and is not recorded in :meth:`params`.
     threads : int, default 1
-        Threads the compiled path may use inside one batch of replicates (for
+        Threads the compiled path may use inside one chunk of replicates (for
         fixed thresholds, whose cascades run 64 replicates per pass). Results
         do not depend on it; with a process pool already using every core,
         leave it at 1.
@@ -221,9 +206,19 @@ class LinearThreshold(Model):
     only if its threshold is 0 (Watts's "innately active" nodes); more
     generally every node with threshold 0 adopts at step 1.
 
-    Thresholds drawn from a distribution are drawn once per replicate, before
-    the cascade starts, from that replicate's generator (``n`` values, in node
-    order); the cascade itself draws nothing.
+    Thresholds drawn from a distribution are drawn per node and replicate,
+    by address (:mod:`diffusion._random`): node ``v``'s threshold in replicate
+    ``r`` depends only on the seed, ``r`` and ``v``, and is drawn only if a
+    cascade reaches ``v``. The nodes whose threshold is at or below 0 (a
+    normal, or a uniform with ``low < 0``) adopt at step 1; they are drawn as
+    geometric gaps over the nodes, and every other node's threshold from the
+    distribution conditioned on being positive, which is the law of the
+    clipped draw. A degenerate distribution (constant, zero spread) is its
+    constant.
+
+    Without kept replicates (``simulate(..., keep="summary")``) the compiled
+    path keeps no per-node row: a chunk's cascades cost what they touch, and
+    their adoptions are tallied per node as they happen.
 
     NDlib's ``ThresholdModel`` applies the same synchronous rule (fraction of
     neighbours, of predecessors when directed, ``>=`` threshold) without
@@ -270,160 +265,170 @@ class LinearThreshold(Model):
     def params(self) -> dict[str, Any]:
         return {"threshold": self._threshold.to_param(), "rule": self.rule, "weighted": self.weighted}
 
+    @property
+    def _compiled(self) -> bool:
+        return use_numba(self.backend)
+
     # ------------------------------------------------------------ shared set-up
     def prepare(self, network: Network) -> _LTContext:
+        n = network.n
         weighted = self.weighted and network.weights is not None
         threshold = self._threshold.resolve(network)
+        spec: tuple = _FIXED
+        if isinstance(threshold, Distribution):
+            d = draw_spec(threshold)
+            if isinstance(d, tuple):
+                spec = d
+            else:
+                threshold = d
+        theta = None if spec[0] >= 0 else \
+            np.ascontiguousarray(np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)))
         deg = np.asarray(network.in_degree, dtype=np.int64)
+        width = int(network.out_degree.max(initial=0))
         if weighted:
             w = np.asarray(network.weights, dtype=np.float64)
             if w.size and w.min() < 0:
                 raise ParameterError("weighted", "the threshold rule needs non-negative edge weights "
                                      "(use weighted=false to ignore them)")
             denom = np.asarray(network.in_strength, dtype=np.float64) if self.rule == "fraction" else None
-            return _LTContext(deg, w, denom, threshold, None, None)
-        need = zero = None
-        if not isinstance(threshold, Distribution):
-            theta = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (network.n,))
-            if use_numba(self.backend):  # the same integers, in one compiled pass
-                from .. import _kernels as K
+            zero = np.flatnonzero(theta <= 0.0).astype(np.int64) if theta is not None else np.empty(0, np.int64)
+            return _LTContext(deg, w, denom, theta, spec, None, zero, width=width)
+        if theta is None:
+            return _LTContext(deg, None, None, None, spec, None, np.empty(0, np.int64), width=width)
+        if self._compiled:  # the same integers, in one compiled pass
+            from .. import _kernels as K
 
-                need = np.empty(network.n, dtype=np.int32)
-                zero = np.empty(network.n, dtype=np.int64)
-                zero = zero[: K.lt_need(np.ascontiguousarray(theta), deg, self.rule == "fraction", need, zero)]
-            else:
-                need = integer_thresholds(theta, deg, self.rule)
-                zero = np.flatnonzero(need <= 0).astype(np.int64)
-        return _LTContext(deg, None, None, threshold, need, zero)
+            need = np.empty(n, dtype=np.int32)
+            zero = np.empty(n, dtype=np.int64)
+            zero = zero[: K.lt_need(theta, deg, self.rule == "fraction", need, zero)].copy()
+            meta, planes = K.lt_meta(need)
+            return _LTContext(deg, None, None, theta, spec, need, zero, meta, int(planes), width)
+        need = integer_thresholds(theta, deg, self.rule)
+        return _LTContext(deg, None, None, theta, spec, need, np.flatnonzero(need <= 0).astype(np.int64),
+                          width=width)
 
     def starts_without_initial(self, ctx: _LTContext) -> bool:
         """Nodes whose threshold is 0 adopt without neighbours (random thresholds may be 0)."""
-        th = ctx.threshold
-        if isinstance(th, Distribution):
-            return True
-        if ctx.zero is not None:
-            return len(ctx.zero) > 0
-        return bool(np.any(np.asarray(th) <= 0.0))
+        if ctx.random:
+            return ctx.spec[3] > 0.0
+        return len(ctx.zero) > 0
 
     def start(self, ctx: _LTContext, network: Network, batch: Batch) -> _LTState:
-        R, n, rngs = batch.runs, network.n, batch.rngs
-        adopted_at = np.full((R, n), -1, dtype=adoption_dtype(n, batch.max_steps))
-        clean = distinct_seeds(batch.seeds)
-        mark_seeds(adopted_at, clean)
-        count = np.array([len(s) for s in clean], dtype=np.int64)
         # step 1 is always evaluated: nodes with threshold 0 adopt without neighbours
-        return _LTState(adopted_at, count, np.ones(R, dtype=bool), rngs, seeds=clean)
+        return start_state(_LTState, batch, network, self._compiled, active_without_seeds=True)
 
-    def _thresholds(self, ctx: _LTContext, rng: np.random.Generator, n: int) -> np.ndarray:
-        """One replicate's thresholds (drawn from its generator if random)."""
-        th = ctx.threshold
-        if isinstance(th, Distribution):
-            return th.sample(rng, n)
-        return np.broadcast_to(np.asarray(th, dtype=np.float64), (n,))
+    def adoptions(self, ctx: _LTContext, state: _LTState) -> Adoptions:
+        return adoptions_of(state, len(ctx.deg))
+
+    def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
+        kept, working = super().memory_per_replicate(network, max_steps)
+        if self._compiled and (not self.weighted or network.weights is None):
+            working += 2 * network.n  # node-major adoption steps of a bit-parallel batch
+        return kept, working
+
+    def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
+        if not self._compiled:
+            return None
+        # bit-sliced batches: 32-byte records, two frontier masks, two lists, tallies (and planes)
+        # one replicate at a time: stamps, counters or received influence and thresholds, queue, tallies
+        per_node = 100 * self.threads if (not self.weighted or network.weights is None) else 48
+        return sparse_bytes(network, max_steps, per_node)
 
     # ------------------------------------------------------------ compiled path
     def run_to_end(self, ctx: _LTContext, network: Network, state: _LTState,
                    max_steps: int | None) -> tuple[np.ndarray, np.ndarray] | None:
-        if not use_numba(self.backend) or state.ready:
+        if not state.compiled:
             return None
-
-        def reset() -> None:
-            state.adopted_at = np.full(state.adopted_at.shape, -1, dtype=np.int32)
-            mark_seeds(state.adopted_at, state.seeds or [])
-
-        return run_compact(state, max_steps, lambda cap: self._run_compiled(ctx, network, state, cap), reset)
-
-    def _run_compiled(self, ctx: _LTContext, network: Network, state: _LTState,
-                      cap: int) -> tuple[np.ndarray, np.ndarray]:
         from .. import _kernels as K
 
-        R, n = state.adopted_at.shape
+        cap = -1 if max_steps is None else int(max_steps)
         indptr, indices = network.indptr, network.indices
-        random = isinstance(ctx.threshold, Distribution)
-        hists: list[np.ndarray] = []
-        if ctx.weights is None and random:
-            # thresholds differ between replicates, and so do the cascades: one replicate at a
-            # time keeps its counters (4n bytes) in cache
-            fraction = self.rule == "fraction"
-            rem = np.empty(n, dtype=np.int32)
-            zero_buf = np.empty(n, dtype=np.int64)
-            queue = np.empty(n, dtype=np.int64)
-            hist = np.zeros(n + 2, dtype=np.int64)
-            for r in range(R):
-                theta = self._thresholds(ctx, state.rngs[r], n)
-                nz = K.lt_need(theta, ctx.deg, fraction, rem, zero_buf)
-                steps = K.lt_count_cascade(indptr, indices, rem, zero_buf[:nz], state.seeds[r],
-                                           state.adopted_at[r], cap, queue, hist)
-                hists.append(hist[: steps + 1].copy())
-        elif ctx.weights is None:
-            # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs,
-            # with bit-sliced counters (a few word operations per arc for all of them)
-            need = ctx.need
-            per = min(K.BATCH, -(-R // self.threads))  # equal batches, one per thread at least
-            bounds = [(b0, min(per, R - b0)) for b0 in range(0, R, per)]
-
-            def run_batch(b0: int, B: int) -> list[np.ndarray]:
-                rec, hi = K.lt_planes(need, np.uint64((1 << B) - 1))
-                batch = state.seeds[b0 : b0 + B]  # type: ignore[index]
-                seed_ptr = np.zeros(B + 1, dtype=np.int64)
-                seed_ptr[1:] = np.cumsum([len(x) for x in batch])
-                seed_idx = np.concatenate(batch) if B else np.empty(0, np.int64)
-                bsteps, bhist = K.lt_batch_cascade(indptr, indices, rec, hi, ctx.zero, seed_ptr,
-                                                   seed_idx, state.adopted_at[b0 : b0 + B], cap)
-                return [bhist[: bsteps[j] + 1, j].copy() for j in range(B)]
-
-            if self.threads > 1 and len(bounds) > 1:
-                from concurrent.futures import ThreadPoolExecutor
-
-                # the kernel releases the GIL; batches write disjoint rows of adopted_at
-                with ThreadPoolExecutor(min(self.threads, len(bounds))) as pool:
-                    for part in pool.map(lambda b: run_batch(*b), bounds):
-                        hists.extend(part)
-            else:
-                for b in bounds:
-                    hists.extend(run_batch(*b))
-        else:
-            received = np.empty(n, dtype=np.float64)
-            queue = np.empty(n, dtype=np.int64)
-            hist = np.zeros(n + 2, dtype=np.int64)
+        fraction = self.rule == "fraction"
+        assert state.plan is not None
+        plan, keys, work = state.plan, state.keys, state.work
+        if ctx.weights is not None:
+            theta = ctx.theta if ctx.theta is not None else np.empty(0)
             denom = ctx.denom if ctx.denom is not None else np.empty(0)
-            for r in range(R):
-                theta = np.ascontiguousarray(self._thresholds(ctx, state.rngs[r], n))
-                received.fill(0.0)
-                steps = K.lt_weighted_cascade(indptr, indices, ctx.weights, denom, theta,
-                                              self.rule == "fraction", state.seeds[r],
-                                              state.adopted_at[r], cap, received, queue, hist)
-                hists.append(hist[: steps + 1].copy())
-        return history_from_hists(hists, state)
+            return run_kernel(state, network.n, lambda sink: K.ltw_chunk(
+                indptr, indices, ctx.weights, denom, fraction, theta, ctx.zero, ctx.spec, plan.kernel(), keys,
+                sink, cap, work))
+        if ctx.random:
+            return run_kernel(state, network.n, lambda sink: K.lt_chunk(
+                indptr, indices, ctx.deg, fraction, np.empty(0, np.int32), ctx.zero, ctx.spec, plan.kernel(),
+                keys, sink, cap, work))
+        # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs,
+        # with bit-sliced counters (a few word operations per arc for all of them)
+        R = state.runs
+
+        def bits(a: int, b: int, sink: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return K.lt_bits_chunk(indptr, indices, ctx.need, ctx.meta, ctx.planes, ctx.zero, ctx.width,
+                                   plan.part(a, b).kernel(), keys[a:b], sink, cap, w)
+
+        if self.threads == 1 or R <= 1:
+            return run_kernel(state, network.n, lambda sink: bits(0, R, sink, work))
+        return run_kernel(state, network.n, lambda sink: self._threaded(bits, R, sink, work))
+
+    def _threaded(self, bits: Any, R: int, sink: Any, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Split a chunk into one contiguous part per thread (the kernel releases the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .. import _kernels as K
+
+        per = -(-R // self.threads)
+        parts = [(a, min(a + per, R)) for a in range(0, R, per)]
+
+        def one(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, Any, np.ndarray]:
+            a, b = ab
+            w = np.zeros_like(work)
+            if sink.dense:
+                own = K.Sink(True, sink.rows[a:b], sink.count, sink.step_sum, sink.limit)
+            else:
+                own = K.Sink(False, sink.rows, np.zeros_like(sink.count), np.zeros_like(sink.step_sum), 0)
+            h, s = bits(a, b, own, w)
+            return h, s, own, w
+
+        with ThreadPoolExecutor(len(parts)) as pool:
+            done = list(pool.map(one, parts))
+        if any(h.shape[0] == 0 for h, _, _, _ in done):
+            return done[0][0][:0], np.zeros(R, np.int64)
+        T = max(h.shape[0] for h, _, _, _ in done)
+        hist = np.zeros((T, R), dtype=np.int64)
+        for (a, b), (h, _, own, w) in zip(parts, done, strict=True):
+            hist[: h.shape[0], a:b] = h
+            work += w
+            if not sink.dense:
+                sink.count += own.count
+                sink.step_sum += own.step_sum
+        return hist, np.concatenate([s for _, s, _, _ in done])
 
     # --------------------------------------------------------------- numpy path
     def _init_numpy(self, ctx: _LTContext, network: Network, state: _LTState) -> None:
         R, n = state.adopted_at.shape
-        random = isinstance(ctx.threshold, Distribution)
+        if ctx.random:
+            theta = self._reference_thresholds(ctx, state.keys, n)
+        else:
+            theta = ctx.theta
         if ctx.weights is None:
-            if random:
-                rem = np.empty((R, n), dtype=np.int32)
-                for r in range(R):
-                    rem[r] = integer_thresholds(self._thresholds(ctx, state.rngs[r], n), ctx.deg, self.rule)
+            if ctx.random:
+                rem = integer_thresholds(theta.ravel(), np.tile(ctx.deg, R), self.rule).reshape(R, n)
             else:
                 rem = np.tile(ctx.need, (R, 1))
             state.rem = rem
             state.zero = np.flatnonzero(rem <= 0)
         else:
-            if random:
-                theta = np.empty((R, n))
-                for r in range(R):
-                    theta[r] = self._thresholds(ctx, state.rngs[r], n)
-            else:
-                theta = np.ascontiguousarray(self._thresholds(ctx, state.rngs[0], n))
             state.theta = theta
             state.received = np.zeros((R, n))
-            zero = np.broadcast_to(theta <= 0.0, (R, n))
-            state.zero = np.flatnonzero(zero)
-        state.front = np.concatenate(
-            [r * n + s for r, s in enumerate(state.seeds or [])] or [np.empty(0, np.int64)]
-        ).astype(np.int64)
+            state.zero = np.flatnonzero(np.broadcast_to(theta <= 0.0, (R, n)))
         state.ready = True
+
+    def _reference_thresholds(self, ctx: _LTContext, keys: np.ndarray, n: int) -> np.ndarray:
+        """Every node's threshold in every replicate, ``(R, n)``: the draws the kernels make lazily."""
+        R = len(keys)
+        streams = np.repeat(stream_keys(keys, THRESHOLD), n)
+        theta = threshold_values(ctx.spec, streams, np.tile(np.arange(n, dtype=np.int64), R)).reshape(R, n)
+        if ctx.spec[3] > 0.0:
+            theta[zero_mask(stream_keys(keys, ZERO), n, ctx.spec[4])] = 0.0
+        return theta
 
     def step(self, ctx: _LTContext, network: Network, state: _LTState, t: int) -> np.ndarray:
         if not state.ready:
@@ -464,34 +469,3 @@ class LinearThreshold(Model):
         changed = added > 0
         state.active = changed
         return changed
-
-
-def history_from_matrix(hist: np.ndarray, steps: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray]:
-    """``(counts, steps)`` for :meth:`Model.run_to_end` from adoption histograms.
-
-    ``hist[t, r]`` is the number of nodes of replicate ``r`` that adopted at
-    step ``t`` (zero after the replicate stopped) and ``steps[r]`` the number of
-    steps it evaluated. Also updates ``state.count`` and ``state.active``.
-    """
-    R = len(steps)
-    T = int(steps.max()) if R else 0
-    counts = np.cumsum(hist[: T + 1, :R], axis=0)
-    changed = hist[1 : T + 1, :R] > 0
-    if T == 0:
-        last = np.zeros(R, dtype=np.int64)
-    else:
-        last = T - np.argmax(changed[::-1], axis=0)  # last step with an adopter
-        last = np.where(changed.any(axis=0), last, 0).astype(np.int64)
-    state.count = counts[-1].copy()
-    state.active = np.zeros(R, dtype=bool)
-    return counts, last
-
-
-def history_from_hists(hists: Sequence[np.ndarray], state: State) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`history_from_matrix` for per-replicate histograms ``hists[r]`` (one entry per step)."""
-    R = len(hists)
-    lengths = np.array([len(h) for h in hists], dtype=np.int64)
-    hist = np.zeros((int(lengths.max()) if R else 1, R), dtype=np.int64)
-    for r, h in enumerate(hists):
-        hist[: len(h), r] = h
-    return history_from_matrix(hist, lengths - 1, state)
