@@ -48,7 +48,7 @@ from ._random import (
     TINY,
 )
 
-__all__ = ["bits", "draw_threshold", "exp", "floyd", "log", "mix", "normal_ppf", "stream", "unit"]
+__all__ = ["bits", "draw_threshold", "exp", "fill_thresholds", "floyd", "log", "mix", "normal_ppf", "stream", "unit"]
 
 _G = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -199,6 +199,26 @@ def draw_threshold(spec, s, v):  # pragma: no cover - compiled
         else:
             raw = exp(a + b * normal_ppf(u))
     return max(min(max(raw, spec[5]), spec[6]), TINY)
+
+
+@njit(cache=True, nogil=True)
+def fill_thresholds(spec, s, out):  # pragma: no cover - compiled
+    """``out[v]``, for every node ``v``, at least the threshold of :func:`draw_threshold` before clipping.
+
+    The same numbers, in one pass over the nodes: a uniform distribution
+    without mass at or below 0 (``q == 0``, so ``q + (1 - q) u`` is ``u``) in a
+    loop of hashes and one multiply-add, which the compiler vectorizes; other
+    distributions draw by :func:`draw_threshold` (clipped: clipping again, as
+    the caller does, changes nothing).
+    """
+    if spec[0] == 0 and spec[3] == 0.0:
+        a = spec[1]
+        w = spec[2] - spec[1]
+        for v in range(out.shape[0]):
+            out[v] = a + w * unit(bits(s, v))
+    else:
+        for v in range(out.shape[0]):
+            out[v] = draw_threshold(spec, s, v)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -43,8 +43,8 @@ Outputs
 ``sink`` says where adoptions go: either dense rows (``rows[r, v]``, the step
 at which ``v`` adopted in replicate ``r``, ``-1`` never; every entry of each
 row is written) or, when per-node rows are not needed, per-node tallies over
-the chunk's replicates (``count[v]`` += 1 and ``step_sum[v]`` += the step, at
-each adoption) — the reductions of :mod:`diffusion.reductions`, computed where
+the chunk's replicates (``tally[v, 0]`` += 1 and ``tally[v, 1]`` += the step,
+at each adoption) — the reductions of :mod:`diffusion.reductions`, computed where
 the adoptions happen, with no ``(runs, n)`` array anywhere. ``hist[t, r]``
 counts the nodes of replicate ``r`` that adopted at step ``t``; a replicate
 stops after the first step that changes nothing, or at ``max_steps`` (``-1``:
@@ -66,7 +66,7 @@ import numpy as np
 from numba import njit
 
 from . import _draws as D
-from ._random import ARC, SEEDS, THRESHOLD, ZERO
+from ._random import ARC, SEEDS, THRESHOLD, TINY, ZERO
 
 __all__ = [
     "BATCH",
@@ -106,12 +106,15 @@ class Seeds(NamedTuple):
 
 
 class Sink(NamedTuple):
-    """Where a kernel puts adoptions: dense ``rows`` or per-node tallies (see the module docstring)."""
+    """Where a kernel puts adoptions: dense ``rows`` or per-node tallies (see the module docstring).
+
+    ``tally[v]`` is ``(replicates in which v adopted, sum of its adoption
+    steps)``: both in one cache line, updated together at each adoption.
+    """
 
     dense: bool
     rows: np.ndarray
-    count: np.ndarray
-    step_sum: np.ndarray
+    tally: np.ndarray
     limit: int
 
 
@@ -142,22 +145,20 @@ def _seed(seeds, key, r, n, stamp, sid, queue):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _record(sink, r, v, t):  # pragma: no cover - compiled
-    """Node ``v`` adopted at step ``t`` in replicate ``r`` (``False``: ``t`` does not fit the rows)."""
-    if sink.dense:
-        if t > sink.limit:
+def _record(dense, rows, counts, limit, r, v, t):  # pragma: no cover - compiled
+    """Node ``v`` adopted at step ``t`` in replicate ``r`` (``False``: ``t`` does not fit the rows).
+
+    The sink's fields come unpacked (``dense, rows, counts, limit``): kernels
+    read them once, outside their loops.
+    """
+    if dense:
+        if t > limit:
             return False
-        sink.rows[r, v] = t
+        rows[r, v] = t
     else:
-        sink.count[v] += 1
-        sink.step_sum[v] += t
+        counts[v, 0] += 1
+        counts[v, 1] += t
     return True
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _begin_row(sink, r):  # pragma: no cover - compiled
-    if sink.dense:
-        sink.rows[r, :] = -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -221,16 +222,18 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     """
     n = indptr.shape[0] - 1
     R = keys.shape[0]
+    dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
     stamp = np.zeros(n, dtype=np.int32)
     queue = np.empty(n, dtype=np.int64)
     hist = np.zeros((16, R), dtype=np.int64)
     steps = np.zeros(R, dtype=np.int64)
     for r in range(R):
         sid = np.int32(r + 1)
-        _begin_row(sink, r)
+        if dense:
+            rows[r, :] = -1
         q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
         for i in range(q):
-            _record(sink, r, queue[i], 0)
+            _record(dense, rows, counts, limit, r, queue[i], 0)
         work[_REACHED] += q
         hist[0, r] = q
         if q == 0 or max_steps == 0:
@@ -265,7 +268,7 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                             stamp[v] = sid
                             queue[q] = v
                             q += 1
-                            if not _record(sink, r, v, t):
+                            if not _record(dense, rows, counts, limit, r, v, t):
                                 return hist[:0], steps
                         off += np.int64(g) + 1
                         left = d - off
@@ -282,7 +285,7 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                             stamp[v] = sid
                             queue[q] = v
                             q += 1
-                            if not _record(sink, r, v, t):
+                            if not _record(dense, rows, counts, limit, r, v, t):
                                 return hist[:0], steps
             hist[t, r] = q - start
             if q == start:
@@ -296,100 +299,119 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
 
 # ----------------------------------------------------------------- threshold, one replicate at a time
 @njit(cache=True, nogil=True)
-def lt_chunk(indptr, indices, deg, fraction, need, zero, spec, seeds, keys, sink, max_steps,
-             work):  # pragma: no cover - compiled
-    """Unweighted threshold cascades of the replicates of a chunk, one after the other.
+def lt_chunk(indptr, indices, deg, fraction, spec, seeds, keys, sink, max_steps, work):  # pragma: no cover
+    """Unweighted threshold cascades with random thresholds, one replicate after the other.
 
-    Each node reached has a countdown ``rem[v]`` (its integer threshold minus
-    the adopted in-neighbours seen so far; a node adopts in the step it
-    reaches 0; adopted nodes are below 0 and never reach it again). The
-    threshold is ``need[v]`` (fixed thresholds; ``zero`` lists the nodes
-    needing 0) or, when ``spec[0] >= 0``, drawn from the distribution ``spec``
-    when ``v`` is first reached (:func:`diffusion._draws.draw_threshold`), the
-    nodes at or below 0 being the geometric gaps of the ``ZERO`` stream
-    (``spec[4]`` is ``log1p(-q)``). Those nodes adopt at step 1, which every
-    replicate evaluates. Returns ``(hist, steps)``.
+    Node ``v``'s integer threshold (:func:`lt_need`) comes from the
+    distribution ``spec`` (:func:`diffusion._draws.draw_threshold`, drawn
+    with the replicate's ``THRESHOLD`` stream at counter ``v``); the nodes at
+    or below 0 are the geometric gaps of the ``ZERO`` stream (``spec[4]`` is
+    ``log1p(-q)``) and adopt at step 1, which every replicate evaluates. Each
+    node reached has a countdown ``rem[v]`` (threshold minus the adopted
+    in-neighbours seen so far); it adopts in the step its countdown reaches
+    0, and adopted nodes are below 0.
+
+    Thresholds are drawn *lazily* — a step first collects the nodes its
+    frontier reaches for the first time (independent loads, which overlap),
+    then draws their thresholds (independent draws, which overlap too), then
+    counts down — or, when the previous replicate of the chunk reached more
+    than a quarter of the nodes, *eagerly*, all ``n`` in two tight passes
+    (:func:`diffusion._draws.fill_thresholds`, then the integer thresholds)
+    without stamps. The draws are addressed, so both give the same cascade.
+    Returns ``(hist, steps)``.
     """
     n = indptr.shape[0] - 1
     R = keys.shape[0]
-    random = spec[0] >= 0
+    dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
     log1mq = spec[4]
     stamp = np.zeros(n, dtype=np.int32)
     rem = np.empty(n, dtype=np.int32)
     queue = np.empty(n, dtype=np.int64)
+    fresh = np.empty(n, dtype=np.int64)
+    th = np.empty(n, dtype=np.float64)
     hist = np.zeros((16, R), dtype=np.int64)
     steps = np.zeros(R, dtype=np.int64)
+    reached = 0
+    lazy_reached = 0  # nodes the last lazily drawn replicate reached
     for r in range(R):
         sid = np.int32(r + 1)
-        _begin_row(sink, r)
+        s = D.stream(keys[r], THRESHOLD)
+        eager = 4 * lazy_reached > n
+        if eager:
+            D.fill_thresholds(spec, s, th)
+            lo_c, hi_c = spec[5], spec[6]
+            for v in range(n):
+                rem[v] = _need(max(min(max(th[v], lo_c), hi_c), TINY), deg[v], fraction)
+            work[_DRAWS] += n
+            work[_REACHED] += n
+        if dense:
+            rows[r, :] = -1
         q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
         for i in range(q):
             rem[queue[i]] = -1
-            _record(sink, r, queue[i], 0)
-        work[_REACHED] += q
+            _record(dense, rows, counts, limit, r, queue[i], 0)
+        reached = q
         hist[0, r] = q
-        s = D.stream(keys[r], THRESHOLD)
         lo, hi, t = 0, q, 0
         while max_steps < 0 or t < max_steps:
             t += 1
             if t >= hist.shape[0]:
                 hist = _grow(hist, t)
             start = q
-            if t == 1:
-                if random:
-                    if log1mq != 0.0:
-                        sz = D.stream(keys[r], ZERO)
-                        pos = -1
-                        i = 0
-                        while True:
-                            g = D.zero_gap(sz, i, log1mq)
-                            i += 1
-                            if g > n - 1 - pos:
-                                break
-                            pos += np.int64(g)
-                            if stamp[pos] != sid:
-                                stamp[pos] = sid
-                                rem[pos] = -1
-                                queue[q] = pos
-                                q += 1
-                                if not _record(sink, r, pos, 1):
-                                    return hist[:0], steps
-                        work[_DRAWS] += i
-                else:
-                    for v in zero:
+            if t == 1 and log1mq != 0.0:
+                sz = D.stream(keys[r], ZERO)
+                pos = -1
+                i = 0
+                while True:
+                    g = D.zero_gap(sz, i, log1mq)
+                    i += 1
+                    if g > n - 1 - pos:
+                        break
+                    pos += np.int64(g)
+                    if (rem[pos] >= 0) if eager else (stamp[pos] != sid):  # not an initial adopter
+                        stamp[pos] = sid
+                        rem[pos] = -1
+                        queue[q] = pos
+                        q += 1
+                        if not _record(dense, rows, counts, limit, r, pos, 1):
+                            return hist[:0], steps
+                work[_DRAWS] += i
+                reached += q - start
+            if not eager:
+                nf = 0
+                for k in range(lo, hi):
+                    u = queue[k]
+                    for a in range(indptr[u], indptr[u + 1]):
+                        v = indices[a]
                         if stamp[v] != sid:
                             stamp[v] = sid
-                            rem[v] = -1
-                            queue[q] = v
-                            q += 1
-                            if not _record(sink, r, v, 1):
-                                return hist[:0], steps
-                work[_REACHED] += q - start
+                            fresh[nf] = v
+                            nf += 1
+                for i in range(nf):
+                    v = fresh[i]
+                    rem[v] = _need(D.draw_threshold(spec, s, v), deg[v], fraction)
+                reached += nf
+                work[_DRAWS] += nf
             for k in range(lo, hi):
                 u = queue[k]
                 work[_ARCS] += indptr[u + 1] - indptr[u]
                 for a in range(indptr[u], indptr[u + 1]):
                     v = indices[a]
-                    if stamp[v] != sid:
-                        stamp[v] = sid
-                        work[_REACHED] += 1
-                        if random:
-                            work[_DRAWS] += 1
-                            rem[v] = _need(D.draw_threshold(spec, s, v), deg[v], fraction)
-                        else:
-                            rem[v] = need[v]
                     x = rem[v] - 1
                     rem[v] = x
                     if x == 0:
                         queue[q] = v
                         q += 1
-                        if not _record(sink, r, v, t):
+                        if not _record(dense, rows, counts, limit, r, v, t):
                             return hist[:0], steps
             hist[t, r] = q - start
             if q == start:
                 break
             lo, hi = start, q
         steps[r] = t
+        if not eager:
+            lazy_reached = reached
+            work[_REACHED] += reached
         work[_ADOPTIONS] += q
     return hist, steps
 
@@ -410,6 +432,7 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
     """
     n = indptr.shape[0] - 1
     R = keys.shape[0]
+    dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
     random = spec[0] >= 0
     log1mq = spec[4]
     stamp = np.zeros(n, dtype=np.int32)
@@ -420,11 +443,12 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
     steps = np.zeros(R, dtype=np.int64)
     for r in range(R):
         sid = np.int32(r + 1)
-        _begin_row(sink, r)
+        if dense:
+            rows[r, :] = -1
         q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
         for i in range(q):
             stamp[queue[i]] = -sid
-            _record(sink, r, queue[i], 0)
+            _record(dense, rows, counts, limit, r, queue[i], 0)
         queue[:q].sort()
         work[_REACHED] += q
         hist[0, r] = q
@@ -451,7 +475,7 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
                                 stamp[pos] = -sid
                                 queue[q] = pos
                                 q += 1
-                                if not _record(sink, r, pos, 1):
+                                if not _record(dense, rows, counts, limit, r, pos, 1):
                                     return hist[:0], steps
                         work[_DRAWS] += i
                 else:
@@ -460,7 +484,7 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
                             stamp[v] = -sid
                             queue[q] = v
                             q += 1
-                            if not _record(sink, r, v, 1):
+                            if not _record(dense, rows, counts, limit, r, v, 1):
                                 return hist[:0], steps
                 work[_REACHED] += q - start
             for k in range(lo, hi):
@@ -489,7 +513,7 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
                         stamp[v] = -sid
                         queue[q] = v
                         q += 1
-                        if not _record(sink, r, v, t):
+                        if not _record(dense, rows, counts, limit, r, v, t):
                             return hist[:0], steps
             hist[t, r] = q - start
             if q == start:
@@ -562,12 +586,9 @@ def lt_meta(need):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _touch(rec, hi, need, meta, v, bid, full, work):  # pragma: no cover - compiled
-    """Initialize node ``v``'s record for batch ``bid`` if it has not been yet; returns its offset."""
+def _init_record(rec, hi, need, meta, v, bid, full):  # pragma: no cover - compiled
+    """Node ``v``'s record for batch ``bid``: every replicate still to adopt, counts at ``need[v]``."""
     x = np.uint64(REC) * np.uint64(v)
-    if (rec[x + np.uint64(_META)] >> _STAMP_SHIFT) == bid:
-        return x
-    work[_REACHED] += 1
     k = max(np.int64(need[v]), 1)
     m = meta[v]
     rec[x] = full
@@ -584,15 +605,26 @@ def _touch(rec, hi, need, meta, v, bid, full, work):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _adopt_bits(sink, at, v, z, full, t, tally, r0):  # pragma: no cover - compiled
-    """Node ``v`` adopts at step ``t`` in the replicates of mask ``z`` (bit ``b``: replicate ``r0 + b``).
+def _touch(rec, hi, need, meta, v, bid, full, work):  # pragma: no cover - compiled
+    """Initialize node ``v``'s record for batch ``bid`` if it has not been yet; returns its offset."""
+    x = np.uint64(REC) * np.uint64(v)
+    if (rec[x + np.uint64(_META)] >> _STAMP_SHIFT) == bid:
+        return x
+    work[_REACHED] += 1
+    return _init_record(rec, hi, need, meta, v, bid, full)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _adopt_bits(dense, at, counts, v, z, full, t, tally):  # pragma: no cover - compiled
+    """Node ``v`` adopts at step ``t`` in the replicates of mask ``z`` (bit ``b``: replicate ``b`` of the batch).
 
     Dense: ``at[v, b]`` takes the step (node-major, transposed into the rows
-    at the end of the batch); tallies: ``count[v]`` and ``step_sum[v]``
-    grow by the number of replicates. ``tally`` is a bit-sliced counter of the
-    step's adopters per replicate, to which ``z`` is added with a ripple carry.
+    at the end of the batch); else ``counts[v]`` (the sink's tallies) grows by
+    the number of replicates and their steps. ``tally`` is a bit-sliced
+    counter of the step's adopters per replicate, to which ``z`` is added with
+    a ripple carry.
     """
-    if sink.dense:
+    if dense:
         if z == full:
             at[v, :] = t
         else:
@@ -603,8 +635,8 @@ def _adopt_bits(sink, at, v, z, full, t, tally, r0):  # pragma: no cover - compi
                 y ^= low
     else:
         c = _popcount(z)
-        sink.count[v] += c
-        sink.step_sum[v] += c * t
+        counts[v, 0] += c
+        counts[v, 1] += c * t
     c = z
     j = 0
     while c != 0:
@@ -631,7 +663,10 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
     and the replicates whose count reached 0 (the node adopts) are those whose
     bits are clear in every plane. A record is initialized when its node is
     first reached in a batch (its stamp is the batch number), so a batch costs
-    what its cascades touch. ``width`` is the largest out-degree.
+    what its cascades touch — or all records at the start of the batch, in
+    one sequential pass, when the previous batch reached more than a quarter
+    of the nodes (and for the first of several batches). ``width`` is the
+    largest out-degree.
 
     Dense rows are first written node-major (a node's steps in the 64
     replicates side by side) and transposed at the end of the batch. A step's
@@ -641,6 +676,9 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
     """
     n = indptr.shape[0] - 1
     R = keys.shape[0]
+    rows = sink.rows
+    dense = sink.dense
+    counts = sink.tally
     hist = np.zeros((64, R), dtype=np.int64)
     steps = np.zeros(R, dtype=np.int64)
     rec = np.zeros(REC * n, dtype=np.uint64)  # zero stamps: no batch has initialized a record
@@ -652,21 +690,30 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
     mark = np.zeros(n if seeds.k > 0 else 0, dtype=np.int32)
     picked = np.empty(seeds.k, dtype=np.int64)
     B0 = min(R, BATCH)
-    at_flat = np.empty(n * B0 if sink.dense else 0, dtype=sink.rows.dtype)
+    at_flat = np.empty(n * B0 if dense else 0, dtype=rows.dtype)
     tally = np.zeros(64, dtype=np.uint64)
     cand = np.empty(width, dtype=np.uint64)
     one = np.uint64(1)
     two, three, six = np.uint64(2), np.uint64(3), np.uint64(6)
     offs = _OFFSETS
+    touched = n if R > BATCH else 0  # records the last batch initialized (a first batch of several: all)
     for r0 in range(0, R, BATCH):
         B = min(BATCH, R - r0)
         bid = np.uint64(r0 // BATCH + 1)
-        at = at_flat[: n * B if sink.dense else 0].reshape((n if sink.dense else 0, B))
-        if sink.dense:
+        reached0 = work[_REACHED]
+        # records are initialized when first reached, or all at once (a sequential pass, and no
+        # check per arc) when the last batch reached more than a quarter of the nodes
+        eager = 4 * touched > n
+        at = at_flat[: n * B if dense else 0].reshape((n if dense else 0, B))
+        if dense:
             at_flat[: n * B] = -1
         full = np.uint64(0)
         for b in range(B):
             full |= one << np.uint64(b)
+        if eager:
+            for v in range(n):
+                _init_record(rec, hi, need, meta, v, bid, full)
+            work[_REACHED] += n
         ncur = 0
         for b in range(B):
             r = r0 + b
@@ -681,10 +728,10 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                 s = picked[i] if seeds.k > 0 else seeds.idx[i]
                 x = _touch(rec, hi, need, meta, s, bid, full, work)
                 rec[x] &= ~bit
-                if sink.dense:
+                if dense:
                     at[s, b] = 0
                 else:
-                    sink.count[s] += 1
+                    counts[s, 0] += 1
                 if front[s] == 0:
                     cur_list[ncur] = s
                     ncur += 1
@@ -697,7 +744,7 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
             t += 1
             if t >= hist.shape[0]:
                 hist = _grow(hist, t)
-            if sink.dense and t > sink.limit:
+            if dense and t > sink.limit:
                 return hist[:0], steps
             nn = 0
             if t == 1:
@@ -709,7 +756,7 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                         nxt_list[nn] = v
                         nn += 1
                         nxt[v] = z
-                        _adopt_bits(sink, at, v, z, full, t, tally, r0)
+                        _adopt_bits(dense, at, counts, v, z, full, t, tally)
             dense_scan = ncur * 16 > n
             count = n if dense_scan else ncur
             for k in range(count):
@@ -725,7 +772,7 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                 for a in range(indptr[u], indptr[u + 1]):
                     v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
                     x = np.uint64(REC) * v
-                    if (rec[x + three] >> _STAMP_SHIFT) != bid:
+                    if not eager and (rec[x + three] >> _STAMP_SHIFT) != bid:
                         _touch(rec, hi, need, meta, v, bid, full, work)
                     cand[nc] = v
                     nc += (m & rec[x]) != 0
@@ -769,7 +816,7 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                             nxt_list[nn] = v
                             nn += 1
                         nxt[v] |= z
-                        _adopt_bits(sink, at, v, z, full, t, tally, r0)
+                        _adopt_bits(dense, at, counts, v, z, full, t, tally)
             top = 0
             for j in range(64):
                 if tally[j] != 0:
@@ -795,13 +842,15 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
             work[_ADOPTIONS] += hist[0, r0 + b]
         for k in range(ncur):  # a capped run leaves its last adopters in the frontier
             front[cur_list[k]] = 0
-        if sink.dense:
+        touched = work[_REACHED] - reached0
+        if dense:  # transpose, 256 nodes at a time (unsigned indices: no wraparound checks)
             un = np.uint64(n)
             ub = np.uint64(B)
+            ur0 = np.uint64(r0)
             blk = np.uint64(256)
-            for v0 in range(np.uint64(0), un, blk):  # transpose, 256 nodes at a time
+            for v0 in range(np.uint64(0), un, blk):
                 v1 = min(v0 + blk, un)
                 for b in range(ub):
                     for v in range(v0, v1):
-                        sink.rows[np.uint64(r0) + b, v] = at_flat[v * ub + b]
+                        rows[ur0 + b, v] = at_flat[v * ub + b]
     return hist, steps

@@ -97,7 +97,7 @@ def cascade():
     labels[3] = XSS_LABEL
     net = net.with_attributes(size=rng.lognormal(2, 1, n), sector=rng.choice(["retail", XSS_LABEL], n),
                               label=labels.astype(str))
-    res = diffusion.simulate(net, diffusion.LinearThreshold(0.26), initial=4, runs=2, seed=3)
+    res = diffusion.simulate(net, diffusion.LinearThreshold(0.26), initial=4, runs=2, seed=9)
     return net, res
 
 

@@ -171,16 +171,16 @@ def run_kernel(state: FrontierState, n: int, call: Any) -> tuple[np.ndarray, np.
     R = state.runs
     if state.dense:
         rows = state.adopted_at
-        hist, steps = call(K.Sink(True, rows, np.empty(0, np.int64), np.empty(0, np.int64), STEP16))
+        none = np.empty((0, 2), dtype=np.int64)
+        hist, steps = call(K.Sink(True, rows, none, STEP16))
         if hist.shape[0] == 0:
             state.adopted_at = np.empty((R, n), dtype=np.int32)
             state.work[:] = 0
-            hist, steps = call(K.Sink(True, state.adopted_at, np.empty(0, np.int64), np.empty(0, np.int64),
-                                      np.iinfo(np.int32).max))
+            hist, steps = call(K.Sink(True, state.adopted_at, none, np.iinfo(np.int32).max))
     else:
-        count, total = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-        hist, steps = call(K.Sink(False, np.empty((0, 0), np.int16), count, total, 0))
-        state.tallies = (count, total)
+        tally = np.zeros((n, 2), dtype=np.int64)
+        hist, steps = call(K.Sink(False, np.empty((0, 0), np.int16), tally, 0))
+        state.tallies = (tally[:, 0], tally[:, 1])
     return history_from_matrix(hist, steps, state)
 
 

@@ -354,8 +354,7 @@ class LinearThreshold(Model):
                 sink, cap, work))
         if ctx.random:
             return run_kernel(state, network.n, lambda sink: K.lt_chunk(
-                indptr, indices, ctx.deg, fraction, np.empty(0, np.int32), ctx.zero, ctx.spec, plan.kernel(),
-                keys, sink, cap, work))
+                indptr, indices, ctx.deg, fraction, ctx.spec, plan.kernel(), keys, sink, cap, work))
         # shared thresholds: cascades overlap, so 64 replicates share each pass over the arcs,
         # with bit-sliced counters (a few word operations per arc for all of them)
         R = state.runs
@@ -381,9 +380,9 @@ class LinearThreshold(Model):
             a, b = ab
             w = np.zeros_like(work)
             if sink.dense:
-                own = K.Sink(True, sink.rows[a:b], sink.count, sink.step_sum, sink.limit)
+                own = K.Sink(True, sink.rows[a:b], sink.tally, sink.limit)
             else:
-                own = K.Sink(False, sink.rows, np.zeros_like(sink.count), np.zeros_like(sink.step_sum), 0)
+                own = K.Sink(False, sink.rows, np.zeros_like(sink.tally), 0)
             h, s = bits(a, b, own, w)
             return h, s, own, w
 
@@ -397,8 +396,7 @@ class LinearThreshold(Model):
             hist[: h.shape[0], a:b] = h
             work += w
             if not sink.dense:
-                sink.count += own.count
-                sink.step_sum += own.step_sum
+                sink.tally += own.tally
         return hist, np.concatenate([s for _, s, _, _ in done])
 
     # --------------------------------------------------------------- numpy path
