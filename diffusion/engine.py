@@ -194,6 +194,9 @@ class Model(ABC):
     requires_initial: ClassVar[bool] = True
     #: Step cap used when ``simulate(max_steps=None)``; ``None`` means "until quiescent".
     default_max_steps: ClassVar[int | None] = None
+    #: Whether every step but the last adds an adopter (so a run has at most ``n + 1`` steps,
+    #: whatever ``max_steps``): bounds the memory estimate of the curves.
+    progressive: ClassVar[bool] = False
 
     def declare(self) -> Declarations:
         """The outputs the model produces besides adoption steps (see :mod:`diffusion.declarations`)."""
@@ -719,12 +722,15 @@ def available_memory() -> int | None:
         return None
 
 
-def _reduction_bytes(network: Network, runs: int, declared: Declarations, max_steps: int | None) -> int:
+def _reduction_bytes(network: Network, runs: int, declared: Declarations, max_steps: int | None,
+                     progressive: bool = False) -> int:
     """Per-node totals and per-replicate results of a merged run."""
     n = network.n
     per_node = 16 + sum(8 * o.K for o in declared.of_kind("node_category")) + \
         16 * len(declared.of_kind("node_value"))
     steps = (max_steps if max_steps is not None else 64) + 1
+    if progressive:
+        steps = min(steps, n + 2)
     per_run = 8 * steps * (1 + sum(max(o.K, 1) for o in declared.of_kind("series"))) + \
         8 * sum(max(o.K, 1) for o in declared.of_kind("run_value", "run_category")) + 16
     return per_node * n + per_run * runs
@@ -766,7 +772,8 @@ def expected_memory(
         dense = min(k, default_chunk_size(per_rep, runs, workers=w))
         working = w * sparse[0] + active * sparse[1] + dense * per_rep
     declared = model.declare()
-    return int(2 * k * result_bytes + working + _reduction_bytes(network, runs, declared, max_steps) * (1 + w))
+    reductions = _reduction_bytes(network, runs, declared, max_steps, model.progressive)
+    return int(2 * k * result_bytes + working + reductions * (1 + w))
 
 
 def _check_memory(network: Network, model: Model, runs: int, size: int, workers: int, max_steps: int | None,

@@ -78,6 +78,10 @@ class SeedPlan:
         """The plan of ``batch``: random counts are drawn by the kernels, fixed sets are shared."""
         if batch.explicit:
             lists = [_distinct(s) for s in batch.seeds]
+            bad = [s for s in lists if len(s) and (s[0] < 0 or s[-1] >= network.n)]
+            if bad:
+                raise ParameterError("seeds", f"initial adopters must be node indices in 0..{network.n - 1}, "
+                                     f"got {bad[0].tolist()[:5]}")
             ptr = np.zeros(len(lists) + 1, dtype=np.int64)
             ptr[1:] = np.cumsum([len(s) for s in lists])
             idx = np.concatenate(lists) if lists else np.empty(0, np.int64)
@@ -220,5 +224,5 @@ def sparse_bytes(network: Network, max_steps: int | None, per_node: int) -> tupl
     and the two per-node tallies); per replicate, its histogram of adopters per
     step and a few scalars.
     """
-    steps = (max_steps if max_steps is not None else 64) + 1
+    steps = min((max_steps if max_steps is not None else 64) + 1, network.n + 2)
     return per_node * network.n, 8 * steps + 64

@@ -106,6 +106,7 @@ class IndependentCascade(Model):
     """
 
     name: ClassVar[str] = "independent_cascade"
+    progressive: ClassVar[bool] = True
 
     def __init__(self, probability: Any = 0.1, *, backend: str = "auto") -> None:
         if isinstance(probability, str):

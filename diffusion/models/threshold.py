@@ -239,6 +239,7 @@ class LinearThreshold(Model):
     """
 
     name: ClassVar[str] = "linear_threshold"
+    progressive: ClassVar[bool] = True
 
     def __init__(self, threshold: Any = 0.5, *, rule: str = "fraction", weighted: bool = True,
                  backend: str = "auto", threads: int = 1) -> None:
@@ -396,7 +397,7 @@ class LinearThreshold(Model):
             hist[: h.shape[0], a:b] = h
             work += w
             if not sink.dense:
-                sink.tally += own.tally
+                np.add(sink.tally, own.tally, out=sink.tally)
         return hist, np.concatenate([s for _, s, _, _ in done])
 
     # --------------------------------------------------------------- numpy path
