@@ -101,9 +101,10 @@ class Scratch(NamedTuple):
     """State of a batch of propagations (``B`` lanes); at rest outside the firms it touched.
 
     At rest: ``h``, ``acc`` and the masks are zero, ``fr`` is -1, the bitmaps
-    are clear. A batch writes ``h`` and ``fr`` only in the lanes ``tm`` marks
-    (a full-row update leaves the other lanes as they are). ``delta`` (linear rule) and ``fr`` (failure rounds, wanted by
-    :func:`propagate_rows` only) may have no rows when unused.
+    are clear. A batch changes ``h`` and ``fr`` only in the lanes ``tm``
+    marks (a row-wide update leaves the other lanes as they are). ``delta``
+    (linear rule) and ``fr`` (failure rounds, wanted by :func:`propagate_rows`
+    only) may have no rows when unused.
     """
 
     h: np.ndarray  # float64 (n, B): distress (DebtRank) or loss (threshold)
@@ -120,7 +121,7 @@ class Scratch(NamedTuple):
     order: np.ndarray  # uint64 (n / 64 + 1,): bitmap to put a large frontier in order
     touched: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the firms the batch touched
     pv: np.ndarray  # float64 (B,): a frontier firm's contribution per lane
-    stat: np.ndarray  # float64 (B,) per-lane round maximum (linear rule)
+    stat: np.ndarray  # float64 (B,): largest increment of the round per lane (linear rule)
 
 
 def lanes_for(n: int, runs: int = LANES, budget: int = 1 << 28) -> int:
@@ -144,9 +145,8 @@ def new_scratch(n: int, lanes: int, *, linear: bool = False, rounds: bool = Fals
     return Scratch(np.zeros((n, lanes)), np.zeros((n, lanes)), np.zeros((n if linear else 0, lanes)),
                    np.full((n if rounds else 0, lanes), -1, np.int32), np.zeros(n, np.uint64),
                    np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
-                   np.empty(n, np.int64),
-                   np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(w, np.uint64),
-                   np.zeros(w, np.uint64), np.zeros(lanes), np.zeros(lanes))
+                   np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
+                   np.zeros(w, np.uint64), np.zeros(w, np.uint64), np.zeros(lanes), np.zeros(lanes))
 
 
 @njit(cache=True, nogil=True, inline="always")
