@@ -553,7 +553,9 @@ def simulate(
         if any, sets the default ``chunk_size``). Default: in this process.
     progress : callable or bool, optional
         A callable is called with the number of replicates just finished;
-        ``True`` shows a progress bar (tqdm, in a notebook or a terminal).
+        ``True`` shows a progress bar: tqdm's when it is installed (in a
+        notebook or a terminal), else a line on stderr
+        (:class:`diffusion.progress.Progress`).
     check_memory : bool, default True
         Before starting, estimate the memory the run needs and raise
         :class:`~diffusion.errors.DiffusionError` if it exceeds what is
@@ -646,30 +648,10 @@ def simulate(
                                         declarations=declared)
 
 
-class _Bar:
-    def __init__(self, total: int) -> None:
-        from tqdm.auto import tqdm
-
-        self._bar = tqdm(total=total, unit="run", desc="replicates")
-
-    def __call__(self, k: int) -> None:
-        self._bar.update(k)
-
-    def close(self) -> None:
-        self._bar.close()
-
-
 def _progress(progress: Any, runs: int) -> Callable[[int], None] | None:
-    if progress is None or progress is False:
-        return None
-    if progress is True:
-        try:
-            return _Bar(runs)
-        except ImportError:
-            raise DiffusionError("progress=True needs tqdm (pip install tqdm); pass a callable instead") from None
-    if not callable(progress):
-        raise ParameterError("progress", f"must be a callable or a bool, got {type(progress).__name__}")
-    return progress
+    from .progress import make_progress
+
+    return make_progress(progress, runs)
 
 
 # ----------------------------------------------------------------- memory

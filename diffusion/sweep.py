@@ -104,12 +104,14 @@ __all__ = [
     "SweepResult",
     "SweepRunner",
     "check_sweep",
+    "describe_points",
     "parse_sweep",
     "point_scenario",
     "point_scenarios",
     "point_seed",
     "point_summaries",
     "run_sweep",
+    "sweep_points",
     "sweep_records",
     "write_sweep_csv",
 ]
@@ -684,6 +686,47 @@ def point_summaries(database: str | os.PathLike[str]) -> list[dict[str, Any]]:
                                                  "ORDER BY point")]
     finally:
         conn.close()
+
+
+def sweep_points(database: str | os.PathLike[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The swept keys and one record per completed point of a sweep database.
+
+    Each record has the swept keys' values, ``point``, ``runs``,
+    ``mean_final`` (mean final share adopted over the point's replicates),
+    ``median_final`` and ``global_share`` (share of its replicates whose
+    adoption reached 50 %).
+    """
+    rows = point_summaries(database)
+    keys = list(rows[0]["params"]) if rows else []
+    out = []
+    for row in rows:
+        casc = row["summary"]["cascade"]
+        ff = casc["final_fraction"]
+        reach = (casc.get("time_to") or {}).get("50%", {}).get("reached")
+        out.append({**row["params"], "point": row["point"], "runs": row["summary"].get("runs"),
+                    "mean_final": ff["mean"], "median_final": ff["q50"],
+                    "global_share": float("nan") if reach is None else reach})
+    return keys, out
+
+
+def describe_points(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The table ``diffusion sweep`` prints: one line per point, columns aligned.
+
+    Examples
+    --------
+    >>> rows = [{"z": 1.0, "mean_final": 0.001, "median_final": 0.0, "global_share": 0.0},
+    ...         {"z": 4.0, "mean_final": 0.84, "median_final": 0.98, "global_share": 0.86}]
+    >>> print("\\n".join(describe_points(["z"], rows)))
+      z  mean final share  median final share  runs reaching 50 %
+    1.0             0.1 %               0.0 %                 0 %
+    4.0            84.0 %              98.0 %                86 %
+    """
+    head = [*keys, "mean final share", "median final share", "runs reaching 50 %"]
+    table = [[str(r[k]) for k in keys] + [f"{100 * r['mean_final']:.1f} %", f"{100 * r['median_final']:.1f} %",
+                                          "n/a" if r["global_share"] != r["global_share"]
+                                          else f"{100 * r['global_share']:.0f} %"] for r in rows]
+    widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
+    return ["  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in [head, *table]]
 
 
 def _csv_cell(value: Any) -> Any:

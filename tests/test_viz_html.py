@@ -323,8 +323,8 @@ def test_platform_run_figures_and_page(tmp_path):
     model = diffusion.PlatformCompetition(["Alpha", "Beta<script>"], global_effect=6.0, revision_rate=0.3)
     res = diffusion.simulate(net, model, runs=4, seed=3, max_steps=30)
     files = write_figures(res, tmp_path / "figs")
-    assert sorted(files) == ["adoption.png", "adoption.svg", "outcome_winner.png", "outcome_winner.svg",
-                             "platforms.png", "platforms.svg"]
+    assert sorted(files) == ["adoption.png", "adoption.svg", "distributions.png", "distributions.svg",
+                             "outcome_winner.png", "outcome_winner.svg", "platforms.png", "platforms.svg"]
     text = to_html(net, tmp_path / "p.html", res).read_text()
     assert "Beta&lt;script&gt;" in text and "Beta<script>" not in text
     nodes = _payload(text, "Nodes")

@@ -1,4 +1,4 @@
-"""Shared pieces of the subcommands: error reporting and the progress bar."""
+"""Shared pieces of the subcommands: error reporting and the progress line."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..errors import DiffusionError
+from ..progress import Progress
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "ErrorHandlingGroup", "progress_bar"]
 
@@ -60,13 +61,27 @@ def _stderr_is_terminal() -> bool:
 
 @contextlib.contextmanager
 def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    """A stderr progress bar over ``total`` items; yields its update callback (or ``None``).
+    """A progress line on stderr over ``total`` items; yields its update callback (or ``None``).
 
-    Shown only when ``enabled`` and stderr is a terminal.
+    Shown only when ``enabled`` and stderr is a terminal. Call the callback with
+    the number of items just finished (replicates, points, generations). The
+    estimate of the time left excludes start-up (worker processes, compiled
+    kernels, the first network) and counts the throughput of all workers (see
+    :mod:`diffusion.progress`), so it is honest from the second result on.
+
+    A command that runs several stages (say, ``compare`` running each policy's
+    ensemble) opens one bar over the total and passes the same callback to
+    every stage::
+
+        with progress_bar(runs * len(policies), "replicates", enabled=not quiet) as update:
+            for policy in policies:
+                simulate(..., progress=update)
     """
     if not enabled or not _stderr_is_terminal():
         yield None
         return
-    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True,
-                           show_pos=True) as bar:
-        yield bar.update
+    bar = Progress(total, label, stream=sys.stderr, force=True)
+    try:
+        yield bar
+    finally:
+        bar.close()

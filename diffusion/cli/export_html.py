@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..scenario import load_scenario, run_scenario
+from ._common import progress_bar
 
 __all__ = ["export_html", "html_options"]
 
@@ -34,7 +35,7 @@ def html_options(f):  # type: ignore[no-untyped-def]
 @click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file).")
 @click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
 @html_options
-@click.option("-q", "--quiet", is_flag=True, help="Do not print the output path.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line; do not print the output path.")
 def export_html(scenario: Path, out: Path | None, runs: int | None, seed: int | None, color_by: str | None,
                 replicate: int, reduce: str, max_nodes: int, quiet: bool) -> None:
     """Run SCENARIO and write one self-contained, offline HTML view of its network and cascade."""
@@ -44,7 +45,9 @@ def export_html(scenario: Path, out: Path | None, runs: int | None, seed: int | 
     path = out if out is not None else Path("results") / sc.name / "network.html"
     if replicate >= sc.runs:
         raise click.BadParameter(f"must be below the number of replicates ({sc.runs})", param_hint="--replicate")
-    result = run_scenario(sc, keep=[replicate])
+    with progress_bar(sc.runs, "simulating", enabled=not quiet) as update:
+        chunk = -(-sc.runs // 20) if update is not None else None
+        result = run_scenario(sc, keep=[replicate], progress=update, chunk_size=chunk)
     write_network_html(result, path, color_by=color_by, replicate=replicate, max_nodes=max_nodes,
                        reduce=reduce, notify=lambda msg: click.echo(f"note: {msg}", err=True))
     if not quiet:

@@ -9,6 +9,7 @@ import click
 from ..parallel import get_executor
 from ..scenario import load_scenario
 from ..shocks.tables import run_fragility
+from ._common import progress_bar
 from .sweep import executor_options
 
 __all__ = ["fragility"]
@@ -22,7 +23,7 @@ __all__ = ["fragility"]
 @click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
 @executor_options
 @click.option("--no-plots", is_flag=True, help="Do not write the figures (figures/*.png, *.svg).")
-@click.option("-q", "--quiet", is_flag=True, help="No summary on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary.")
 def fragility(scenario: Path, out: Path | None, runs: int | None, seed: int | None, executor: str,
               workers: int | None, scheduler: str | None, no_plots: bool, quiet: bool) -> None:
     """Run SCENARIO's shock over its severities and its [frontier] sweep.
@@ -33,8 +34,11 @@ def fragility(scenario: Path, out: Path | None, runs: int | None, seed: int | No
     """
     sc = load_scenario(scenario).replace(runs=runs, seed=seed)
     out_dir = out if out is not None else Path("results") / sc.name
-    with get_executor(executor, workers, scheduler) as ex:
-        report = run_fragility(sc, map_chunks=ex)
+    front = sc.table("frontier")
+    total = sc.runs * (1 + (len(front.values) if front is not None else 0))
+    with get_executor(executor, workers, scheduler) as ex, \
+            progress_bar(total, "replicates (severity curve and frontier)", enabled=not quiet) as update:
+        report = run_fragility(sc, map_chunks=ex, progress=update)
     files = report.write(out_dir)
     if not no_plots:
         from ..viz.report import write_figures

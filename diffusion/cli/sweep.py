@@ -8,7 +8,7 @@ import click
 
 from ..parallel import EXECUTORS, get_executor
 from ..scenario import load_scenario
-from ..sweep import SweepRunner
+from ..sweep import SweepRunner, describe_points, sweep_points
 from ._common import progress_bar
 
 __all__ = ["executor_options", "sweep"]
@@ -31,13 +31,16 @@ def executor_options(fn: click.decorators.FC) -> click.decorators.FC:
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory  [default: results/<scenario name>/]")
 @executor_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--no-plots", is_flag=True, help="Do not write the figure (sweep.png, sweep.svg).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line and no table.")
 def sweep(scenario: Path, out: Path | None, executor: str, workers: int | None, scheduler: str | None,
-          quiet: bool) -> None:
-    """Run every point of SCENARIO's [sweep] table; write sweep.sqlite and sweep.csv.
+          no_plots: bool, quiet: bool) -> None:
+    """Run every point of SCENARIO's [sweep] table; write sweep.sqlite, sweep.csv and sweep.png.
 
-    A sweep that was interrupted resumes where it stopped when run again with
-    the same output directory.
+    Prints one line per point (mean and median final share adopted, share of
+    runs reaching 50 %) and draws them: heat maps over two swept keys, lines
+    over one. A sweep that was interrupted resumes where it stopped when run
+    again with the same output directory.
     """
     sc = load_scenario(scenario)
     out_dir = out if out is not None else Path("results") / sc.name
@@ -51,8 +54,19 @@ def sweep(scenario: Path, out: Path | None, executor: str, workers: int | None, 
                     result = runner.run(executor=ex, progress=update)
         else:
             result = runner.run()
+    files = [result.database.name, result.csv.name]
+    if not no_plots:
+        from ..viz.report import write_sweep_figure
+
+        drawn = write_sweep_figure(result.database, result.out_dir, title=sc.name)
+        files += list(drawn)
     if not quiet:
         resumed = result.points - result.completed
         note = f" ({resumed} from an earlier run)" if resumed else ""
         click.echo(f"{sc.name}: {result.points} points x {sc.runs} runs{note}")
-        click.echo(f"wrote {result.database.name}, {result.csv.name} to {result.out_dir}")
+        keys, rows = sweep_points(result.database)
+        for line in describe_points(keys, rows):
+            click.echo(line)
+        if not no_plots and len(keys) > 2:
+            click.echo(f"note: no figure for {len(keys)} swept keys (one or two are drawn)")
+        click.echo(f"wrote {', '.join(files)} to {result.out_dir}")
