@@ -206,7 +206,7 @@ def test_run_scenario_result_and_summary(basic):
     assert c["steps"]["max"] == int(res.simulation.steps.max())
     assert len(res.runs) == 8 and [r["run"] for r in res.runs] == list(range(8))
     assert res.curve[0]["step"] == 0 and len(res.curve) == res.simulation.counts.shape[0]
-    assert any("final adoption" in line for line in res.describe())
+    assert any(line.startswith("final share adopted: mean ") for line in res.describe())
 
 
 def test_seed_streams_are_independent_and_stable(basic):
@@ -483,16 +483,22 @@ def test_describe_calls_the_model_and_table_hooks(basic):
     stats = {"mean": 0.5, "q05": 0.1, "q95": 0.9}
     summary = {
         "cascade": {"platforms": {"final_shares": {"A": stats, "B": stats}, "hhi": stats,
-                                  "lock_in": {"probability": 0.25}},
-                    "cascades": {"correct": 0.6, "wrong": 0.3, "none": 0.1},
+                                  "lock_in": {"probability": 0.25, "step_mean": 12.0},
+                                  "winner_counts": {"A": 1, "B": 0}},
+                    "cascades": {"correct": 0.6, "wrong": 0.3, "none": 0.1, "step_mean": 3.25},
                     "adoptions_by_pressure": {"mimetic": {"share": 0.75}, "external": {"share": 0.25}}},
         "fragility": {"systemic_loss": stats, "total_loss": {"mean": 0.6, "q05": 0.2, "q95": 1.0},
                       "failed_fraction": stats, "systemic_event_probability": 0.2, "level": 0.1},
     }
     assert PlatformCompetition.describe(summary) == [
-        "platforms: final shares A 0.50, B 0.50; HHI mean 0.500 [5-95%: 0.100, 0.900]; locked in: 25% of runs"]
-    assert BayesianCascade.describe(summary) == ["cascades: correct 60%, wrong 30%, none 10% of runs"]
-    assert Isomorphic.describe(summary) == ["adoptions by pressure: mimetic 75%, external 25%"]
+        "final platform shares (mean over runs): A 50.0%, B 50.0%",
+        "concentration (HHI; 1/2 = even split, 1 = one platform): mean 0.500 [5-95% of runs: 0.100, 0.900]",
+        "locked in to one platform: 25% of runs (from step 12.0 on average); winners: A 1 run, B 0 runs"]
+    assert BayesianCascade.describe(summary) == [
+        "cascades (the herd's direction against the true state): correct 60%, wrong 30%, none 10% of runs; "
+        "herding from step 3.2 on average (runs with a cascade)"]
+    assert Isomorphic.describe(summary) == [
+        "adoptions by pressure (share of the adoptions after the initial ones): mimetic 75%, external 25%"]
     assert LinearThreshold.describe(summary) == []
     assert TABLES["shock"].describe(summary) == [
         "shock: total loss mean 0.600 [5-95%: 0.200, 1.000]; systemic loss (beyond the initial hit) "
@@ -505,6 +511,8 @@ def test_describe_calls_the_model_and_table_hooks(basic):
         scenario__max_steps=5, shock={"type": "platform_outage", "platform": "A"})))
     lines = res.describe()
     assert lines[0].startswith("basic: 8 runs of platform_competition on 300 nodes")
-    assert lines[-2].startswith("platforms: final shares A ") and lines[-1].startswith("shock: total loss ")
+    assert lines[1].startswith("final platform shares (mean over runs): A ")
+    assert lines[-1].startswith("shock: total loss ")
+    assert not [line for line in lines if "final share adopted" in line or line.startswith("reached")]
     res.summary["cascade"]["platforms"] = {"broken": {}}  # a hand-edited summary: the hook adds nothing
-    assert not [line for line in res.describe() if line.startswith("platforms")]
+    assert not [line for line in res.describe() if line.startswith("final platform shares")]

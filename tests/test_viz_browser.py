@@ -147,7 +147,7 @@ def test_timeline_slider_recolours_nodes(browser, cascade, tmp_path):
     p = Page(browser, to_html(net, tmp_path / "net.html", res))
     final = p.colors()
     tmax = int(p.js("Number(document.getElementById('timeline-slider').max)"))
-    assert tmax == int(steps.max())
+    assert tmax == int(res.steps[0]) >= int(steps.max())  # until the replicate stopped changing
     slider = p.page.locator("#timeline-slider")
     slider.fill("0")  # fires the input event, as dragging does
     at0 = p.colors()
@@ -239,4 +239,112 @@ def test_colour_selector_switches_legend_and_timeline(browser, cascade, tmp_path
     p.page.select_option("#color-select", label="Adoption")
     assert p.colors() == adoption
     assert p.errors == [] and p.requests == [] and p.dialogs == [] and p.js("window.__xss === undefined")
+    p.page.close()
+
+
+def _shock_run(runs: int = 3):
+    """A platform scenario with an outage, kept replicate 1, as ``diffusion run --html`` runs it."""
+    sc = diffusion.parse_scenario({
+        "scenario": {"name": "outage", "seed": 7, "runs": runs, "max_steps": 25},
+        "network": {"generator": "smb", "n": 400, "mean_degree": 6.0, "sectors": 4, "regions": 3},
+        "cascade": {"model": "platform_competition", "platforms": ["A", "B", "C"], "global_effect": 4.0,
+                    "revision_rate": 0.3},
+        "shock": {"type": "platform_outage", "platform": "dominant", "severity": 1.0, "propagation": "threshold",
+                  "capacity": 1.0, "value": "size", "exposure": {"loss_given_default": 0.25}},
+    })
+    return diffusion.run_scenario(sc, keep=[1])
+
+
+def test_loss_and_failure_views_count_the_same_failed_firms(browser, tmp_path):
+    from diffusion.viz.report import write_network_html
+
+    res = _shock_run()
+    view = res.simulation.replicate(1)
+    decl = res.simulation.declarations
+    rounds = np.asarray(view.outputs[decl.role("failed_round").name])
+    failed, hit = int((rounds >= 0).sum()), int((rounds == 0).sum())
+    n = res.network.n
+    assert 0 < failed < n  # some firms survive: they must not be counted as failed
+    p = Page(browser, write_network_html(res, tmp_path / "o.html", replicate=1))
+    keys = p.js("window.diffusionTimeline.views.map(function (v, i) { return [i, v.timeline && v.timeline.unit]; })")
+    captions = p.page.eval_on_selector_all("#color-select option", "os => os.map(o => o.textContent)")
+    i_fail, i_loss = captions.index("Failure"), captions.index("Loss (share of each firm's value)")
+    for i in (i_fail, i_loss):
+        assert keys[i][1] == "round"
+        p.js(f"window.diffusionTimeline.setView({i})")
+        status = p.page.inner_text("#timeline-status")
+        tmax = int(rounds.max())
+        assert status == f"round {tmax} of {max(tmax, 1)}: {failed:,} of {n:,} firms failed ({100 * failed / n:.1f} %)"
+        p.js("window.diffusionTimeline.render(0)")
+        assert f"round 0 of {max(tmax, 1)}: {hit:,} of {n:,} firms failed" in p.page.inner_text("#timeline-status")
+        assert p.page.inner_text("#curve-readout") == f"round 0: {100 * hit / n:.1f} %"
+    # the failure colours are the colour-blind-safe pair, and the shock's first victims are told apart
+    p.js(f"window.diffusionTimeline.setView({i_fail})")
+    cols = p.colors()
+    from diffusion.viz.html import FAILED, FIRST_FAILED
+
+    assert sum(c == FIRST_FAILED for c in cols) == hit and sum(c == FAILED for c in cols) == failed - hit
+    assert p.errors == [] and p.requests == []
+    p.page.close()
+
+
+def test_platform_history_replays_every_step_with_switching(browser, tmp_path):
+    from diffusion.viz.report import write_network_html
+
+    res = _shock_run()
+    sim = res.simulation
+    hist_out = sim.declarations.role("holding_history")
+    assert hist_out is not None  # recorded because a replicate was named in keep
+    assert sim.kept_values[hist_out.name].shape == (len(sim.counts), 1, res.network.n)  # that one only
+    hist = sim.replicate(1).series[hist_out.name]
+    steps = len(sim.counts) - 1
+    switched = int(((hist[1:] != hist[:-1]) & (hist[:-1] > 0)).any(axis=0).sum())
+    assert switched > 0  # firms changed platform during the run
+    p = Page(browser, write_network_html(res, tmp_path / "h.html", replicate=1, color_by="platform"))
+    assert int(p.js("Number(document.getElementById('timeline-slider').max)")) == steps
+    tl = p.js("window.diffusionTimeline.current()")
+    frames = np.array(tl["frames"])
+    assert frames.shape == (steps + 1, res.network.n)
+    np.testing.assert_array_equal(frames != frames[-1], hist != hist[-1])  # the colours follow the holdings
+    # a firm that switched shows another platform's colour before the switch
+    i = int(np.flatnonzero(((hist[1:] != hist[:-1]) & (hist[:-1] > 0)).any(axis=0))[0])
+    t = int(np.flatnonzero(hist[:, i] > 0)[0])
+    p.js(f"window.diffusionTimeline.render({t})")
+    before = p.colors()[i]
+    p.js(f"window.diffusionTimeline.render({steps})")
+    assert p.colors()[i] != before or hist[t, i] == hist[-1, i]
+    # the curve's marker follows the slider: the whole network's share on a platform at that step
+    p.page.locator("#timeline-slider").fill("3")
+    share = sim.counts[3, 1] / res.network.n
+    assert p.page.inner_text("#curve-readout") == f"step 3: {100 * share:.1f} %"
+    x = float(p.js("document.getElementById('curve-marker').getAttribute('x1')"))
+    assert x == pytest.approx(200 * 3 / steps, abs=0.06)
+    assert p.errors == [] and p.requests == []
+    p.page.close()
+
+
+def test_block_layout_size_legend_and_group_labels(browser, tmp_path):
+    res = _shock_run(runs=2)
+    net = res.network
+    p = Page(browser, to_html(net, tmp_path / "b.html", res.simulation, replicate=1))
+    pos = p.js("network.getPositions()")
+    xy = np.array([[pos[str(i)]["x"], pos[str(i)]["y"]] for i in range(net.n)])
+    sector = net.attribute("sector").astype(str)
+    region = net.attribute("region").astype(str)
+    # every sector sits on one row and every region in one column of the grid
+    for values, axis in ((sector, 1), (region, 0)):
+        centres = {v: xy[values == v, axis].mean() for v in np.unique(values)}
+        spread = max(np.ptp(xy[values == v, axis]) for v in centres)
+        gaps = np.diff(sorted(centres.values()))
+        assert gaps.min() > spread  # groups do not overlap along that axis
+    assert "Firms are grouped by sector (rows) × region (columns)" in p.page.inner_text("#legend")
+    sizes = p.page.eval_on_selector_all(".size-label", "xs => xs.map(x => x.textContent)")
+    assert len(sizes) == 3 and "Node size" in p.page.inner_text("#size-legend")
+    radii = [float(r) for r in p.page.eval_on_selector_all(".size-dot", "xs => xs.map(x => x.getAttribute('data-r'))")]
+    assert radii == sorted(radii) and radii[0] < radii[-1]
+    scale = p.js("network.getScale()")
+    width = float(p.js("(function () { var d = document.querySelectorAll('.size-dot'); "
+                       "return parseFloat(d[d.length - 1].style.width); })()"))
+    assert width == pytest.approx(min(64, 2 * radii[-1] * scale), rel=0.05)
+    assert p.errors == [] and p.requests == []
     p.page.close()

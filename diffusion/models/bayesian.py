@@ -284,4 +284,12 @@ class BayesianCascade(Model):
         c = summary["cascade"].get("cascades")
         if not isinstance(c, Mapping):
             return []
-        return [f"cascades: correct {c['correct']:.0%}, wrong {c['wrong']:.0%}, none {c['none']:.0%} of runs"]
+        line = (f"cascades (the herd's direction against the true state): correct {c['correct']:.0%}, "
+                f"wrong {c['wrong']:.0%}, none {c['none']:.0%} of runs")
+        if c.get("step_mean") is not None:
+            line += f"; herding from step {c['step_mean']:.1f} on average (runs with a cascade)"
+        lines = [line]
+        if c.get("correct_fraction_mean") is not None:
+            lines.append(f"firms that chose the right action: {c['correct_fraction_mean']:.1%} of acting firms "
+                         "(mean over runs)")
+        return lines

@@ -657,4 +657,10 @@ class Isomorphic(Model):
         p = summary["cascade"].get("adoptions_by_pressure")
         if not isinstance(p, Mapping):
             return []
-        return ["adoptions by pressure: " + ", ".join(f"{k} {v['share']:.0%}" for k, v in p.items())]
+        lines = ["adoptions by pressure (share of the adoptions after the initial ones): "
+                 + ", ".join(f"{k} {v['share']:.0%}" for k, v in p.items())]
+        bass = summary["cascade"].get("bass_fit")
+        if isinstance(bass, Mapping) and {"p", "q"} <= set(bass):
+            lines.append(f"Bass fit to the mean curve: innovation p {bass['p']:.4f}, imitation q {bass['q']:.4f}"
+                         + (f", market potential m {bass['m']:.1%}" if isinstance(bass.get("m"), float) else ""))
+        return lines

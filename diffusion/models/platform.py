@@ -926,14 +926,24 @@ class PlatformCompetition(Model):
 
     @classmethod
     def describe(cls, summary: Mapping[str, Any]) -> list[str]:
-        """The platforms line of ``diffusion run``: final shares, HHI band, lock-in."""
+        """The platform lines of ``diffusion run``: final shares, concentration, lock-in and winners."""
         p = summary["cascade"].get("platforms")
         if not isinstance(p, Mapping):
             return []
         h = p["hhi"]
-        shares = ", ".join(f"{name} {v['mean']:.2f}" for name, v in p["final_shares"].items())
-        line = (f"platforms: final shares {shares}; HHI mean {h['mean']:.3f} "
-                f"[5-95%: {h['q05']:.3f}, {h['q95']:.3f}]")
-        if "lock_in" in p:
-            line += f"; locked in: {p['lock_in']['probability']:.0%} of runs"
-        return [line]
+        k = max(len(p["final_shares"]), 1)
+        shares = ", ".join(f"{name} {v['mean']:.1%}" for name, v in p["final_shares"].items())
+        lines = [f"final platform shares (mean over runs): {shares}",
+                 f"concentration (HHI; 1/{k} = even split, 1 = one platform): mean {h['mean']:.3f} "
+                 f"[5-95% of runs: {h['q05']:.3f}, {h['q95']:.3f}]"]
+        lock = p.get("lock_in")
+        if isinstance(lock, Mapping):
+            line = f"locked in to one platform: {lock['probability']:.0%} of runs"
+            if lock.get("step_mean") is not None:
+                line += f" (from step {lock['step_mean']:.1f} on average)"
+            wins = p.get("winner_counts")
+            if isinstance(wins, Mapping) and sum(wins.values()):
+                line += "; winners: " + ", ".join(f"{name} {n} run{'s' if n != 1 else ''}"
+                                                  for name, n in wins.items())
+            lines.append(line)
+        return lines

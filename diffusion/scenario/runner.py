@@ -13,6 +13,8 @@ raised before the first simulation.
 from __future__ import annotations
 
 import contextlib
+import copy
+import inspect
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -108,32 +110,65 @@ class ScenarioResult:
     def describe(self) -> list[str]:
         """A few human-readable lines summarizing the run (what ``diffusion run`` prints).
 
-        Adoption first, then the lines of the model's :meth:`~diffusion.Model.describe`
-        hook and of the ``describe`` hook of every table the scenario has (the
-        ``[shock]`` table describes the losses). A hook that cannot read its part
-        of the summary (say, a summary edited by hand) adds nothing.
+        The headline depends on what the model produces: for a model with
+        platform shares (an output with the role ``"shares"``) the model's own
+        lines (shares, concentration, lock-in, winners) come first and adoption
+        is one line (the share of firms on a platform); for any other model the
+        final share adopted, how far replicates spread (when they end far
+        apart, the shares ending below 10 % and at 50 % or more) and how often
+        and how fast 10%, 50% and 90% of firms were reached. Then the lines of
+        the model's :meth:`~diffusion.Model.describe` hook and of the
+        ``describe`` hook of every table the scenario has (the ``[shock]``
+        table describes total and systemic losses). A hook that cannot read its
+        part of the summary (say, a summary edited by hand) adds nothing.
+        Every number says what it is.
         """
         s = self.summary
         net, casc = s["network"], s["cascade"]
         ff, steps = casc["final_fraction"], casc["steps"]
         runs = s["runs"]
+        decl = getattr(self.simulation, "declarations", None)
+        platforms = decl is not None and decl.role("shares") is not None
         lines = [
             f"{s['scenario']}: {runs} run{'s' if runs != 1 else ''} of {casc['model']} on "
             f"{net['nodes']:,} nodes, {net['edges']:,} edges (seed {s['seed']})",
-            f"final adoption: mean {ff['mean']:.4f}, median {ff['q50']:.4f}, "
-            f"5-95% [{ff['q05']:.4f}, {ff['q95']:.4f}]; steps: mean {steps['mean']:.1f}, max {steps['max']}",
         ]
-        reach = [f"{lvl} in {v['reached']:.0%} of runs" + (f" (step {v['mean']:.1f})" if v["mean"] is not None
-                                                          else "")
-                 for lvl, v in casc.get("time_to", {}).items()]
+        band = f"[5-95% of runs: {ff['q05']:.1%}, {ff['q95']:.1%}]" if runs > 1 else ""
+
+        def hook_lines(hooks: list[Any]) -> list[str]:
+            out: list[str] = []
+            for hook in hooks:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    out.extend(hook(s))
+            return out
+
+        model_lines = hook_lines([self.scenario.cascade.model_class.describe])
+        table_lines = hook_lines([h.describe for name, h in TABLES.items()
+                                  if h.describe is not None and name in self.scenario.tables])
+        if platforms:
+            lines += model_lines
+            lines.append(f"firms on a platform at the end: mean {ff['mean']:.1%} {band}".rstrip())
+            lines.append(f"steps until no firm changed: mean {steps['mean']:.1f}, max {steps['max']}")
+            return lines + table_lines
+        lines.append(f"final share adopted: mean {ff['mean']:.1%}, median {ff['q50']:.1%} {band}".rstrip())
+        final = np.asarray(getattr(self.simulation, "final_fraction", []), dtype=np.float64)
+        if len(final) >= 5:
+            q05, q95 = np.quantile(final, [0.05, 0.95])
+            if q95 - q05 >= 0.05:
+                low, high = float(np.mean(final < 0.1)), float(np.mean(final >= 0.5))
+                near = float(np.mean(np.abs(final - final.mean()) <= 0.05))
+                lines.append(f"replicates spread: {low:.0%} end below 10%, {high:.0%} at 50% or more; "
+                             f"{near:.0%} within 5 points of the mean (figures/final_sizes.png)")
+        lines.append(f"steps until nothing changed: mean {steps['mean']:.1f}, max {steps['max']}")
+        reach = []
+        for lvl, v in casc.get("time_to", {}).items():
+            text = f"{lvl} of firms in {v['reached']:.0%} of runs"
+            if v["mean"] is not None:
+                text += f" (at step {v['mean']:.1f} on average among them)"
+            reach.append(text)
         if reach:
-            lines.append("reached " + ", ".join(reach))
-        hooks = [self.scenario.cascade.model_class.describe]
-        hooks += [h.describe for name, h in TABLES.items() if h.describe is not None and name in self.scenario.tables]
-        for hook in hooks:
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                lines.extend(hook(s))
-        return lines
+            lines.append("reached " + "; ".join(reach))
+        return lines + model_lines + table_lines
 
 
 def _size(nbytes: float) -> str:
@@ -279,6 +314,22 @@ def chunk_stages(scenario: Scenario) -> list[Stage]:
     return stages
 
 
+def _model_for(scenario: Scenario, keep: str | Sequence[int]) -> Any:
+    """The scenario's model; with replicates named in ``keep``, recording per-node histories if it can.
+
+    A model whose constructor takes ``record_history`` (the platform model)
+    then declares a per-step node series (role ``"holding_history"``), which
+    the engine keeps only for the named replicates: the one an HTML page
+    replays, never every replicate of a large run.
+    """
+    if isinstance(keep, str) or not len(list(keep)) or "record_history" in scenario.cascade.params:
+        return scenario.cascade.build()
+    cls = scenario.cascade.model_class
+    if "record_history" not in inspect.signature(cls.__init__).parameters:
+        return scenario.cascade.build()
+    return cls(**copy.deepcopy(dict(scenario.cascade.params)), record_history=True)
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -325,7 +376,7 @@ def run_scenario(
     with scenario_errors(scenario.path, "cascade"):
         sim = simulate(
             network,
-            scenario.cascade.build(),
+            _model_for(scenario, keep),
             initial=scenario.cascade.initial,
             runs=scenario.runs,
             seed=scenario.seed_sequence("cascade"),

@@ -403,25 +403,41 @@ class FragilityReport:
         return files
 
     def describe(self) -> list[str]:
-        """A few human-readable lines."""
+        """A few human-readable lines (what ``diffusion fragility`` prints).
+
+        *Total loss* counts every firm's loss, the initial hit included;
+        *systemic loss* only what propagation added beyond the initial hit.
+        """
         lines = []
         last = self.curve[-1]
-        lines.append(f"{self.summary['scenario']}: {self.summary['shock']['type']} shock, severity "
-                     f"{last['severity']:g}: total loss {last['total_loss_mean']:.3f} "
-                     f"(5-95% [{last['total_loss_q05']:.3f}, {last['total_loss_q95']:.3f}]), "
-                     f"failed {last['failed_fraction_mean']:.3f}")
+        line = (f"{self.summary['scenario']}: {self.summary['shock']['type']} shock at severity "
+                f"{last['severity']:g}: total loss {last['total_loss_mean']:.3f} of the value "
+                f"[5-95% of runs: {last['total_loss_q05']:.3f}, {last['total_loss_q95']:.3f}]")
+        if "systemic_loss_mean" in last:
+            line += f"; systemic loss (beyond the initial hit) {last['systemic_loss_mean']:.3f}"
+        line += f"; failed firms {last['failed_fraction_mean']:.1%}"
+        lines.append(line)
+        rob = self.summary.get("robustness")
+        if isinstance(rob, dict) and rob:
+            parts = [f"{k} {v['critical_fraction']:.0%}" if v["critical_fraction"] == v["critical_fraction"]
+                     else f"{k} > 50%" for k, v in rob.items()]
+            lines.append("firms to remove before the largest connected group falls to 5% of the firms: "
+                         + ", ".join(parts))
         if self.frontier is not None:
+            lines.append(f"frontier over {self.frontier.parameter} (means over {self.summary['runs']} runs; "
+                         "the dominant platform fails):")
             for p in self.frontier.summary():
-                lines.append(f"  {self.frontier.parameter} = {p['value']}: HHI {p['hhi_mean']:.3f}, "
-                             f"loss from the dominant platform's outage {p['total_loss_mean']:.3f} "
-                             f"± {p['total_loss_se']:.3f}, failed {p['failed_fraction_mean']:.3f}, "
-                             f"each firm's direct risk {p['direct_risk_mean']:.3f}, "
-                             f"failure probability {p['individual_failure_probability_mean']:.3f}")
+                lines.append(f"  {self.frontier.parameter} = {p['value']}: HHI {p['hhi_mean']:.3f}, total loss "
+                             f"{p['total_loss_mean']:.3f} ± {p['total_loss_se']:.3f} (SE), systemic loss (beyond "
+                             f"the initial hit) {p['systemic_loss_mean']:.3f}, failed firms "
+                             f"{p['failed_fraction_mean']:.1%}; each firm: direct risk "
+                             f"{p['direct_risk_mean']:.3f}, failure probability "
+                             f"{p['individual_failure_probability_mean']:.3f} (if a random platform fails)")
             v = self.summary["frontier"]["verdict"]
             lines.append(f"homogenization {'makes' if v['shown'] else 'does not make'} the population "
                          f"systemically fragile while each firm looks safer "
-                         f"(loss vs HHI slope {v['total_loss_vs_hhi']['slope']:.3f} "
-                         f"± {v['total_loss_vs_hhi']['se']:.3f})")
+                         f"(slope of total loss against HHI {v['total_loss_vs_hhi']['slope']:.3f} "
+                         f"± {v['total_loss_vs_hhi']['se']:.3f} SE)")
         return lines
 
 

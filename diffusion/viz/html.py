@@ -24,7 +24,7 @@ from ..errors import DiffusionError, ParameterError
 from ..network import Network
 from ..outputs import write_text
 from . import style
-from .layout import force_layout
+from .layout import block_layout, force_layout
 from .reduce import group_quotient, largest_firms, subgraph_edges
 
 __all__ = ["COLOR_BY", "ReducedViewWarning", "node_coloring", "to_html"]
@@ -34,8 +34,9 @@ COLOR_BY = ("adoption", "step", "platform", "failure", "loss", "degree", "none")
 
 ADOPTED = "#0072b2"
 INITIAL = "#d55e00"
-FAILED = "#c0392b"
-FIRST_FAILED = "#6e1212"
+#: Colour-blind-safe pair (Okabe–Ito): firms the shock itself knocked out, firms the cascade brought down.
+FIRST_FAILED = "#1f1f1f"
+FAILED = "#e69f00"
 BLUES = ("#eef4fa", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b")
 REDS = ("#fff5eb", "#fdd49e", "#fdae6b", "#f16913", "#d94801", "#a63603", "#67000d")
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -125,6 +126,7 @@ def node_coloring(
     o = outcomes
     k = len(degree)
     times = o.steps
+    counted: np.ndarray | None = None
     pending: np.ndarray | None = None
     gradient = None
     legend: list[tuple[str, str]] = []
@@ -164,18 +166,21 @@ def node_coloring(
         time_label = "round"
         if color_by == "failure":
             colors = np.where(fr == 0, FIRST_FAILED, np.where(fr > 0, FAILED, style.EMPTY))
-            legend = [("hit by the shock", FIRST_FAILED), ("failed in the cascade", FAILED),
+            legend = [("hit by the shock (round 0)", FIRST_FAILED), ("failed in the cascade (round 1 on)", FAILED),
                       ("survived", style.EMPTY)]
             caption = "Failure"
             times = fr if o.failed_round is not None else None
+            counted = times
         else:
             loss = np.asarray(o.loss, dtype=np.float64)
             colors = style.sequential_colors(loss, 0.0, 1.0, stops=REDS)
             gradient = {"low": "no loss", "high": "total loss", "colors": list(REDS)}
-            caption = "Loss (share of value)"
-            # Only failures are timed: partial losses are shown at their final value throughout.
+            caption = "Loss (share of each firm's value)"
+            # Only failures are timed: partial losses are shown at their final value throughout,
+            # and only failures are counted (a survivor with a partial loss did not fail).
             times = np.where(fr >= 0, fr, 0) if o.failed_round is not None else None
             if times is not None:
+                counted = fr
                 pending = np.where(fr >= 0, style.EMPTY, colors)
                 legend = [("fails later in the replay", style.EMPTY)]
     elif color_by == "degree":
@@ -231,7 +236,8 @@ def node_coloring(
         pending = np.full(k, style.EMPTY, dtype="<U7")
     return style.Coloring(colors=np.asarray(colors), legend=legend, gradient=gradient, caption=caption,
                           times=None if times is None else np.asarray(times, dtype=np.int64),
-                          pending=pending, time_label=time_label)
+                          pending=pending, time_label=time_label,
+                          counted=None if counted is None else np.asarray(counted, dtype=np.int64))
 
 
 def _shock_arrays(shock: Any, replicate: int, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -400,6 +406,7 @@ def to_html(
     physics_max_nodes: int = 1000,
     max_edges: int = 50_000,
     interval_ms: int = 700,
+    layout: str = "auto",
 ) -> Path:
     """Write an interactive, self-contained HTML view of ``network``.
 
@@ -463,6 +470,12 @@ def to_html(
         Most edges drawn (the heaviest are kept; the page says so).
     interval_ms : int, default 700
         Time per step when the timeline plays.
+    layout : {"auto", "blocks", "force"}, default "auto"
+        ``"blocks"``: firms grouped by sector (rows) × region (columns), one
+        disc per group laid out inside it, so that the block structure shows;
+        ``"force"``: one force-directed layout of the whole graph; ``"auto"``:
+        blocks when the network has ``sector`` and/or ``region`` with 2 to 15
+        values each, else force.
 
     Returns
     -------
@@ -491,6 +504,8 @@ def to_html(
         raise ParameterError("max_nodes", f"must be a positive integer, got {max_nodes!r}")
     if reduce not in ("largest", "groups"):
         raise ParameterError("reduce", f"must be 'largest' or 'groups', got {reduce!r}")
+    if layout not in ("auto", "blocks", "force"):
+        raise ParameterError("layout", f"must be 'auto', 'blocks' or 'force', got {layout!r}")
     if isinstance(max_edges, bool) or not isinstance(max_edges, int | np.integer) or max_edges < 0:
         raise ParameterError("max_edges", f"must be a non-negative integer, got {max_edges!r}")
     path = Path(path)
@@ -563,13 +578,20 @@ def to_html(
                    f"{full_m:,} ties between the drawn firms are drawn (max_edges={max_edges:,}).")
             notices.append(msg)
             warnings.warn(msg, ReducedViewWarning, stacklevel=2)
+        # a step timeline runs until the drawn replicate stopped changing (not only to its last adoption)
+        run_steps = int(np.asarray(result.steps)[int(replicate)]) if result is not None else None
         context = _firms_page(network, keep, src, dst, w, outcomes, color_by, size_by, label_by, pnames,
-                              total_share if network.n > max_nodes else None, int(physics_max_nodes),
-                              int(interval_ms))
+                              total_share, int(physics_max_nodes), int(interval_ms), layout, run_steps,
+                              reduced=network.n > max_nodes)
         shown_nodes, shown_edges = len(keep), len(src)
+        block_by = context.pop("block_by")
+        if block_by:
+            side_notes.append(
+                f"Firms are grouped by {' (rows) × '.join(block_by)}{' (columns)' if len(block_by) > 1 else ''}: "
+                "one disc per group, its area in proportion to the group's firms; ties between groups run "
+                "between the discs.")
         if context.pop("physics_off"):
-            side_notes.append("Layout precomputed (physics off) for this many nodes; drag to pan, "
-                              "scroll to zoom.")
+            side_notes.append("Layout precomputed (physics off); drag to pan, scroll to zoom.")
     parts = []
     if result is not None:
         parts.append(f"model {result.model}")
@@ -599,10 +621,27 @@ def to_html(
     return path
 
 
+def _blocks(attrs: Mapping[str, np.ndarray], k: int,
+            by: tuple[str, ...] = ("sector", "region")) -> tuple[list[str], list[tuple[np.ndarray, list[str]]]]:
+    """The grouping attributes a block layout uses: those of ``by`` present with 2 to 15 levels."""
+    names, parts = [], []
+    for name in by:
+        col = attrs.get(name)
+        if col is None or np.asarray(col).ndim != 1 or len(col) != k:
+            continue
+        col = np.asarray(col)
+        uniq, inv = np.unique(col.astype(str) if col.dtype.kind == "O" else col, return_inverse=True)
+        if 2 <= len(uniq) <= 15:
+            names.append(name)
+            parts.append((inv.ravel().astype(np.int64), [style.format_value(u) for u in uniq.tolist()]))
+    return names, parts
+
+
 def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.ndarray, w: np.ndarray | None,
                 outcomes: _Outcomes, color_by: str, size_by: str | None, label_by: str | None,
                 pnames: Mapping[int, str], total_share: np.ndarray | None, physics_max_nodes: int,
-                interval_ms: int) -> dict[str, Any]:
+                interval_ms: int, layout: str = "auto", run_steps: int | None = None,
+                reduced: bool = False) -> dict[str, Any]:
     """Nodes, edges, options, legend and timeline of a firm-level view."""
     k = len(keep)
     full = len(keep) == network.n
@@ -611,24 +650,45 @@ def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.nda
     o = outcomes if full else outcomes.take(keep)
     coloring = node_coloring(color_by, attributes=attrs, outcomes=o, degree=degree, platform_names=pnames)
     low, high = (8.0, 36.0) if k <= 300 else ((6.0, 24.0) if k <= 1500 else (4.0, 16.0))
-    if size_by is None:
-        sizes = style.node_sizes(None, k, low=low, high=high)
-    else:
-        sizes = style.node_sizes(degree if size_by == "degree" else attrs[size_by], k, low=low, high=high)
+    size_values = None if size_by is None else (degree if size_by == "degree" else attrs[size_by])
+    sizes = style.node_sizes(size_values, k, low=low, high=high)
+    size_legend = {"what": "degree (number of ties)" if size_by == "degree" else str(size_by),
+                   "items": style.size_legend(size_values, low=low, high=high)} if size_by is not None else None
     ids = network.node_ids if full else network.node_ids[keep]
     ids_text = [style.format_value(v) for v in ids.tolist()]
     labels = [style.format_value(v) for v in attrs[label_by].tolist()] if label_by else None
     header = [f"{lab} (id {i})" for lab, i in zip(labels, ids_text, strict=True)] if labels else ids_text
     tips = style.tooltips(header, _tooltip_columns(attrs, o, degree, pnames, label_by))
     show = labels if labels is not None else (ids_text if k <= 200 else None)
-    physics = k <= physics_max_nodes
-    pos = force_layout(k, src, dst, w, iterations=60 if k > 2000 else 100, seed=0,
-                       scale=max(300.0, 18.0 * np.sqrt(k)))
+    block_names, block_parts = _blocks(attrs, k) if layout in ("auto", "blocks") else ([], [])
+    if layout == "blocks" and not block_names:
+        raise ParameterError("layout", "'blocks' needs node attributes sector and/or region with 2 to 15 values")
+    block_labels: list[dict[str, Any]] = []
+    if block_names:
+        rows, row_labels = block_parts[0]
+        if len(block_parts) > 1:
+            cols, col_labels = block_parts[1]
+        else:  # one attribute: its groups on a near-square grid, each labelled
+            width = int(np.ceil(np.sqrt(len(row_labels))))
+            rows, cols = rows // width, rows % width
+            col_labels = []
+        pos, block_labels = block_layout(rows, cols, src, dst, w, row_labels=row_labels if len(block_parts) > 1
+                                         else None, col_labels=col_labels or None)
+        if len(block_parts) == 1:
+            cell = float(max(120.0, 26.0 * np.sqrt(np.bincount(rows * max(cols.max() + 1, 1) + cols).max())))
+            for g, text in enumerate(row_labels):
+                block_labels.append({"text": text, "x": (g % width) * cell, "y": (g // width) * cell - 0.5 * cell,
+                                     "align": "center", "size": round(0.11 * cell, 1)})
+        physics = False
+    else:
+        physics = k <= physics_max_nodes
+        pos = force_layout(k, src, dst, w, iterations=60 if k > 2000 else 100, seed=0,
+                           scale=max(300.0, 18.0 * np.sqrt(k)))
     xs, ys = np.round(pos[:, 0], 1).tolist(), np.round(pos[:, 1], 1).tolist()
-    cols, size_list = coloring.colors.tolist(), np.round(sizes, 2).tolist()
+    cols_, size_list = coloring.colors.tolist(), np.round(sizes, 2).tolist()
     vis_nodes = []
     for i in range(k):
-        node: dict[str, Any] = {"id": i, "color": cols[i], "size": size_list[i], "title": tips[i],
+        node: dict[str, Any] = {"id": i, "color": cols_[i], "size": size_list[i], "title": tips[i],
                                 "x": xs[i], "y": ys[i]}
         if show is not None:
             node["label"] = show[i]
@@ -636,6 +696,14 @@ def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.nda
     widths = np.round(style.edge_widths(w, len(src)), 2).tolist()
     s_list, d_list = src.tolist(), dst.tolist()
     vis_edges = [{"from": a, "to": b, "width": x} for a, b, x in zip(s_list, d_list, widths, strict=True)]
+    if block_names:  # ties between groups recede, so that the groups stand out
+        code = np.zeros(k, dtype=np.int64)
+        for part, _ in block_parts:
+            code = code * (int(part.max(initial=0)) + 1) + part
+        between = (code[src] != code[dst]).tolist()
+        for e, far in zip(vis_edges, between, strict=True):
+            if far:
+                e["color"] = {"color": "rgba(150,160,170,0.18)", "highlight": "#555555", "hover": "#555555"}
     if w is not None:
         wt = [style.format_value(v) for v in w.tolist()]
         for e, text in zip(vis_edges, wt, strict=True):
@@ -647,9 +715,10 @@ def _firms_page(network: Network, keep: np.ndarray, src: np.ndarray, dst: np.nda
     for key in _available_colorings(color_by, attrs, o, label_by):
         c = coloring if key == color_by else node_coloring(key, attributes=attrs, outcomes=o, degree=degree,
                                                            platform_names=pnames)
-        views.append(_view(key, c, k, total_share, interval_ms))
+        views.append(_view(key, c, k, total_share, interval_ms, run_steps, reduced))
     return {"nodes": nodes, "edges": edges, "options": json.loads(options), "views": views,
-            "physics_off": not physics}
+            "physics_off": not physics, "blocks": block_labels, "block_by": block_names,
+            "size_legend": size_legend}
 
 
 def _available_colorings(color_by: str, attrs: Mapping[str, np.ndarray], o: _Outcomes,
@@ -674,9 +743,21 @@ def _available_colorings(color_by: str, attrs: Mapping[str, np.ndarray], o: _Out
     return out[:limit] if color_by != "none" else ["none", *out[: limit - 1]]
 
 
+def _cumulative(times: np.ndarray, tmax: int) -> np.ndarray:
+    """Number of nodes whose event time is ``<= t``, for ``t = 0 .. tmax``."""
+    ev = times[times >= 0].astype(np.int64)
+    return np.cumsum(np.bincount(np.clip(ev, 0, tmax), minlength=tmax + 1))[: tmax + 1]
+
+
 def _view(key: str, coloring: style.Coloring, k: int, total_share: np.ndarray | None,
-          interval_ms: int) -> dict[str, Any]:
-    """One colouring of the page: legend, final colours and timeline data."""
+          interval_ms: int, run_steps: int | None = None, reduced: bool = False) -> dict[str, Any]:
+    """One colouring of the page: legend, final colours, timeline data and the small curve.
+
+    A step timeline runs over every step of the run (``run_steps``), not only
+    up to the last adoption; the curve under the legend is the whole network's
+    adoption share when known (else the share of the drawn firms), or the
+    share of drawn firms failed by each round, with a marker the timeline moves.
+    """
     cols = coloring.colors.tolist()
     timeline = None
     if coloring.frames is not None and coloring.palette is not None:
@@ -684,26 +765,45 @@ def _view(key: str, coloring: style.Coloring, k: int, total_share: np.ndarray | 
         tmax = len(frames) - 1
         labels = {c: lab for lab, c in coloring.legend}
         status = []
+        empty = [j for j, c in enumerate(coloring.palette) if c == style.EMPTY]
+        on = np.zeros(tmax + 1)
         for t in range(tmax + 1):
             cnt = np.bincount(frames[t], minlength=len(coloring.palette))
+            on[t] = (k - sum(int(cnt[j]) for j in empty)) / max(k, 1)
             parts = [f"{labels.get(c, c)} {100 * cnt[j] / max(k, 1):.0f} %"
                      for j, c in enumerate(coloring.palette) if cnt[j]]
             status.append(f"step {t} of {tmax}: " + ", ".join(parts))
+        changed = int(np.count_nonzero(np.diff(frames, axis=0))) if tmax > 0 else 0
+        curve = total_share if total_share is not None and len(total_share) == tmax + 1 else on
         timeline = {
             "times": None, "final": cols, "pending": None, "frames": frames.tolist(),
             "palette": coloring.palette, "max": tmax, "unit": "step", "label": "step of the cascade",
             "status": status, "interval": interval_ms,
+            "curve": np.round(curve, 5).tolist(), "curve_label": "Share of firms on a platform",
+            "note": f"{changed:,} platform changes by the drawn firms over {tmax} steps",
         }
     elif coloring.times is not None and coloring.pending is not None:
-        tmax = max(int(coloring.times.max(initial=0)), 1)
-        verb = "failed" if coloring.time_label == "round" else "adopted"
+        counted = coloring.counted if coloring.counted is not None else coloring.times
+        is_round = coloring.time_label == "round"
+        tmax = max(int(coloring.times.max(initial=0)), int(counted.max(initial=0)), 1)
+        if not is_round and run_steps is not None:
+            tmax = max(tmax, int(run_steps))
+        verb = "failed" if is_round else "adopted"
+        whole = total_share if verb == "adopted" else None
+        cum = _cumulative(counted, tmax) / max(k, 1)
+        if whole is not None:
+            curve = np.asarray(whole, dtype=np.float64)[np.minimum(np.arange(tmax + 1), len(whole) - 1)]
+            curve_label = "Share of all firms adopted"
+        else:
+            curve = cum
+            curve_label = f"Share of the drawn firms {verb}"
         timeline = {
             "times": coloring.times.tolist(), "final": cols, "pending": coloring.pending.tolist(),
             "frames": None, "palette": None, "max": tmax, "unit": coloring.time_label,
-            "label": f"{coloring.time_label} of the {'shock' if verb == 'failed' else 'cascade'}",
-            "status": _status_lines(coloring.times, tmax, coloring.time_label, verb,
-                                    total_share if verb == "adopted" else None),
-            "interval": interval_ms,
+            "label": f"{coloring.time_label} of the {'shock' if is_round else 'cascade'}",
+            "status": _status_lines(counted, tmax, coloring.time_label, verb, whole if reduced else None),
+            "interval": interval_ms, "curve": np.round(curve, 5).tolist(), "curve_label": curve_label,
+            "note": None,
         }
     return {"key": key, "caption": coloring.caption, "legend": coloring.legend, "gradient": coloring.gradient,
             "colors": cols, "timeline": timeline}
@@ -762,7 +862,8 @@ def _groups_page(network: Network, outcomes: _Outcomes, by: tuple[str, ...], col
             "label": f"{unit} of the {'shock' if unit == 'round' else 'cascade'}",
             "status": [f"{unit} {t} of {tmax}: {100 * tot[t]:.1f} % of all {network.n:,} firms {verb}"
                        for t in range(tmax + 1)],
-            "interval": interval_ms,
+            "interval": interval_ms, "curve": np.round(tot, 5).tolist(),
+            "curve_label": f"Share of all firms {verb}", "note": None,
         }
     else:
         colors = np.full(G, ADOPTED, dtype="<U7")

@@ -25,6 +25,7 @@ __all__ = [
     "lighten",
     "node_sizes",
     "sequential_colors",
+    "size_legend",
     "tooltips",
 ]
 
@@ -83,6 +84,8 @@ class Coloring:
         Colours that integer ``frames`` index.
     time_label : str
         Name of the timeline unit ("step", "round").
+    counted : ndarray of int or None
+        Event times that the status line counts (default ``times``), ``-1`` never.
     """
 
     colors: np.ndarray
@@ -94,6 +97,9 @@ class Coloring:
     frames: np.ndarray | None = None
     palette: list[str] | None = None
     time_label: str = "step"
+    #: Event times the status line and curve count (default: ``times``); the loss
+    #: view replays partial losses from the start but counts only failures.
+    counted: np.ndarray | None = None
 
 
 def is_categorical(values: np.ndarray, max_levels: int = 12) -> bool:
@@ -247,6 +253,27 @@ def node_sizes(values: np.ndarray | None, k: int, *, low: float = 8.0, high: flo
         lo, hi = r.min(), r.max()
         out[ok] = low + (high - low) * ((r - lo) / (hi - lo) if hi > lo else 0.5)
     return out
+
+
+def size_legend(values: np.ndarray | None, *, low: float, high: float, count: int = 3) -> list[tuple[str, float]]:
+    """Reference sizes for a legend: ``count`` values of ``values`` and the radius :func:`node_sizes` gives them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> size_legend(np.array([0.0, 25.0, 100.0]), low=10, high=30)
+    [('0', 10.0), ('25', 20.0), ('100', 30.0)]
+    """
+    if values is None:
+        return []
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x) & (x >= 0)]
+    if x.size == 0:
+        return []
+    ref = np.unique(np.quantile(x, np.linspace(0, 1, count), method="nearest"))
+    r, lo, hi = np.sqrt(ref), np.sqrt(x.min()), np.sqrt(x.max())
+    radius = low + (high - low) * ((r - lo) / (hi - lo) if hi > lo else np.full(len(r), 0.5))
+    return [(format_value(float(v)), round(float(s), 2)) for v, s in zip(ref.tolist(), radius, strict=True)]
 
 
 def edge_widths(weights: np.ndarray | None, m: int, *, low: float = 0.5, high: float = 4.0) -> np.ndarray:

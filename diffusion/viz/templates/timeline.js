@@ -6,7 +6,9 @@
  * (`times`, -1 = never) with the colour before (`pending`) and from the event
  * on (`final`), or a colour per step and node (`frames`: colours, or indices
  * into `palette`). The slider and the Play button recolour the nodes step by
- * step. Node ids are 0 .. n-1, in the order of the colour arrays. */
+ * step. Node ids are 0 .. n-1, in the order of the colour arrays. A small curve
+ * under the legend (`curve`, a share per time step) carries a marker that
+ * follows the slider. */
 (function () {
   "use strict";
   var views = DIFFUSION_VIEWS;
@@ -18,6 +20,68 @@
   var tl = null;
   var shown = views[0].colors.slice();
   var timer = null;
+  var curveBox = document.getElementById("curve");
+  var SVG = "http://www.w3.org/2000/svg";
+  var CW = 200, CH = 64;
+
+  function el(name, attrs) {
+    var e = document.createElementNS(SVG, name);
+    for (var k in attrs) { if (Object.prototype.hasOwnProperty.call(attrs, k)) { e.setAttribute(k, attrs[k]); } }
+    return e;
+  }
+
+  // A small curve of the view's timeline (adoption or failures) with a marker at the current time.
+  function drawCurve() {
+    if (!curveBox) { return; }
+    while (curveBox.firstChild) { curveBox.removeChild(curveBox.firstChild); }
+    if (!tl || !tl.curve || !tl.curve.length) { curveBox.hidden = true; return; }
+    curveBox.hidden = false;
+    var title = document.createElement("div");
+    title.className = "curve-title";
+    title.textContent = tl.curve_label;
+    curveBox.appendChild(title);
+    var svg = el("svg", {width: CW + 34, height: CH + 18, viewBox: "-30 -4 " + (CW + 34) + " " + (CH + 18)});
+    svg.appendChild(el("rect", {x: 0, y: 0, width: CW, height: CH, fill: "#f6f7f8", stroke: "#d5d9de"}));
+    var n = tl.curve.length, pts = [];
+    for (var i = 0; i < n; i++) {
+      pts.push((i / Math.max(tl.max, 1) * CW).toFixed(1) + "," + (CH - tl.curve[i] * CH).toFixed(1));
+    }
+    svg.appendChild(el("polyline", {points: pts.join(" "), fill: "none", stroke: "#0072b2", "stroke-width": 2,
+                                    id: "curve-line"}));
+    [["100 %", 0], ["0 %", CH]].forEach(function (p) {
+      var lab = el("text", {x: -4, y: p[1] + 4, "text-anchor": "end", "font-size": 10, fill: "#555"});
+      lab.textContent = p[0];
+      svg.appendChild(lab);
+    });
+    svg.appendChild(el("line", {id: "curve-marker", x1: 0, x2: 0, y1: 0, y2: CH, stroke: "#d55e00",
+                                "stroke-width": 1.5}));
+    svg.appendChild(el("circle", {id: "curve-dot", cx: 0, cy: CH, r: 3.5, fill: "#d55e00"}));
+    curveBox.appendChild(svg);
+    var readout = document.createElement("div");
+    readout.className = "curve-readout";
+    readout.id = "curve-readout";
+    curveBox.appendChild(readout);
+    if (tl.note) {
+      var note = document.createElement("div");
+      note.className = "curve-note";
+      note.textContent = tl.note;
+      curveBox.appendChild(note);
+    }
+  }
+
+  function moveMarker(t) {
+    var m = document.getElementById("curve-marker");
+    if (!m || !tl || !tl.curve) { return; }
+    var x = (t / Math.max(tl.max, 1) * CW).toFixed(1);
+    var v = tl.curve[Math.min(t, tl.curve.length - 1)];
+    m.setAttribute("x1", x);
+    m.setAttribute("x2", x);
+    var dot = document.getElementById("curve-dot");
+    dot.setAttribute("cx", x);
+    dot.setAttribute("cy", (CH - v * CH).toFixed(1));
+    document.getElementById("curve-readout").textContent =
+      tl.unit + " " + t + ": " + (100 * v).toFixed(1) + " %";
+  }
 
   function paint(cols) {
     var updates = [];
@@ -52,6 +116,7 @@
     paint(colorsAt(t));
     status.textContent = tl.status[Math.min(t, tl.status.length - 1)];
     slider.value = String(t);
+    moveMarker(t);
   }
 
   function stop() {
@@ -80,6 +145,7 @@
     }
     if (bar) { bar.hidden = !tl; }
     if (select) { select.value = String(v); }
+    drawCurve();
     if (tl) {
       slider.max = String(tl.max);
       slider.setAttribute("aria-label", tl.label);
@@ -98,5 +164,5 @@
   }
   setView(0);
   window.diffusionTimeline = {render: render, colorsAt: colorsAt, play: play, stop: stop, setView: setView,
-                              views: views};
+                              views: views, current: function () { return tl; }};
 })();
