@@ -27,13 +27,15 @@ diffusion.errors.ParameterError: p: must be a finite number, got nan
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import inspect
 import math
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +56,45 @@ __all__ = [
     "check_numbers",
     "check_probability",
     "check_string",
+    "recorded_checks",
     "signature",
 ]
 
 _NAME_RE = re.compile(r"[\w][\w.-]*")
 #: Longest plain name (a directory name on every common file system).
 MAX_NAME_LENGTH = 200
+
+
+_RECORD: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar("_RECORD", default=None)
+
+
+@contextlib.contextmanager
+def recorded_checks() -> Iterator[dict[str, dict[str, Any]]]:
+    """Record what the checks run inside the block accept, by parameter name.
+
+    ``diffusion info`` constructs a model, generator or table with its
+    defaults inside this block and reports each parameter's range as the code
+    checks it, so that the reference cannot drift from the checks.
+
+    Examples
+    --------
+    >>> from diffusion.validation import check_number, recorded_checks
+    >>> with recorded_checks() as seen:
+    ...     _ = check_number("rate", 0.5, 0, 1, open_low=True)
+    >>> seen["rate"]["low"], seen["rate"]["open_low"]
+    (0, True)
+    """
+    token = _RECORD.set({})
+    try:
+        yield _RECORD.get()  # type: ignore[misc]
+    finally:
+        _RECORD.reset(token)
+
+
+def _note(name: str, **info: Any) -> None:
+    seen = _RECORD.get()
+    if seen is not None and "[" not in name:
+        seen.setdefault(name, info)
 
 
 def _real(value: Any) -> bool:
@@ -78,6 +113,8 @@ def check_number(name: str, value: Any, low: float | None = None, high: float | 
     ...
     diffusion.errors.ParameterError: rate: must be > 0, got 0
     """
+    _note(name, type="integer" if integer else "number", low=low, high=high, open_low=open_low,
+          open_high=open_high)
     if not _real(value) or not math.isfinite(value):
         raise ParameterError(name, f"must be a finite number, got {value!r}")
     if integer and float(value) != int(value):
@@ -115,6 +152,7 @@ def check_integer(name: str, value: Any, low: int | None = None, high: int | Non
     ...
     diffusion.errors.ParameterError: runs: must be an integer, got float 1.0
     """
+    _note(name, type="integer", low=low, high=high, open_low=False, open_high=False)
     exact = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
     if not exact and (strict or not _real(value) or not math.isfinite(value) or float(value) != int(value)):
         raise ParameterError(name, f"must be an integer, got {type(value).__name__} {value!r}")
@@ -137,6 +175,7 @@ def check_bool(name: str, value: Any) -> bool:
     ...
     diffusion.errors.ParameterError: directed: must be true or false, got 'yes'
     """
+    _note(name, type="boolean")
     if not isinstance(value, bool | np.bool_):
         raise ParameterError(name, f"must be true or false, got {value!r}")
     return bool(value)
@@ -170,6 +209,7 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     diffusion.errors.ParameterError: propagation: must be one of 'threshold', 'debtrank', got 'linear'
     """
     options = list(choices)
+    _note(name, type="choice", choices=options)
     if isinstance(value, list | dict) or value not in options:
         raise ParameterError(name, f"must be one of {', '.join(repr(c) for c in options)}, got {value!r}")
     return value
@@ -212,6 +252,7 @@ def check_numbers(name: str, values: Any, low: float | None = None, high: float 
     ...
     diffusion.errors.ParameterError: severities[1]: must be <= 1, got 2
     """
+    _note(name, type="list of numbers", low=low, high=high, open_low=False, open_high=False)
     if isinstance(values, str | Mapping) or not isinstance(values, Sequence | np.ndarray):
         raise ParameterError(name, f"must be a list of numbers, got {type(values).__name__} {values!r}")
     if nonempty and len(values) == 0:

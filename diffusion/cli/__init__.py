@@ -30,6 +30,7 @@ from . import (
     fragility,
     info,
     run,
+    schema,
     sensitivity,
     sweep,
     validate,
@@ -41,7 +42,7 @@ __all__ = ["COMMANDS", "main"]
 #: The subcommands, in the order ``--help`` lists them.
 COMMANDS: list[click.Command] = [run.run, sweep.sweep, fragility.fragility, compare.compare,
                                   export_html.export_html, fit_bass.fit_bass, calibrate.calibrate,
-                                  sensitivity.sensitivity, validate.validate, info.info]
+                                  sensitivity.sensitivity, validate.validate, info.info, schema.schema]
 
 
 @click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})
