@@ -518,6 +518,16 @@ class Network:
             directed=self.directed, node_ids=self._node_ids, attributes=attrs,
         )
 
+    def _repr_html_(self) -> str:  # notebooks
+        from ._repr import html_block
+
+        attrs = ", ".join(f"{k} ({np.asarray(v).dtype})" for k, v in self.attributes.items()) or "none"
+        return html_block("Network", [("nodes", f"{self.n:,}"), ("edges", f"{self.number_of_edges:,}"),
+                                      ("directed", "yes" if self.directed else "no"),
+                                      ("mean degree", f"{self.mean_degree:.2f}"),
+                                      ("weighted", "yes" if self.weights is not None else "no"),
+                                      ("node attributes", attrs)])
+
     def __repr__(self) -> str:
         kind = "directed" if self.directed else "undirected"
         w = ", weighted" if self.weights is not None else ""

@@ -532,9 +532,20 @@ class SimulationResult:
                 f"mean {ff.mean():.3f} [5-95%: {q[0]:.3f}, {q[1]:.3f}], {kept}; seed {seed}>")
 
     def _repr_html_(self) -> str:  # notebooks
-        import html
+        from ._repr import html_block
 
-        return "<pre>" + html.escape(repr(self)) + "</pre>"
+        ff = self.final_fraction
+        q = np.quantile(ff, [0.05, 0.5, 0.95])
+        kept = "all replicates" if self.all_kept else (
+            ", ".join(map(str, self.kept.tolist()[:10])) if len(self.kept) else "none (summary only)")
+        rows = [("model", self.model), ("replicates", self.runs), ("nodes", f"{self.n:,}"),
+                ("final share adopted", f"mean {ff.mean():.1%}, median {q[1]:.1%} "
+                                        f"[5-95% of runs: {q[0]:.1%}, {q[2]:.1%}]"),
+                ("steps until nothing changed", f"mean {self.steps.mean():.1f}, max {int(self.steps.max())}"),
+                ("per-firm arrays kept", kept),
+                ("seed", f"SeedSequence(entropy={self.seed.entropy}, spawn_key={tuple(self.seed.spawn_key)})")]
+        lines = describe_outputs({"outputs": self.output_summary()})
+        return html_block(f"SimulationResult: {self.model}", rows, lines=lines)
 
 
 def describe_outputs(summary: Mapping[str, Any]) -> list[str]:

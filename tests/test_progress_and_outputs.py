@@ -155,3 +155,27 @@ def test_cli_sweep_prints_its_table_and_draws_the_heat_map(runner, write_scenari
     assert grid.shape == (2, 3) and grid[0, 1] == pytest.approx(rows[1]["mean_final"])
     res = runner.invoke(main, ["sweep", str(path), "--out", str(out), "--no-plots", "-q"])
     assert res.exit_code == 0 and res.stdout == ""
+
+
+def test_rich_reprs_for_notebooks(basic):
+    import diffusion
+    from diffusion.shocks.frontier import RECORD_KEYS, FrontierResult
+
+    net = diffusion.generators.smb_network(120, mean_degree=4, sectors=2, regions=2, seed=1)
+    page = net._repr_html_()
+    assert "120" in page and "node attributes" in page and "sector" in page
+    model = diffusion.PlatformCompetition(["A<b>", "B"], global_effect=4.0, revision_rate=0.3)
+    res = diffusion.simulate(net, model, runs=4, seed=2, max_steps=10, keep="summary")
+    page = res._repr_html_()
+    assert "SimulationResult: platform_competition" in page and "A&lt;b&gt;" in page and "<b>" not in page
+    assert f"mean {res.final_fraction.mean():.1%}" in page
+    sc = diffusion.parse_scenario(basic(scenario__runs=3))
+    run = diffusion.run_scenario(sc, keep="summary")
+    page = run._repr_html_()
+    assert "ScenarioResult: basic" in page and "final share adopted" in page
+    rng = np.random.default_rng(0)
+    recs = [{"parameter": "cascade.x", "value": v, "replicate": r, **{k: float(rng.random()) for k in RECORD_KEYS}}
+            for v in (0.0, 1.0) for r in range(3)]
+    front = FrontierResult("cascade.x", [0.0, 1.0], recs)
+    page = front._repr_html_()
+    assert page.count("<tr>") == 3 and "systemic loss" in page

@@ -171,6 +171,12 @@ class ScenarioResult:
         return lines + model_lines + table_lines
 
 
+    def _repr_html_(self) -> str:  # notebooks
+        from .._repr import html_block
+
+        return html_block(f"ScenarioResult: {self.scenario.name}", lines=self.describe())
+
+
 def _size(nbytes: float) -> str:
     for unit, scale in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9)):
         if nbytes >= scale:

@@ -259,6 +259,19 @@ class FrontierResult:
             out.append(rec)
         return out
 
+    def _repr_html_(self) -> str:  # notebooks
+        from .._repr import html_block
+
+        head = [self.parameter, "HHI", "total loss", "systemic loss", "failed firms", "direct risk",
+                "failure probability"]
+        rows = [[p["value"], f"{p['hhi_mean']:.3f}", f"{p['total_loss_mean']:.3f}", f"{p['systemic_loss_mean']:.3f}",
+                 f"{p['failed_fraction_mean']:.1%}", f"{p['direct_risk_mean']:.3f}",
+                 f"{p['individual_failure_probability_mean']:.3f}"] for p in self.summary()]
+        return html_block(f"FrontierResult over {self.parameter}",
+                          lines=["Means over the replicates; total loss includes the initial hit, systemic loss "
+                                 "is what propagation added beyond it; each firm's direct risk and failure "
+                                 "probability if a random platform fails."], table=(head, rows))
+
     def trend(self, y: str = "total_loss", x: str = "hhi") -> dict[str, float]:
         """Least-squares slope of ``y`` on ``x`` over all replicates, with its standard error.
 

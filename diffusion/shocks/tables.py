@@ -440,6 +440,11 @@ class FragilityReport:
                          f"± {v['total_loss_vs_hhi']['se']:.3f} SE)")
         return lines
 
+    def _repr_html_(self) -> str:  # notebooks
+        from .._repr import html_block
+
+        return html_block(f"FragilityReport: {self.summary.get('scenario', '')}", lines=self.describe())
+
 
 def run_fragility(scenario: Scenario, *, progress: Callable[[int], None] | None = None,
                   map_chunks: Callable[..., Any] | None = None) -> FragilityReport:
