@@ -1236,28 +1236,12 @@ def policy_tradeoff(
     ax.set_ylabel(_text(ylabel))
     span = float(np.nanmax(x)) if len(x) else 1.0
     ax.set_xlim(-0.03 * max(span, 1e-9), max(span, 1e-9) * 1.25)
-    _place_labels(fig, ax, [_text(nm) for nm in names], x, y)
     ax.set_title((f"{_text(title)}: loss averted against cost" if title else "Policies: loss averted against cost")
                  + "\n(bars: paired 95 % intervals, common random numbers)", fontsize=11)
+    _place_labels(fig, ax, np.asarray(x, float), np.asarray(y, float), [str(nm) for nm in names], avoid=[ax.title])
     if path is not None:
         save_figure(fig, path)
     return fig
-
-
-def _place_labels(fig: Figure, ax: Any, names: Sequence[str], x: np.ndarray, y: np.ndarray) -> None:
-    """Label points beside them, moving a label up or down until it overlaps no earlier one."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    placed: list[Any] = []
-    for i in np.lexsort((y, x)).tolist():
-        ann = ax.annotate(names[i], (x[i], y[i]), xytext=(7, 4), textcoords="offset points", fontsize=9)
-        for dy in (4, -12, 16, -24, 28, -36, 40, -48):
-            ann.xyann = (7, dy)
-            box = ann.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
-                break
-        placed.append(ann.get_window_extent(renderer))
 
 
 def recovery_paths(
