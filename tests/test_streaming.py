@@ -255,7 +255,8 @@ def test_repr_is_short_and_tables_convert_to_pandas():
     res = simulate(net, diffusion.IndependentCascade(0.3), initial=5, runs=50, seed=1)
     text = repr(res)
     assert len(text) < 300 and "independent_cascade" in text and "[" in text
-    assert res._repr_html_().startswith("<pre>")
+    html = res._repr_html_()
+    assert html.startswith("<div") and "independent_cascade" in html and "3,000" in html and len(html) < 5000
     runs, curve, nodes = (res.to_pandas(t) for t in ("runs", "curve", "nodes"))
     assert isinstance(nodes, pd.DataFrame) and len(runs) == 50 and len(nodes) == 3000
     assert list(curve.columns[:2]) == ["step", "mean_fraction"]
