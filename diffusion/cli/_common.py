@@ -6,6 +6,7 @@ import contextlib
 import sys
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ import click
 from ..errors import DiffusionError
 from ..progress import Progress
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "ErrorHandlingGroup", "progress_bar"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "ErrorHandlingGroup", "progress_bar", "scenario_options"]
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -85,3 +86,20 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[in
         yield bar
     finally:
         bar.close()
+
+
+def scenario_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The argument and options every command that runs a scenario's replicates shares.
+
+    ``SCENARIO``, ``-o/--out`` (a directory), ``-r/--runs`` and ``-s/--seed``
+    (both override the file).
+    """
+    for option in reversed([
+        click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+                     help="Output directory  [default: results/<scenario name>/]"),
+        click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file)."),
+        click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file)."),
+    ]):
+        f = option(f)
+    return f

@@ -9,18 +9,14 @@ import click
 from ..parallel import get_executor
 from ..policies import compare_policies, comparison_runs
 from ..scenario import load_scenario
-from ._common import progress_bar
+from ._common import progress_bar, scenario_options
 from .sweep import executor_options
 
 __all__ = ["compare"]
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory  [default: results/<scenario name>/]")
-@click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file).")
-@click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
+@scenario_options
 @executor_options
 @click.option("--no-plots", is_flag=True, help="Do not write the figures (figures/*.png, *.svg).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")

@@ -9,7 +9,7 @@ import click
 from ..errors import DiffusionError
 from ..parallel import get_executor
 from ..scenario import load_scenario, run_scenario
-from ._common import progress_bar
+from ._common import progress_bar, scenario_options
 from .sweep import executor_options
 
 __all__ = ["run"]
@@ -19,11 +19,7 @@ _BAR_STEPS = 20
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory  [default: results/<scenario name>/]")
-@click.option("-r", "--runs", type=click.IntRange(min=1), help="Number of replicates (overrides the file).")
-@click.option("-s", "--seed", type=click.IntRange(min=0), help="Root random seed (overrides the file).")
+@scenario_options
 @click.option("--max-steps", type=click.IntRange(min=0), help="Step cap (overrides the file).")
 @executor_options
 @click.option("--html", is_flag=True, help="Also write network.html, an interactive view of the cascade.")
