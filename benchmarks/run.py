@@ -477,7 +477,8 @@ class Report:
         ratio = per_cascade / ours if (per_cascade and ours) else None
         self.rows.append({"workload": workload, "implementation": impl, "per_cascade_s": per_cascade,
                           "speedup_of_ours": ratio, "note": note})
-        ms = f"{per_cascade * 1e3:10.3f} ms" if per_cascade is not None else "         -   "
+        ms = ("         -   " if per_cascade is None else f"{per_cascade * 1e6:10.3f} µs"
+              if per_cascade < 1e-4 else f"{per_cascade * 1e3:10.3f} ms")
         r = f"{ratio:9.1f}x" if ratio else "          "
         print(f"  {workload:<26} {impl:<30} {ms} {r}  {note}", flush=True)
 
