@@ -54,7 +54,7 @@ Workloads and targets
   p = 0.2, 1 % initial adopters), 20,000 replicates, in a child: the peak of
   the process tree's summed resident memory (sampled) < 2.5 GB; wall time.
 * national scale: ``smb_network(10_000_000, mean_degree=20)`` built and a
-  100-replicate threshold ensemble in summary mode, in a child (about 10 GB;
+  100-replicate threshold ensemble in summary mode, in a child (about 14 GB;
   default mode only, last, or ``--national``): goal < 2 min, < 12 GB.
 * the package's own models (no peer has them) on a 100,000-firm ``smb_network``:
   a 100-replicate, 50-step platform competition "in seconds" (< 10 s), an
@@ -581,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip `diffusion run` of the 500,000-firm, 20,000-replicate scenario")
     national = ap.add_mutually_exclusive_group()
     national.add_argument("--no-national", action="store_true",
-                          help="skip the 10,000,000-firm row (about 10 GB; default mode only)")
+                          help="skip the 10,000,000-firm row (about 14 GB; default mode only)")
     national.add_argument("--national", action="store_true",
                           help="run the 10,000,000-firm row with --quick too")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
@@ -938,12 +938,12 @@ def main(argv: list[str] | None = None) -> int:
                        unit="GB", higher=False)
         rep.cli_memory = cli  # type: ignore[attr-defined]
 
-    # ---- national scale: 10,000,000 firms (about 10 GB; alone, in a child, last)
+    # ---- national scale: 10,000,000 firms (about 14 GB; alone, in a child, last)
     if args.national or not (quick or args.no_national):
         del G
         gc.collect()
         print("\nnational: smb_network(10,000,000, mean_degree=20), 100-replicate LT θ=0.1 in summary "
-              "mode (child process; needs about 10 GB) ...", flush=True)
+              "mode (child process; needs about 14 GB) ...", flush=True)
         nat = run_smb(10_000_000, 20.0, 100, keep="summary")
         if "error" in nat:
             print(f"  failed: {nat['error']}")
