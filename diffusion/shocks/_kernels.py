@@ -36,7 +36,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 __all__ = [
     "EPS",
@@ -46,13 +49,17 @@ __all__ = [
     "SINGLE_HIT",
     "THRESHOLD",
     "Exposure",
+    "HitScratch",
     "Scratch",
     "criticality_chunk",
     "exposure_arrays",
+    "hit_lanes_for",
     "lanes_for",
+    "new_hit_scratch",
     "new_scratch",
     "propagate_lanes",
     "propagate_rows",
+    "single_hit_chunk",
 ]
 
 THRESHOLD, SINGLE_HIT, LINEAR = 0, 1, 2
@@ -623,3 +630,231 @@ def criticality_chunk(rule, W, sc, sources, zero_cap, cap, value, max_rounds, to
                 x &= x - _ONE
                 _add_losses(rule, sc, j, value[j], total[s0:], failed[s0:])
                 _rest(sc, j)
+
+
+# ----------------------------------------------------------------- single-hit criticality
+def _prefetch_intrinsic_name() -> str | None:
+    """Name of LLVM's prefetch intrinsic for a byte pointer in this LLVM (None: unknown)."""
+    try:
+        import llvmlite.binding as llvm
+    except ImportError:  # pragma: no cover
+        return None
+    for name in ("llvm.prefetch.p0", "llvm.prefetch.p0i8"):
+        src = (f"declare void @{name}(i8*, i32, i32, i32)\n"
+               f"define void @f(i8* %p) {{\n  call void @{name}(i8* %p, i32 0, i32 3, i32 1)\n"
+               "  ret void\n}\n")
+        try:
+            llvm.parse_assembly(src).verify()
+        except Exception:  # any parse or verification failure: try the next name
+            continue
+        return name
+    return None  # pragma: no cover
+
+
+_PREFETCH = _prefetch_intrinsic_name()
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i, j):  # pragma: no cover - compiled
+    """Ask the processor to fetch ``arr[i, j]`` into the caches (a hint; no-op where unknown)."""
+    sig = types.void(arr, i, j)
+
+    def codegen(context, builder, signature, args):
+        if _PREFETCH is not None:
+            aryty = signature.args[0]
+            ii = context.cast(builder, args[1], signature.args[1], types.intp)
+            jj = context.cast(builder, args[2], signature.args[2], types.intp)
+            a = context.make_array(aryty)(context, builder, args[0])
+            ptr = cgutils.get_item_pointer(context, builder, aryty, a, [ii, jj])
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), _PREFETCH)
+            builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                              ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+#: Receivers ahead of the current one whose rows are prefetched.
+_AHEAD = 2
+
+
+class HitScratch(NamedTuple):
+    """State of a batch of single-firm single-hit DebtRank shocks (``B`` lanes), pulled (see
+    :func:`single_hit_chunk`); at rest, every array is zero.
+
+    ``s`` and ``s2`` hold, in turn, what the firms of the current frontier
+    send (their distress in the lanes where they joined the frontier, zero in
+    the others) and what the next frontier will send.
+    """
+
+    h: np.ndarray  # float64 (n, B): distress
+    s: np.ndarray  # float64 (n, B): what the current frontier sends per unit of exposure
+    s2: np.ndarray  # float64 (n, B): what the next frontier will send
+    front: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the current frontier
+    front2: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the next frontier
+    recv: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the firms receiving in the current round
+    recv2: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the firms receiving in the next round
+    touched: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the distressed firms
+    lists: np.ndarray  # int64 (4, n): frontier, next frontier, receivers, next receivers
+    acc: np.ndarray  # float64 (B,): a receiver's contributions of the round
+
+
+def hit_lanes_for(n: int, runs: int = LANES, budget: int = 3 << 27) -> int:
+    """Lanes of a :class:`HitScratch`: up to :data:`LANES` (and ``runs``), halved down to 8
+    while its rows of lanes (24 bytes a lane and firm) would exceed ``budget`` bytes."""
+    lanes = LANES
+    while lanes > 8 and 24 * lanes * n > budget:
+        lanes //= 2
+    return max(1, min(lanes, runs))
+
+
+def new_hit_scratch(n: int, lanes: int) -> HitScratch:
+    """A :class:`HitScratch` for ``n`` firms and ``lanes`` lanes, at rest."""
+    if not 1 <= lanes <= LANES:
+        raise ValueError(f"lanes must be in 1 .. {LANES}")
+    w = n // 64 + 1
+    return HitScratch(np.zeros((n, lanes)), np.zeros((n, lanes)), np.zeros((n, lanes)),
+                      *(np.zeros(w, np.uint64) for _ in range(5)), np.zeros((4, n), np.int64),
+                      np.zeros(lanes))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _set(bits, lst, m, j):  # pragma: no cover - compiled
+    """Add firm ``j`` to the set (bitmap ``bits``, list ``lst`` of ``m`` firms); returns ``m``."""
+    w = j >> 6
+    b = _bit(j & 63)
+    if bits[w] & b == _ZERO:
+        bits[w] |= b
+        lst[m] = j
+        m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _in_order(bits, lst, m):  # pragma: no cover - compiled
+    """Put the set's list ``lst[:m]`` in ascending order and clear its bitmap."""
+    if m * 512 < lst.shape[0]:
+        lst[:m].sort()
+        for q in range(m):
+            bits[lst[q] >> 6] = _ZERO
+        return
+    q = 0
+    for w in range(bits.shape[0]):
+        x = bits[w]
+        if x != _ZERO:
+            bits[w] = _ZERO
+            while x != _ZERO:
+                lst[q] = (w << 6) + np.int64(_lowest(x))
+                q += 1
+                x &= x - _ONE
+
+
+@njit(cache=True, nogil=True)
+def single_hit_chunk(W, Wt, sc, sources, value, max_rounds, total, failed):  # pragma: no cover
+    """Single-hit DebtRank criticality of ``sources`` (as :func:`criticality_chunk`), pulled.
+
+    ``Wt`` holds the CSR arrays of ``W.T`` (row ``j``: the firms ``j`` is
+    exposed to, ascending). A round visits its receivers (the firms exposed to
+    the frontier) in ascending order; each sums, in all its lanes at once,
+    what its exposures in the frontier send, in ascending order of the sender
+    (a sender sends zero in the lanes where it is not in the frontier, which
+    leaves a sum as it is), then adds the sums to its distress. So each lane
+    is the reference's propagation, addition for addition, with whole rows of
+    lanes read and written in firm order and no per-lane bookkeeping.
+    """
+    B = sc.h.shape[1]
+    acc = sc.acc
+    fl, fl2, rl, rl2 = sc.lists[0], sc.lists[1], sc.lists[2], sc.lists[3]
+    S = sources.shape[0]
+    for s0 in range(0, S, B):
+        nb = min(B, S - s0)
+        s, s2 = sc.s, sc.s2
+        front, front2, recv, recv2 = sc.front, sc.front2, sc.recv, sc.recv2
+        nf = 0
+        nr = 0
+        for b in range(nb):
+            i = sources[s0 + b]
+            sc.h[i, b] = 1.0
+            s[i, b] = 1.0
+            sc.touched[i >> 6] |= _bit(i & 63)
+            nf = _set(front, fl, nf, i)
+        for f in range(nf):
+            k = fl[f]
+            for a in range(W.indptr[k], W.indptr[k + 1]):
+                nr = _set(recv, rl, nr, W.indices[a])
+        t = 0
+        while nf > 0 and t < max_rounds:
+            t += 1
+            _in_order(recv, rl, nr)
+            nf2 = 0
+            nr2 = 0
+            for q in range(nr):
+                j = rl[q]
+                if q + _AHEAD < nr:  # fetch the rows a later receiver will read
+                    jj = rl[q + _AHEAD]
+                    for b in range(0, B, 8):
+                        _prefetch(sc.h, jj, b)
+                    for a in range(Wt.indptr[jj], Wt.indptr[jj + 1]):
+                        k = Wt.indices[a]
+                        if front[k >> 6] & _bit(k & 63) != _ZERO:
+                            for b in range(0, B, 8):
+                                _prefetch(s, k, b)
+                acc[:] = 0.0
+                for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
+                    k = Wt.indices[a]
+                    if front[k >> 6] & _bit(k & 63) != _ZERO:
+                        w = Wt.data[a]
+                        for b in range(B):
+                            acc[b] += w * s[k, b]
+                fresh = 0
+                for b in range(B):  # branch-free: lanes that received nothing keep their distress
+                    old = sc.h[j, b]
+                    x = min(old + acc[b], 1.0)
+                    sc.h[j, b] = x
+                    acc[b] = old
+                    fresh += (old == 0.0) & (x > 0.0)
+                if fresh:  # joins the next frontier in the lanes where its distress became positive
+                    for b in range(B):
+                        x = sc.h[j, b]
+                        s2[j, b] = x if acc[b] == 0.0 and x > 0.0 else 0.0
+                    sc.touched[j >> 6] |= _bit(j & 63)
+                    fl2[nf2] = j  # receivers come in ascending order: so does the next frontier
+                    front2[j >> 6] |= _bit(j & 63)
+                    nf2 += 1
+                    for a in range(W.indptr[j], W.indptr[j + 1]):
+                        nr2 = _set(recv2, rl2, nr2, W.indices[a])
+            for f in range(nf):  # the frontier has sent: put its rows at rest
+                k = fl[f]
+                front[k >> 6] = _ZERO
+                s[k, :] = 0.0
+            s, s2 = s2, s
+            front, front2 = front2, front
+            recv, recv2 = recv2, recv
+            fl, fl2 = fl2, fl
+            rl, rl2 = rl2, rl
+            nf, nr = nf2, nr2
+        for f in range(nf):  # round cap reached: drop the pending frontier
+            k = fl[f]
+            front[k >> 6] = _ZERO
+            s[k, :] = 0.0
+        for q in range(nr):
+            recv[rl[q] >> 6] = _ZERO
+        for b in range(nb):
+            total[s0 + b] = 0.0
+            failed[s0 + b] = 0
+        for w in range(sc.touched.shape[0]):  # losses in ascending order of the firms
+            x = sc.touched[w]
+            sc.touched[w] = _ZERO
+            while x != _ZERO:
+                j = (w << 6) + np.int64(_lowest(x))
+                x &= x - _ONE
+                vj = value[j]
+                for b in range(nb):
+                    hb = sc.h[j, b]
+                    total[s0 + b] += vj * hb
+                    if hb >= 1.0 - EPS:
+                        failed[s0 + b] += 1
+                sc.h[j, :] = 0.0

@@ -380,7 +380,12 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     limit = _max_rounds(max_rounds, {"threshold": n, "debtrank": n + 1, "linear_debtrank": 10_000}[propagation])
     zero = np.flatnonzero(0.0 >= cap - K.EPS) if propagation == "threshold" else np.empty(0, np.int64)
     g = K.exposure_arrays(W)
-    lanes = K.lanes_for(n)
+    hit = propagation == "debtrank"
+    if hit:  # pulled rounds: each receiver sums what its exposures send, ascending
+        Wt = W.T.tocsr()
+        Wt.sort_indices()
+        gt = K.exposure_arrays(Wt)
+    lanes = K.hit_lanes_for(n) if hit else K.lanes_for(n)
     chunk = max(lanes, chunk // lanes * lanes)  # whole batches of lanes per task
     perm = _locality_order(W, src)
     order = src[perm]
@@ -392,9 +397,14 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
         try:
             sc = spare.get_nowait()  # one scratch per worker thread, reused
         except queue.Empty:
-            sc = K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
+            sc = K.new_hit_scratch(n, lanes) if hit else \
+                K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
         b = min(src.size, a + chunk)
-        K.criticality_chunk(rule, g, sc, order[a:b], zero, cap, v, limit, 1e-12, total[a:b], failed[a:b])
+        if hit:
+            K.single_hit_chunk(g, gt, sc, order[a:b], v, limit, total[a:b], failed[a:b])
+        else:
+            K.criticality_chunk(rule, g, sc, order[a:b], zero, cap, v, limit, 1e-12, total[a:b],
+                                failed[a:b])
         spare.put(sc)
         return b - a
 
