@@ -231,6 +231,46 @@ def test_criticality_leaves_the_scratch_at_rest(lanes):
         assert failed.min() >= 1
 
 
+@pytest.mark.parametrize("lanes", [1, 5, 64])
+def test_single_hit_criticality_leaves_its_scratch_at_rest(lanes):
+    net = diffusion.generators.smb_network(300, seed=6)
+    W = exposure_matrix(net)
+    g, gt = K.exposure_arrays(W), K.exposure_arrays(W.T.tocsr())
+    v = np.random.default_rng(5).random(300) + 0.5
+    sources = np.r_[np.arange(300), 7, 7]  # a repeated firm takes two lanes
+    ref = criticality(W, v, firms=sources, backend="numpy")
+    for max_rounds in (301, 2, 0):
+        sc = K.new_hit_scratch(300, lanes)
+        total, failed = np.empty(sources.size), np.empty(sources.size, dtype=np.int64)
+        K.single_hit_chunk(g, gt, sc, sources, v, max_rounds, total, failed)
+        for name in ("h", "s", "s2", "front", "front2", "recv", "recv2", "touched"):
+            assert not getattr(sc, name).any(), name
+        if max_rounds == 301:
+            np.testing.assert_allclose(total / v.sum(), ref["total_loss"], rtol=1e-12, atol=1e-15)
+            np.testing.assert_array_equal(failed / 300, ref["failed_fraction"])
+        assert failed.min() >= 1
+
+
+@pytest.mark.parametrize("max_rounds", [0, 1, 2, 3])
+def test_single_hit_criticality_round_cap(max_rounds):
+    net = diffusion.generators.smb_network(400, seed=9)
+    W = exposure_matrix(net)
+    firms = np.arange(0, 400, 3)
+    ref = criticality(W, firms=firms, max_rounds=max_rounds, backend="numpy")
+    got = criticality(W, firms=firms, max_rounds=max_rounds)
+    np.testing.assert_array_equal(got["failed_fraction"], ref["failed_fraction"])
+    for k in ("systemic_loss", "total_loss"):
+        np.testing.assert_allclose(got[k], ref[k], rtol=1e-12, atol=1e-15)
+
+
+def test_hit_scratch_lanes():
+    assert K.hit_lanes_for(100_000) == 64
+    assert K.hit_lanes_for(10_000_000) == 8
+    assert K.hit_lanes_for(1000, runs=3) == 3
+    with pytest.raises(ValueError, match="lanes"):
+        K.new_hit_scratch(10, 65)
+
+
 @pytest.mark.parametrize(("kwargs", "key"), [
     ({"firms": [0, 3]}, "firms"),
     ({"firms": [[0]]}, "firms"),

@@ -20,13 +20,23 @@ rest only where the batch touched it. Two drivers use the loop:
 :func:`criticality_chunk` (one shock per source firm, reduced to its losses on
 the spot: nothing of size ``n`` is kept per source).
 
+Single-hit DebtRank criticality has its own loop, :func:`single_hit_chunk`,
+which *pulls*: a round visits the firms exposed to the frontier in ascending
+order, and each sums what its exposures in the frontier send, over whole rows
+of 64 lanes at once, in ascending order of the sender (the CSR arrays of
+``W.T``). There each shock distresses nearly every firm, so a batch reads each
+exposure once per distinct round in which its sender's lanes send; pulling
+reads and writes the rows of lanes in firm order, with no per-lane
+bookkeeping, and fetches the rows of the next receivers ahead of time.
+
 The numpy implementation in :mod:`diffusion.shocks.propagation` is the tested
 reference, and every lane reproduces it exactly: a round's contributions to a
 firm are summed from zero in ascending order of the sending firm (the order of
 the reference's sparse products; adding a zero contribution changes nothing),
 then added to its distress, with the same floating-point expressions and
-comparisons. Losses are summed over the touched firms in ascending order, so
-a lane's losses do not depend on the other lanes of its batch.
+comparisons (both loops). Losses are summed over the touched firms in
+ascending order, so a lane's losses do not depend on the other lanes of its
+batch.
 
 Rules are numbered :data:`THRESHOLD`, :data:`SINGLE_HIT`, :data:`LINEAR`.
 """
@@ -683,7 +693,8 @@ _AHEAD = 2
 
 class HitScratch(NamedTuple):
     """State of a batch of single-firm single-hit DebtRank shocks (``B`` lanes), pulled (see
-    :func:`single_hit_chunk`); at rest, every array is zero.
+    :func:`single_hit_chunk`); at rest, the rows and the bitmaps are zero (the lists
+    and ``acc`` are working space).
 
     ``s`` and ``s2`` hold, in turn, what the firms of the current frontier
     send (their distress in the lanes where they joined the frontier, zero in
@@ -702,7 +713,7 @@ class HitScratch(NamedTuple):
     acc: np.ndarray  # float64 (B,): a receiver's contributions of the round
 
 
-def hit_lanes_for(n: int, runs: int = LANES, budget: int = 3 << 27) -> int:
+def hit_lanes_for(n: int, runs: int = LANES, budget: int = 1 << 28) -> int:
     """Lanes of a :class:`HitScratch`: up to :data:`LANES` (and ``runs``), halved down to 8
     while its rows of lanes (24 bytes a lane and firm) would exceed ``budget`` bytes."""
     lanes = LANES
