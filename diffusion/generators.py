@@ -149,7 +149,9 @@ def _geometric_positions(rng: np.random.Generator, total: int, p: float) -> np.n
     """Positions ``k < total`` of the successes of ``total`` Bernoulli(p) trials.
 
     Uses geometric skips, so the cost is proportional to the number of
-    successes, not to ``total``.
+    successes, not to ``total``. A gap is clamped at ``total + 1`` (it ends
+    the sequence either way: a tiny ``p`` draws gaps near 2**63) and a block is
+    cut after its sums pass ``3 total``, so no sum overflows (``total < 2**60``).
     """
     if p <= 0 or total <= 0:
         return np.empty(0, dtype=np.int64)
@@ -159,7 +161,9 @@ def _geometric_positions(rng: np.random.Generator, total: int, p: float) -> np.n
     chunk = int(mean + 6 * np.sqrt(mean * (1 - p)) + 16)
     parts, last = [], -1
     while True:
-        pos = last + np.cumsum(rng.geometric(p, size=chunk).astype(np.int64))
+        gaps = np.minimum(rng.geometric(p, size=chunk), total + 1)
+        cut = np.searchsorted(np.cumsum(gaps, dtype=np.float64), 3.0 * total)
+        pos = last + np.cumsum(gaps[: cut + 1])
         parts.append(pos[pos < total])
         if pos[-1] >= total:
             break
@@ -179,6 +183,8 @@ def _plan_erdos_renyi(n: Any, p: Any = None, mean_degree: Any = None, directed: 
         p = z / (n - 1) if n > 1 else 0.0
     p = check_number("p", p, 0.0, 1.0)
     pairs = n * (n - 1) if directed else n * (n - 1) // 2
+    if 0 < p < 1 and pairs >= 1 << 60:  # the limit of the skip sums (_geometric_positions)
+        raise ParameterError("n", f"{n:,} nodes have {pairs:,} pairs: too many to sample (at most 2**60)")
     return GraphSize(n, pairs * p, directed), {"n": n, "p": p, "directed": directed, "pairs": pairs}
 
 
@@ -494,6 +500,9 @@ def _plan_configuration(degrees: Any = None, n: Any = None, degree_distribution:
         if raw.ndim != 1 or (raw.size and (not np.all(np.isfinite(raw)) or np.any(raw < 0)
                                            or np.any(raw != np.round(raw)))):
             raise ParameterError("degrees", "must be a list of non-negative integers")
+        if raw.size and raw.max() > raw.size - 1:
+            raise ParameterError("degrees", f"each must be at most n - 1 = {raw.size - 1} (the other nodes), "
+                                 f"got {raw.max():.0f}")
         deg = raw.astype(np.int64)
         if deg.sum() % 2:
             raise ParameterError("degrees", f"must sum to an even number, got {int(deg.sum())}")
@@ -714,6 +723,15 @@ def barabasi_albert(n: int, m: int, *, seed: SeedLike = None) -> Network:
 #: Most sectors (regions) of an SMB population, and most sector x region blocks.
 _MAX_GROUPS = 100_000
 _MAX_BLOCKS = 10_000_000
+#: Bound on ``|log size|`` of :func:`smb_network` firms (sizes within about 1e±100), so that
+#: sizes, propensities and buffers are finite and positive however the parameters combine.
+_LOG_SIZE = 230.0
+#: Largest log-scale spread of buffers and edge intensities: ``exp(sd e - sd^2 / 2)`` stays
+#: within ``[exp(-400), exp(50)]`` for draws ``|e| <= 10``.
+_MAX_LOG_SD = 20.0
+#: Largest size effect or spread (logit units) of uncertainty and success (beyond a few dozen
+#: every firm is at 0 or 1 anyway).
+_MAX_LOGIT = 1e6
 
 
 def _labels(name: str, spec: Any) -> tuple[int, list[str] | None]:
@@ -723,6 +741,8 @@ def _labels(name: str, spec: Any) -> tuple[int, list[str] | None]:
             raise ParameterError(name, "needs at least one entry")
         if len(set(names)) != len(names):
             raise ParameterError(name, "names must be distinct")
+        if len(names) > _MAX_GROUPS:
+            raise ParameterError(name, f"at most {_MAX_GROUPS:,} entries")
         return len(names), names
     return check_integer(name, spec, 1, _MAX_GROUPS), None
 
@@ -812,7 +832,7 @@ def _plan_smb(n: Any, mean_degree: Any, sectors: Any, regions: Any, homophily: A
               success_sd: Any, weighted: Any, weight_sd: Any, directed: Any, seed: Any = None
               ) -> tuple[GraphSize, dict[str, Any]]:
     n = _n(n)
-    z = check_number("mean_degree", mean_degree, 0.0)
+    z = check_number("mean_degree", mean_degree, 0.0, float(n - 1) if n > 1 else None)
     S, sector_names = _labels("sectors", sectors)
     Rg, region_names = _labels("regions", regions)
     if S * Rg > _MAX_BLOCKS:
@@ -825,14 +845,24 @@ def _plan_smb(n: Any, mean_degree: Any, sectors: Any, regions: Any, homophily: A
         for key, val in (("size_shape", size_shape), ("size_min", size_min)):
             if val is not None:
                 raise ParameterError(key, "applies to size_distribution = \"pareto\" only")
-        mu = check_number("size_log_mean", 2.0 if size_log_mean is None else size_log_mean)
+        mu = check_number("size_log_mean", 2.0 if size_log_mean is None else size_log_mean, -_LOG_SIZE, _LOG_SIZE)
         sd = check_number("size_log_sd", 1.2 if size_log_sd is None else size_log_sd, 0.0)
+        if abs(mu) + 10 * sd > _LOG_SIZE:
+            raise ParameterError("size_log_sd", f"size_log_mean ± 10 size_log_sd must lie within ±{_LOG_SIZE:g} "
+                                 f"(firm sizes finite and positive), got {sd}")
     elif size_distribution == "pareto":
         for key, val in (("size_log_mean", size_log_mean), ("size_log_sd", size_log_sd)):
             if val is not None:
                 raise ParameterError(key, "applies to size_distribution = \"lognormal\" only")
         shape = check_number("size_shape", 1.5 if size_shape is None else size_shape, 0.0, open_low=True)
         smin = check_number("size_min", 1.0 if size_min is None else size_min, 0.0, open_low=True)
+        if abs(np.log(smin)) > _LOG_SIZE:
+            raise ParameterError("size_min", f"must lie within exp(±{_LOG_SIZE:g}), got {smin}")
+        # the largest draw is about size_min * exp(40 / size_shape)
+        least = 40.0 / (_LOG_SIZE - np.log(smin))
+        if shape < least:
+            raise ParameterError("size_shape", f"must be >= {least:.3g} with size_min = {smin:g} (smaller "
+                                 f"shapes make the largest firm sizes overflow), got {shape}")
     else:
         raise ParameterError("size_distribution", f"must be \"lognormal\" or \"pareto\", got {size_distribution!r}")
     alpha = check_number("size_exponent", size_exponent, 0.0)
@@ -840,17 +870,17 @@ def _plan_smb(n: Any, mean_degree: Any, sectors: Any, regions: Any, homophily: A
         kmax = max(min(n - 1.0, float(np.sqrt(z * n))), 1.0)
     else:
         kmax = check_number("max_degree", max_degree, 0.0, open_low=True)
-    res_ratio = check_number("resources_ratio", resources_ratio, 0.0)
-    res_sd = check_number("resources_sd", resources_sd, 0.0)
+    res_ratio = check_number("resources_ratio", resources_ratio, 0.0, 1e100)
+    res_sd = check_number("resources_sd", resources_sd, 0.0, _MAX_LOG_SD)
     u_med = check_number("uncertainty_median", uncertainty_median, 0.0, 1.0)
     if not 0 < u_med < 1:
         raise ParameterError("uncertainty_median", f"must be strictly between 0 and 1, got {u_med}")
-    u_eff = check_number("uncertainty_size_effect", uncertainty_size_effect)
-    u_sd = check_number("uncertainty_sd", uncertainty_sd, 0.0)
-    s_eff = check_number("success_size_effect", success_size_effect)
-    s_sd = check_number("success_sd", success_sd, 0.0)
+    u_eff = check_number("uncertainty_size_effect", uncertainty_size_effect, -_MAX_LOGIT, _MAX_LOGIT)
+    u_sd = check_number("uncertainty_sd", uncertainty_sd, 0.0, _MAX_LOGIT)
+    s_eff = check_number("success_size_effect", success_size_effect, -_MAX_LOGIT, _MAX_LOGIT)
+    s_sd = check_number("success_sd", success_sd, 0.0, _MAX_LOGIT)
     weighted = check_bool("weighted", weighted)
-    w_sd = check_number("weight_sd", weight_sd, 0.0)
+    w_sd = check_number("weight_sd", weight_sd, 0.0, _MAX_LOG_SD)
     directed = check_bool("directed", directed)
     names = max((len(x) for x in (sector_names or []) + (region_names or [])), default=0)
     size = GraphSize(n, n * z if directed else n * z / 2, directed, node_bytes=200 + 8 * names)
@@ -900,10 +930,11 @@ def smb_network(
     n : int
         Number of firms.
     mean_degree : float, default 8.0
-        Target mean degree ``z`` (mean out-degree if ``directed``).
+        Target mean degree ``z`` (mean out-degree if ``directed``), at most ``n - 1``.
     sectors, regions : int or list of str
         Number of sectors (regions), or their names; with names the
-        ``sector`` (``region``) attribute holds the names, else codes ``0..S-1``.
+        ``sector`` (``region``) attribute holds the names, else codes ``0..S-1``
+        (at most 10,000,000 sector × region blocks).
     homophily : float or mapping, default 0.6
         Share of ties formed *inside a group* rather than at random: a float
         ``h`` puts ``h / 2`` on same-sector ties and ``h / 2`` on same-region
@@ -915,10 +946,13 @@ def smb_network(
         Firm-size law.
     size_log_mean, size_log_sd : float, optional
         Lognormal sizes: ``log size ~ Normal(size_log_mean, size_log_sd)``
-        (defaults 2.0 and 1.2: median about 7 employees).
+        (defaults 2.0 and 1.2: median about 7 employees), with
+        ``|size_log_mean| + 10 size_log_sd <= 230`` so that sizes stay finite
+        and positive.
     size_shape, size_min : float, optional
         Pareto sizes: ``P(size > s) = (size_min / s)^size_shape`` for
-        ``s >= size_min`` (defaults 1.5 and 1.0).
+        ``s >= size_min`` (defaults 1.5 and 1.0), with
+        ``log size_min + 40 / size_shape <= 230``.
     size_exponent : float, default 0.8
         ``alpha >= 0`` in the degree propensity ``theta = size^alpha`` (0: no size effect).
     max_degree : float, optional
@@ -929,15 +963,18 @@ def smb_network(
         between them and repeats would be merged away; it rarely binds for
         lognormal sizes, but keeps heavy Pareto tails from absorbing the ties.
     resources_ratio, resources_sd : float
-        Buffers: ``resources = resources_ratio * size * exp(resources_sd * e - resources_sd^2 / 2)``.
+        Buffers: ``resources = resources_ratio * size * exp(resources_sd * e - resources_sd^2 / 2)``
+        (``resources_ratio <= 1e100``, ``resources_sd <= 20``).
     uncertainty_median, uncertainty_size_effect, uncertainty_sd : float
-        ``uncertainty = expit(logit(uncertainty_median) - uncertainty_size_effect * z + uncertainty_sd * e)``.
+        ``uncertainty = expit(logit(uncertainty_median) - uncertainty_size_effect * z + uncertainty_sd * e)``
+        (effects and spreads at most 1e6 in absolute value).
     success_size_effect, success_sd : float
         ``success = expit(success_size_effect * z + success_sd * e)``.
     weighted : bool, default False
         Give edges interaction intensities (see Notes).
     weight_sd : float, default 0.5
-        Log-scale spread of the intensities.
+        Log-scale spread of the intensities (at most 20: the intensities stay
+        positive and finite).
     directed : bool, default False
         Draw directed (dependency) ties; both ends are drawn by propensity.
     seed : int, SeedSequence, Generator or None

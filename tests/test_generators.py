@@ -138,6 +138,28 @@ def test_seed_forms_agree(name):
         (lambda: smb_network(10, uncertainty_median=1.0), "uncertainty_median"),
         (lambda: smb_network(10, weighted=1), "weighted"),
         (lambda: smb_network(10, resources_sd=float("nan")), "resources_sd"),
+        # values whose arithmetic overflows (OverflowError, infinite sizes or buffers, zero weights)
+        (lambda: smb_network(10, weighted=True, weight_sd=1e300), "weight_sd"),
+        (lambda: smb_network(10, weighted=True, weight_sd=100.0), "weight_sd"),
+        (lambda: smb_network(10, size_log_mean=1e6), "size_log_mean"),
+        (lambda: smb_network(10, size_log_mean=-1e6), "size_log_mean"),
+        (lambda: smb_network(10, size_log_sd=1e300), "size_log_sd"),
+        (lambda: smb_network(10, size_log_mean=200.0, size_log_sd=5.0), "size_log_sd"),
+        (lambda: smb_network(10, size_distribution="pareto", size_shape=1e-300), "size_shape"),
+        (lambda: smb_network(10, size_distribution="pareto", size_min=1e300), "size_min"),
+        (lambda: smb_network(10, size_distribution="pareto", size_min=5e-324), "size_min"),
+        (lambda: smb_network(10, resources_sd=1e300), "resources_sd"),
+        (lambda: smb_network(10, resources_ratio=1e300), "resources_ratio"),
+        (lambda: smb_network(10, uncertainty_size_effect=1e300), "uncertainty_size_effect"),
+        (lambda: smb_network(10, uncertainty_sd=1e300), "uncertainty_sd"),
+        (lambda: smb_network(10, success_size_effect=-1e300), "success_size_effect"),
+        (lambda: smb_network(10, success_sd=1e300), "success_sd"),
+        (lambda: smb_network(100, mean_degree=1e300), "mean_degree"),
+        (lambda: smb_network(100, sectors=10**12), "sectors"),
+        (lambda: smb_network(100, sectors=10**4, regions=10**4), "regions"),
+        (lambda: configuration_model([2**62, 2**62]), "degrees"),
+        (lambda: configuration_model([2, 2]), "degrees"),
+        (lambda: erdos_renyi(10**10, 1e-30), "n"),
     ],
 )
 def test_invalid_parameters_name_the_parameter(call, param):
@@ -147,7 +169,45 @@ def test_invalid_parameters_name_the_parameter(call, param):
     assert str(info.value).startswith(param)
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"weighted": True, "weight_sd": 20.0},
+        {"size_log_mean": -200.0, "size_log_sd": 3.0},
+        {"size_log_mean": 200.0, "size_log_sd": 3.0, "resources_ratio": 1e100, "resources_sd": 20.0},
+        {"size_distribution": "pareto", "size_shape": 0.18, "size_min": 1.0},
+        {"size_distribution": "pareto", "size_min": 1e-99},
+        {"uncertainty_size_effect": 1e6, "uncertainty_sd": 1e6, "success_size_effect": -1e6, "success_sd": 1e6},
+        {"size_exponent": 1e300},
+    ],
+)
+def test_smb_extreme_accepted_values_give_finite_attributes(kw):
+    net = smb_network(3000, seed=4, **kw)
+    for name, col in net.attributes.items():
+        if np.issubdtype(col.dtype, np.floating):
+            assert np.isfinite(col).all(), name
+    assert (net.attributes["size"] > 0).all()
+    if net.weights is not None:
+        assert (net.weights > 0).all() and np.isfinite(net.weights).all()
+
+
 # ----------------------------------------------------------- Erdős–Rényi
+@pytest.mark.parametrize("kw", [{"mean_degree": 1e-300}, {"p": 5e-324}, {"p": 1e-20}, {"p": 1e-300, "directed": True}])
+def test_erdos_renyi_tiny_probability_finishes_without_edges(kw):
+    # geometric skips of such p are near 2**63: clamped, their sums cannot overflow into a loop
+    net = erdos_renyi(100_000, seed=1, **kw)
+    assert net.n == 100_000 and net.number_of_edges == 0
+
+
+def test_geometric_positions_unchanged_by_the_clamp():
+    # the clamp and the cut only touch gaps beyond the end: positions equal the plain cumulative sums
+    for p, total in [(0.3, 1000), (1e-3, 10**6), (0.9, 50)]:
+        rng = np.random.default_rng(5)
+        got = g._geometric_positions(rng, total, p)
+        ref = np.cumsum(np.random.default_rng(5).geometric(p, size=len(got) + 1)) - 1
+        np.testing.assert_array_equal(got, ref[ref < total])
+
+
 def test_upper_pair_decoding_is_a_bijection():
     for n in range(2, 40):
         codes = np.arange(n * (n - 1) // 2)

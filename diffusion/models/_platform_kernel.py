@@ -57,7 +57,11 @@ def platform_step(
     """Advance every replicate of the batch.
 
     Replicate ``r``'s revising firms are rows ``starts[r] .. starts[r + 1] - 1``.
+    Raises :class:`ValueError` before any write if an index argument (a
+    replicate, a firm, a row pointer) or an array's length is out of range.
     """
+    _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holders, weighted,
+           adopted_at, count, in_indptr, in_indices, in_w, instrength, has_mh, changed)
     for r in range(starts.shape[0] - 1):
         _replicate_step(
             starts[r],
@@ -94,6 +98,36 @@ def platform_step(
             best_out,
             sec_out,
         )
+
+
+@njit(cache=True, nogil=True)
+def _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holders, weighted, adopted_at,
+           count, in_indptr, in_indices, in_w, instrength, has_mh, changed):  # pragma: no cover - compiled
+    """Raise :class:`ValueError` unless every index :func:`platform_step` follows is in range."""
+    R, n = primary.shape
+    K = cost.shape[0]
+    m = rep.shape[0]
+    if (second.shape != primary.shape or adopted_at.shape != primary.shape or holders.shape != (R, K)
+            or weighted.shape != (R, K) or count.shape[0] < R or changed.shape[0] < R
+            or node.shape[0] != m or draws.shape[0] < (m * (K + 1) if has_mh else m)):
+        raise ValueError("platform_step: state arrays do not match")
+    if fit_r.shape[0] > 0:
+        if fit_r.shape != (R, n, K):
+            raise ValueError("platform_step: fit_r is not (R, n, K)")
+    elif fit_n.shape != (n, K):
+        raise ValueError("platform_step: fit_n is not (n, K)")
+    if (in_indptr.shape[0] != n + 1 or in_indptr[0] != 0 or in_indptr[n] > in_indices.shape[0]
+            or (in_w.shape[0] > 0 and in_w.shape[0] != in_indices.shape[0]) or instrength.shape[0] != n):
+        raise ValueError("platform_step: in-arc arrays are not of n firms")
+    B = starts.shape[0] - 1
+    if B > R or (B >= 0 and (starts[0] < 0 or starts[B] > m)):
+        raise ValueError("platform_step: row pointers out of range")
+    for r in range(B):
+        if starts[r + 1] < starts[r]:
+            raise ValueError("platform_step: row pointers out of range")
+    for i in range(m):
+        if rep[i] < 0 or rep[i] >= R or node[i] < 0 or node[i] >= n:
+            raise ValueError("platform_step: revising firm out of range")
 
 
 @njit(cache=True, nogil=True)

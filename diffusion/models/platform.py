@@ -269,7 +269,7 @@ class PlatformCompetition(Model):
         else:
             self._fit = _per_platform("fit", fit, names)
         self.fit_raw = fit
-        self.fit_sd = check_number("fit_sd", fit_sd, 0.0)
+        self.fit_sd = check_number("fit_sd", fit_sd, 0.0, 1e30)  # fits are stored in float32
         if not isinstance(fit_by, str):
             raise ParameterError("fit_by", "must be a node attribute name")
         self.fit_by = fit_by
@@ -588,9 +588,11 @@ class PlatformCompetition(Model):
                 pos = np.arange(n)
             else:
                 guess = int(n * r + 6 * np.sqrt(n * r) + 16)
-                pos = np.cumsum(g.geometric(r, size=guess)) - 1
+                # a gap past n ends the list: clamped there, the sums cannot overflow (tiny r
+                # draws gaps near 2**63)
+                pos = np.cumsum(np.minimum(g.geometric(r, size=guess), n + 1)) - 1
                 while pos[-1] < n:
-                    more = np.cumsum(g.geometric(r, size=guess)) + pos[-1]
+                    more = np.cumsum(np.minimum(g.geometric(r, size=guess), n + 1)) + pos[-1]
                     pos = np.concatenate([pos, more])
                 pos = pos[pos < n]
             reps.append(np.full(len(pos), i, dtype=np.int64))
