@@ -9,6 +9,14 @@ A per-node parameter (a threshold, a capacity, a fit) may be a
     {"distribution": "lognormal", "mean": 0.0, "sigma": 1.0}
 
 In TOML the same table is ``threshold = {distribution = "uniform", low = 0.0, high = 1.0}``.
+
+A distribution is checked against the range of the parameter it stands for,
+as a single number would be: the values of a bounded distribution (uniform
+``low`` and ``high``, constant ``value``, beta's ``[0, 1]``) must lie in the
+range, and the centre of an unbounded one (normal ``mean``, lognormal median
+``exp(mean)``) too; its tails are clipped to the range. Spreads are bounded
+so that every draw is finite (``|mean| + 10 sd <= 1e300`` for the normal,
+``mean + 10 sigma <= 700`` for the lognormal).
 """
 
 from __future__ import annotations
@@ -78,12 +86,61 @@ def is_distribution(value: Any) -> bool:
     return isinstance(value, Distribution) or (isinstance(value, Mapping) and "distribution" in value)
 
 
+def _check_range(dist: Distribution, name: str, low: float | None, high: float | None) -> None:
+    """Raise a :class:`ParameterError` if ``dist`` puts values outside ``[low, high]`` or overflows."""
+    p = dict(dist.params)
+    # (dotted key, value that must lie in the range, what it is)
+    if dist.kind == "uniform":
+        points = [("low", p["low"], ""), ("high", p["high"], "")]
+    elif dist.kind == "constant":
+        points = [("value", p["value"], "")]
+    elif dist.kind == "beta":
+        points = [("distribution", 0.0, "beta draws "), ("distribution", 1.0, "beta draws ")]
+    elif dist.kind == "normal":
+        if abs(p["mean"]) + 10 * p["sd"] > 1e300:
+            raise ParameterError(f"{name}.sd", "|mean| + 10 sd must be at most 1e300 (finite draws)")
+        points = [("mean", p["mean"], "")]
+    else:
+        if p["mean"] + 10 * p["sigma"] > 700:
+            raise ParameterError(f"{name}.sigma", "mean + 10 sigma must be at most 700 (finite draws)")
+        points = [("mean", float(np.exp(p["mean"])), "the median exp(mean) ")]
+    for key, x, what in points:
+        if low is not None and x < low:
+            raise ParameterError(f"{name}.{key}", f"{what}must be >= {low} (the least value of {name}), got {x!r}")
+        if high is not None and x > high:
+            raise ParameterError(f"{name}.{key}", f"{what}must be <= {high} (the largest value of {name}), "
+                                 f"got {x!r}")
+
+
 def parse_distribution(
-    spec: Mapping[str, Any] | Distribution, name: str, clip: tuple[float, float] | None = None
+    spec: Mapping[str, Any] | Distribution, name: str, clip: tuple[float, float] | None = None,
+    *, low: float | None = None, high: float | None = None,
 ) -> Distribution:
-    """Validate a distribution table; errors name the parameter ``name``."""
+    """Validate a distribution table; errors name the parameter ``name``.
+
+    Parameters
+    ----------
+    spec : mapping or Distribution
+        The table (``{"distribution": "normal", "mean": 0.2, "sd": 0.05}``).
+    name : str
+        The parameter it stands for (errors name ``name.key``).
+    clip : (float, float), optional
+        Draws are clipped to this interval.
+    low, high : float, optional
+        The parameter's range: checked as described in the module docstring.
+
+    Examples
+    --------
+    >>> from diffusion.distributions import parse_distribution
+    >>> parse_distribution({"distribution": "constant", "value": 2.0}, "threshold", low=0.0, high=1.0)
+    Traceback (most recent call last):
+    ...
+    diffusion.errors.ParameterError: threshold.value: must be <= 1.0 (the largest value of threshold), got 2.0
+    """
     if isinstance(spec, Distribution):
-        return spec if clip is None else Distribution(spec.kind, spec.params, clip)
+        dist = spec if clip is None else Distribution(spec.kind, spec.params, clip)
+        _check_range(dist, name, low, high)
+        return dist
     kind = spec.get("distribution")
     if kind not in _PARAMS:
         raise ParameterError(
@@ -111,4 +168,6 @@ def parse_distribution(
         raise ParameterError(f"{name}.a", "beta parameters a and b must be positive")
     if kind == "lognormal" and p["sigma"] < 0:
         raise ParameterError(f"{name}.sigma", "must be non-negative")
-    return Distribution(kind, tuple(params), clip)
+    dist = Distribution(kind, tuple(params), clip)
+    _check_range(dist, name, low, high)
+    return dist

@@ -19,6 +19,10 @@ __all__ = ["NodeValue", "check_number", "check_probability", "frontier_arcs", "n
 class NodeValue:
     """A per-node parameter: scalar, array of length n, attribute name, or distribution.
 
+    Every form is checked against the range ``[low, high]``: a scalar, each
+    entry of an array or attribute, and a distribution's values (see
+    :mod:`diffusion.distributions`), whose draws are then clipped to ``clip``.
+
     ``resolve(network)`` turns it into a float array of length ``n`` (or keeps the
     distribution); ``draw(rngs, n)`` gives an ``(R, n)`` array or ``(n,)`` array.
     """
@@ -28,7 +32,7 @@ class NodeValue:
         self.name, self.low, self.high = name, low, high
         self.value: Any
         if is_distribution(value):
-            self.value = parse_distribution(value, name, clip)  # type: ignore[arg-type]
+            self.value = parse_distribution(value, name, clip, low=low, high=high)  # type: ignore[arg-type]
         elif isinstance(value, str):
             self.value = value
         elif isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | Mapping):
