@@ -723,6 +723,8 @@ def barabasi_albert(n: int, m: int, *, seed: SeedLike = None) -> Network:
 #: Most sectors (regions) of an SMB population, and most sector x region blocks.
 _MAX_GROUPS = 100_000
 _MAX_BLOCKS = 10_000_000
+#: Largest expected number of ties of :func:`smb_network` (a Poisson mean numpy can draw).
+_MAX_TIES = 1e18
 #: Bound on ``|log size|`` of :func:`smb_network` firms (sizes within about 1e±100), so that
 #: sizes, propensities and buffers are finite and positive however the parameters combine.
 _LOG_SIZE = 230.0
@@ -832,7 +834,10 @@ def _plan_smb(n: Any, mean_degree: Any, sectors: Any, regions: Any, homophily: A
               success_sd: Any, weighted: Any, weight_sd: Any, directed: Any, seed: Any = None
               ) -> tuple[GraphSize, dict[str, Any]]:
     n = _n(n)
-    z = check_number("mean_degree", mean_degree, 0.0, float(n - 1) if n > 1 else None)
+    z = check_number("mean_degree", mean_degree, 0.0)
+    if n * z / 2 > _MAX_TIES:
+        raise ParameterError("mean_degree", f"n × mean_degree / 2 = {n * z / 2:.3g} expected ties: more than "
+                             f"can be drawn ({_MAX_TIES:.0e})")
     S, sector_names = _labels("sectors", sectors)
     Rg, region_names = _labels("regions", regions)
     if S * Rg > _MAX_BLOCKS:
@@ -930,7 +935,7 @@ def smb_network(
     n : int
         Number of firms.
     mean_degree : float, default 8.0
-        Target mean degree ``z`` (mean out-degree if ``directed``), at most ``n - 1``.
+        Target mean degree ``z`` (mean out-degree if ``directed``); ``n z / 2`` at most 1e18.
     sectors, regions : int or list of str
         Number of sectors (regions), or their names; with names the
         ``sector`` (``region``) attribute holds the names, else codes ``0..S-1``

@@ -155,6 +155,7 @@ def test_seed_forms_agree(name):
         (lambda: smb_network(10, success_size_effect=-1e300), "success_size_effect"),
         (lambda: smb_network(10, success_sd=1e300), "success_sd"),
         (lambda: smb_network(100, mean_degree=1e300), "mean_degree"),
+        (lambda: smb_network(10**9, mean_degree=1e10), "mean_degree"),
         (lambda: smb_network(100, sectors=10**12), "sectors"),
         (lambda: smb_network(100, sectors=10**4, regions=10**4), "regions"),
         (lambda: configuration_model([2**62, 2**62]), "degrees"),
