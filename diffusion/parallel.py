@@ -48,7 +48,6 @@ import os
 import pickle
 import tempfile
 import threading
-import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -282,21 +281,22 @@ def _unspill(result: Any) -> Any:
             os.unlink(result.path)
 
 
-def _watch_parent(pid: int, interval: float = 1.0) -> None:
-    """Worker initializer: exit when the process that owns the pool is gone.
+def _watch_parent(lifeline: Any) -> None:
+    """Worker initializer: exit as soon as the process that owns the pool is gone.
 
-    A pool's workers otherwise outlive an owner killed with ``kill -9``.
+    ``lifeline`` is the read end of a pipe whose only write end the owner
+    holds: the read returns (end of file) when the owner exits however it
+    dies — ``kill -9`` included, and even while it lingers as a zombie, whose
+    pid a liveness poll would still find.
     """
 
     def watch() -> None:
-        while True:
-            time.sleep(interval)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except OSError:  # pragma: no cover - exists, not ours to signal
-                pass
+        try:
+            while True:
+                lifeline.recv_bytes()  # nothing is ever sent: returns only at end of file
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
 
     threading.Thread(target=watch, name="diffusion-watch-parent", daemon=True).start()
 
@@ -421,6 +421,7 @@ class ProcessExecutor(Executor):
             raise ParameterError("start_method", f"must be 'forkserver' or 'spawn', got {start_method!r}")
         self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
+        self._lifeline: tuple[Any, Any] | None = None
 
     @property
     def workers(self) -> int:
@@ -428,10 +429,19 @@ class ProcessExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            self._close_lifeline()
             ctx = multiprocessing.get_context(self.start_method)
+            # workers get the read end; this process alone holds the write end (not inheritable)
+            self._lifeline = ctx.Pipe(duplex=False)
             self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=ctx,
-                                             initializer=_watch_parent, initargs=(os.getpid(),))
+                                             initializer=_watch_parent, initargs=(self._lifeline[0],))
         return self._pool
+
+    def _close_lifeline(self) -> None:
+        if self._lifeline is not None:
+            for end in self._lifeline:
+                end.close()
+            self._lifeline = None
 
     def map_chunks(self, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
         tasks = [tuple(t) for t in tasks]
@@ -466,6 +476,7 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._close_lifeline()
 
 
 class DaskExecutor(Executor):
@@ -535,6 +546,7 @@ class DaskExecutor(Executor):
             except (OSError, ValueError, TypeError) as exc:
                 raise ParameterError("scheduler", f"invalid Dask scheduler address {self.scheduler!r}: "
                                      f"{exc}") from None
+            _probe_scheduler(self.scheduler, address, self.timeout)
             try:
                 self._client = distributed.Client(address, timeout=self.timeout, set_as_default=False)
             except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -577,6 +589,57 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def _probe_scheduler(name: str, address: str, timeout: float) -> None:
+    """Raise :class:`DiffusionError` unless a Dask scheduler answers at ``address`` within ``timeout`` s.
+
+    :class:`distributed.Client` bounds only the TCP connection: it then waits
+    for the peer's handshake without a deadline (a listener that never speaks
+    holds it for minutes) and reads a frame length from whatever answers (the
+    first bytes of an HTTP reply ask for exabytes). Here the connection, the
+    handshake and one ``identity`` call run under a single deadline, on a
+    private event loop in a daemon thread, so nothing outlives it.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            # a little beyond connect's own deadline, so that its error (refused, no route) is the one seen
+            outcome["reply"] = asyncio.run(asyncio.wait_for(ask(), timeout + 0.5))
+        except BaseException as exc:  # any failure means: no scheduler there
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="diffusion-probe-scheduler", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.5)
+    exc = outcome.get("error")
+    if thread.is_alive() or isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        why = f"no answer within {timeout:g} s"
+    elif isinstance(exc, OSError):
+        cause: BaseException | None = exc
+        while cause is not None and not getattr(cause, "strerror", None):
+            cause = cause.__cause__ or cause.__context__
+        why = f"cannot connect within {timeout:g} s ({getattr(cause, 'strerror', None) or 'no route'})"
+    elif exc is not None:  # a reply that is not Dask's protocol (e.g. an HTTP server)
+        why = f"the server there does not speak the Dask protocol ({type(exc).__name__})"
+    elif not isinstance(outcome.get("reply"), dict) or outcome["reply"].get("type") != "Scheduler":
+        why = "the server there is not a Dask scheduler"
+    else:
+        return
+    raise DiffusionError(f"scheduler: cannot reach the Dask scheduler at {name}: {why}")
 
 
 def _import_dask() -> Any:

@@ -271,6 +271,141 @@ def test_cli_unreachable_scheduler_exits_2(write_scenario, monkeypatch):
     assert time.monotonic() - start < 15
 
 
+class _Server:
+    """A local TCP server in a thread: ``silent`` accepts and never speaks, ``http`` is
+    :mod:`http.server`, ``eager`` answers every connection at once with an HTTP reply."""
+
+    def __init__(self, kind: str) -> None:
+        import socket
+        import threading
+
+        self.kind = kind
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list = []
+        self.httpd = None
+        if kind == "http":
+            from http.server import BaseHTTPRequestHandler, HTTPServer
+
+            class Quiet(BaseHTTPRequestHandler):
+                def log_message(self, *args) -> None:
+                    pass
+
+            self.sock.close()
+            self.httpd = HTTPServer(("127.0.0.1", 0), Quiet)
+            self.address = f"tcp://127.0.0.1:{self.httpd.server_address[1]}"
+            target = self.httpd.serve_forever
+        else:
+            target = self._serve
+        threading.Thread(target=target, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.kind == "eager":
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            self.held.append(conn)
+
+    def close(self) -> None:
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+@pytest.fixture(params=["silent", "http", "eager"])
+def not_a_scheduler(request):
+    pytest.importorskip("dask.distributed")
+    server = _Server(request.param)
+    yield server.address
+    server.close()
+
+
+def test_a_server_that_is_not_a_scheduler_fails_fast(not_a_scheduler):
+    # a listener that never answers held the handshake for minutes; an HTTP reply was read as a
+    # frame of exabytes (MemoryError)
+    start = time.monotonic()
+    with pytest.raises(DiffusionError, match=r"^scheduler: cannot reach the Dask scheduler at tcp://127"):
+        DaskExecutor(scheduler=not_a_scheduler, timeout=1.0).connect()
+    assert time.monotonic() - start < 4
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_cli_exits_2_when_the_scheduler_address_is_not_a_scheduler(not_a_scheduler, command, write_scenario,
+                                                                    monkeypatch, tmp_path):
+    monkeypatch.setattr(parallel, "DASK_CONNECT_TIMEOUT", 1.0)
+    text = (Path(__file__).parent.parent / "scenarios" / "sweep_watts_window.toml").read_text() \
+        if command == "sweep" else None
+    path = write_scenario(text) if text else write_scenario()
+    start = time.monotonic()
+    res = _cli([command, str(path), "--out", str(tmp_path / "out"), "--executor", "dask",
+                "--scheduler", not_a_scheduler])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("error: scheduler: cannot reach the Dask scheduler") and res.stderr.count("\n") == 1
+    assert time.monotonic() - start < 8
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+_OWNER = """
+import os, sys, time
+sys.path.insert(0, {helper!r})
+from owner_helper import pid
+from diffusion.parallel import ProcessExecutor
+ex = ProcessExecutor(workers=2, start_method={method!r})
+pids = set()
+while len(pids) < 2:  # until both workers have started
+    pids |= set(ex(pid, [(i,) for i in range(8)]))
+print(" ".join(map(str, sorted(pids))), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_pool_workers_exit_when_their_owner_is_killed(tmp_path, start_method):
+    # the owner is killed with SIGKILL and left unreaped (a zombie, whose pid still answers a liveness
+    # poll): its workers must exit within seconds all the same
+    import signal
+    import subprocess
+    import sys
+
+    if start_method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"no {start_method} here")
+    (tmp_path / "owner_helper.py").write_text(
+        "import os, time\n\n\ndef pid(i):\n    time.sleep(0.05)\n    return os.getpid()\n")
+    script = _OWNER.format(helper=str(tmp_path), method=start_method)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True, env=env)
+    try:
+        workers = [int(x) for x in owner.stdout.readline().split()]
+        assert len(workers) == 2 and owner.pid not in workers
+        assert not any(_gone(w) for w in workers)
+        os.kill(owner.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not all(_gone(w) for w in workers):
+            time.sleep(0.05)
+        assert _gone(owner.pid)
+        assert all(_gone(w) for w in workers), "pool workers outlived their owner"
+    finally:
+        owner.kill()
+        owner.wait()
+        owner.stdout.close()
+
+
 def test_files_of_killed_processes_are_removed(tmp_path):
     import subprocess
     import sys
