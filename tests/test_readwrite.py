@@ -282,3 +282,134 @@ def test_random_edge_lists_round_trip(tmp_path, edges, directed, fmt):
     write_network(net, path, **({"nodes": nodes} if fmt in ("csv", "tsv") else {}))
     back = read_network(path, **({"nodes": nodes, "directed": directed} if fmt in ("csv", "tsv") else {}))
     _same(net, back)
+
+
+# ----------------------------------------------------------- hostile files
+NODES_AB = '"nodes": [{"id": "a"}, {"id": "b"}]'
+REFUSED = {
+    # node-link JSON: networkx would merge the repeated node, create the undeclared one
+    "dup.json": ('{"nodes": [{"id": 1}, {"id": 2}, {"id": 1}], "edges": [{"source": 1, "target": 2}]}',
+                 r"nodes\[2\]: duplicate node id 1"),
+    "undeclared.json": ('{' + NODES_AB + ', "edges": [{"source": "a", "target": "zz"}]}',
+                        r"edges\[0\]: target 'zz' is not a declared node"),
+    "undeclared_links.json": ('{' + NODES_AB + ', "links": [{"source": "q", "target": "a"}]}',
+                              r"links\[0\]: source 'q' is not a declared node"),
+    "listid.json": ('{"nodes": [{"id": [1]}], "edges": []}', r"nodes\[0\]: the id must be"),
+    "noid.json": ('{"nodes": [{"name": 1}], "edges": []}', r"nodes\[0\]: not an object with an \"id\""),
+    "nestedattr.json": ('{"nodes": [{"id": 1, "x": [[1]]}], "edges": []}', r"attribute 'x' is not a number"),
+    "edgesobject.json": ('{' + NODES_AB + ', "edges": {"a": "b"}}', r"edges: must be a list"),
+    "deep.json": ('{"nodes": [{"id": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}]}",
+                  r"nested too deeply"),
+    "deeptop.json": ("[" * 100_000 + "]" * 100_000, r"nested too deeply"),
+    "dup.graphml": ('<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                    '<graph edgedefault="undirected"><node id="a"/><node id="b"/><node id="a"/>'
+                    '<edge source="a" target="b"/></graph></graphml>', r"duplicate node id 'a'"),
+    "undeclared.graphml": ('<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                           '<graph edgedefault="undirected"><node id="a"/><node id="b"/>'
+                           '<edge source="a" target="c"/></graph></graphml>',
+                           r"an edge joins 'c', which is not a declared node"),
+    "dup.gexf": ('<?xml version="1.0"?><gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">'
+                 '<graph defaultedgetype="undirected"><nodes><node id="0" label="0"/><node id="0" label="0"/>'
+                 '</nodes><edges/></graph></gexf>', r"duplicate node id '0'"),
+    "undeclared.gexf": ('<?xml version="1.0"?><gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">'
+                        '<graph defaultedgetype="undirected"><nodes><node id="0" label="0"/></nodes>'
+                        '<edges><edge id="0" source="0" target="9"/></edges></graph></gexf>',
+                        r"an edge joins '9'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_hostile_graph_files_are_refused_with_the_file_and_the_problem(tmp_path, name):
+    text, message = REFUSED[name]
+    path = _write(tmp_path / name, text)
+    with pytest.raises(GraphFormatError, match=message) as info:
+        read_network(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert len(str(info.value)) < len(str(path)) + 200
+
+
+def test_graphml_edges_may_come_before_their_nodes(tmp_path):
+    path = _write(tmp_path / "late.graphml",
+                  '<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                  '<graph edgedefault="undirected"><edge source="a" target="b"/><node id="a"/><node id="b"/>'
+                  '</graph></graphml>')
+    assert read_network(path).number_of_edges == 1
+
+
+SECRET = "root:$6$Sa1t$hashedpasswordvalue:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_a_file_that_is_not_an_edge_list_is_not_quoted(tmp_path, fmt):
+    # `path = "/etc/shadow", format = "csv"` printed the password hashes as the header
+    for text in (SECRET, "user,password\nbob,hunter2\n", "a,b\n1,2,hunter2\n", SECRET.replace(":", ",")):
+        path = _write(tmp_path / "shadow", text)
+        with pytest.raises(GraphFormatError) as info:
+            read_network(path, format=fmt)
+        msg = str(info.value)
+        assert msg.startswith(f"{path}: ")
+        for secret in ("root", "hashed", "daemon", "password", "hunter2", "19000", "bob"):
+            assert secret not in msg.replace(str(path), "")
+    nodes = _write(tmp_path / "nodes", SECRET)
+    edges = _write(tmp_path / "e.csv", "source,target\na,b\n")
+    with pytest.raises(GraphFormatError, match=r"nodes: line 1: the node table needs an? 'id' column") as info:
+        read_network(edges, nodes=nodes)
+    assert "root" not in str(info.value).replace(str(nodes), "")
+
+
+def test_near_miss_column_is_named_and_offending_values_shortened(tmp_path):
+    path = _write(tmp_path / "e.csv", "Source,target\na,b\n")
+    with pytest.raises(GraphFormatError, match=r"needs a 'source' column, and its header row has none; is 'Source'"):
+        read_network(path)
+    long = "secret-" + "x" * 500
+    path = _write(tmp_path / "w.csv", f"source,target,weight\na,b,{long}\n")
+    with pytest.raises(GraphFormatError, match=r"line 2: column 'weight': 'secret-x+\.\.\. is not a number$"):
+        read_network(path)
+    node = '{"id": "' + long + '"}'
+    path = _write(tmp_path / "d.json", '{"nodes": [' + node + ", " + node + "]}")
+    with pytest.raises(GraphFormatError) as info:
+        read_network(path)
+    assert len(str(info.value)) < len(str(path)) + 100
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("fmt", ["csv", "json", "graphml"])
+def test_devices_and_fifos_are_refused_without_reading(tmp_path, fmt):
+    import threading
+
+    fifo = tmp_path / f"pipe.{fmt}"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait forever
+    paths = [fifo] + [Path(p) for p in ("/dev/zero", "/dev/urandom") if os.path.exists(p)]
+    outcome: dict = {}
+
+    def read_all() -> None:
+        outcome["errors"] = []
+        for p in paths:
+            try:
+                read_network(p, format=fmt)
+            except GraphFormatError as exc:
+                outcome["errors"].append(str(exc))
+
+    t = threading.Thread(target=read_all, daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "blocked on a FIFO or read a device"
+    assert len(outcome["errors"]) == len(paths)
+    for p, msg in zip(paths, outcome["errors"], strict=True):
+        assert msg == f"{p}: is not a regular file (but a device, a pipe or a socket)"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_graph_files_larger_than_memory_are_refused_before_reading(tmp_path, fmt, monkeypatch):
+    import diffusion.engine
+
+    path = tmp_path / f"g.{fmt}"
+    nodes = tmp_path / "n.csv" if fmt in ("csv", "tsv") else None
+    write_network(_net(False, True, None), path, nodes=nodes)
+    size = max(path.stat().st_size, nodes.stat().st_size if nodes else 0)
+    monkeypatch.setattr(diffusion.engine, "available_memory", lambda: 1000)
+    with pytest.raises(GraphFormatError, match=rf"^{path}: reading this [\d.]+ (bytes|kB) {fmt} file needs about "
+                                                r"[\d.]+ kB of memory, but only 1 kB are available$"):
+        read_network(path, nodes=nodes)
+    monkeypatch.setattr(diffusion.engine, "available_memory", lambda: size * 100)
+    assert read_network(path, nodes=nodes).n == 7
