@@ -73,6 +73,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .errors import ParameterError
+
 __all__ = [
     "ARC", "SEEDS", "THRESHOLD", "TINY", "ZERO", "as_seed_sequence", "counter_bits", "default_rng", "exp",
     "floyd_seeds", "log", "mix64", "normal_ppf", "replicate_generators", "replicate_keys", "replicate_seeds",
@@ -88,6 +90,18 @@ def as_seed_sequence(seed: SeedLike | np.random.Generator) -> np.random.SeedSequ
     ``None`` draws fresh entropy from the operating system (the run is then not
     reproducible unless the returned sequence's ``entropy`` is recorded).
     A :class:`~numpy.random.Generator` is accepted and spawns a child sequence.
+    Anything else (a negative integer, a float) raises
+    :class:`~diffusion.errors.ParameterError` naming ``seed``.
+
+    Examples
+    --------
+    >>> from diffusion._random import as_seed_sequence
+    >>> as_seed_sequence(7).entropy
+    7
+    >>> as_seed_sequence(-1)
+    Traceback (most recent call last):
+    ...
+    diffusion.errors.ParameterError: seed: must be a non-negative integer, got -1
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -96,9 +110,10 @@ def as_seed_sequence(seed: SeedLike | np.random.Generator) -> np.random.SeedSequ
     if seed is None:
         return np.random.SeedSequence()
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, a SeedSequence, a Generator or None, not {type(seed).__name__}")
+        raise ParameterError("seed", f"must be a non-negative integer, a SeedSequence, a Generator or None, "
+                             f"not {type(seed).__name__}")
     if seed < 0:
-        raise ValueError("seed must be a non-negative integer")
+        raise ParameterError("seed", f"must be a non-negative integer, got {seed}")
     return np.random.SeedSequence(int(seed))
 
 

@@ -157,6 +157,8 @@ def _geometric_positions(rng: np.random.Generator, total: int, p: float) -> np.n
         return np.empty(0, dtype=np.int64)
     if p >= 1:
         return np.arange(total, dtype=np.int64)
+    if total >= 1 << 60:  # no graph this size fits in memory: the memory checks refuse it first
+        raise ParameterError("n", f"{total:,} node pairs: too many to sample (at most 2**60)")
     mean = total * p
     chunk = int(mean + 6 * np.sqrt(mean * (1 - p)) + 16)
     parts, last = [], -1
@@ -183,8 +185,6 @@ def _plan_erdos_renyi(n: Any, p: Any = None, mean_degree: Any = None, directed: 
         p = z / (n - 1) if n > 1 else 0.0
     p = check_number("p", p, 0.0, 1.0)
     pairs = n * (n - 1) if directed else n * (n - 1) // 2
-    if 0 < p < 1 and pairs >= 1 << 60:  # the limit of the skip sums (_geometric_positions)
-        raise ParameterError("n", f"{n:,} nodes have {pairs:,} pairs: too many to sample (at most 2**60)")
     return GraphSize(n, pairs * p, directed), {"n": n, "p": p, "directed": directed, "pairs": pairs}
 
 

@@ -44,6 +44,12 @@ sweep stops with an error. At the end ``DIR/sweep.csv`` (one row per point and
 replicate: the swept keys, then the ``runs.csv`` columns) is written
 atomically from the database (:func:`write_sweep_csv` regenerates it).
 
+When the database cannot be written (a full disk, a file-size limit, a
+read-only directory) the sweep stops with an :class:`OSError` that says so;
+the points already committed stay in the database, and the same command
+resumes once the cause is removed. Only a file that is not an SQLite
+database is reported as "not a sweep database".
+
 Examples
 --------
 >>> import tempfile
@@ -71,9 +77,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import errno
 import json
 import math
 import os
+import resource
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -528,6 +537,54 @@ def _first_difference(a: Any, b: Any, prefix: str = "") -> str:
     return prefix or "(top level)"
 
 
+# primary SQLite result codes (https://sqlite.org/rescode.html)
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
+#: Free space below which a failed write is put down to a full disk.
+_NEARLY_FULL = 1 << 20
+
+
+def _write_failure(path: Path) -> tuple[str, str]:
+    """Why writing next to ``path`` failed, as far as can be told, and what to do about it."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < _NEARLY_FULL:
+        return f"the disk is full ({free:,} bytes free)", "free some space"
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY:
+        sizes = [p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file()]
+        if max(sizes, default=0) + _NEARLY_FULL >= limit:
+            return (f"the file-size limit of this process (ulimit -f, {limit:,} bytes) is reached",
+                    "raise the limit")
+    return "disk I/O error (is the disk full?)", "free some space"
+
+
+def _storage_error(path: Path, exc: sqlite3.Error, stored: int | None = None) -> Exception:
+    """The error to raise for an SQLite failure on the sweep database ``path``.
+
+    Only a file that is not a database blames the input (``--out``); a write
+    that fails (full disk, file-size limit, permissions, another writer) is an
+    :class:`OSError` that says so, and that the stored points are kept.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return DiffusionError(f"{path}: not a sweep database ({exc})")
+    kept = "" if not stored else ("; the point stored so far is kept" if stored == 1
+                                  else f"; the {stored} points stored so far are kept")
+    if primary in (_SQLITE_FULL, _SQLITE_IOERR):
+        why, remedy = _write_failure(path)
+        return OSError(errno.ENOSPC, f"cannot write the sweep database: {why}{kept}; {remedy} and run the "
+                       "same command again to resume", str(path))
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return OSError(errno.EBUSY, f"the sweep database is locked by another program ({exc}){kept}", str(path))
+    if primary in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM):
+        return OSError(errno.EACCES, f"cannot write the sweep database ({exc}){kept}", str(path))
+    return DiffusionError(f"{path}: cannot use the sweep database ({exc}){kept}")
+
+
 class _Store:
     """The sweep database: one connection, explicit transactions."""
 
@@ -536,10 +593,14 @@ class _Store:
         self.path = path
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(path, exc) from None
+        try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
-            raise DiffusionError(f"{path}: not a sweep database ({exc})") from None
+            self.conn.close()
+            raise _storage_error(path, exc) from None
 
     def close(self) -> None:
         self.conn.close()
@@ -573,9 +634,8 @@ class _Store:
                           "PRIMARY KEY (point, step))")
             c.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            raise DiffusionError(f"{self.path}: not a sweep database ({exc})") from None
+            self._rollback()
+            raise _storage_error(self.path, exc) from None
         if stored:
             self._check(stored, meta, scenario_path)
 
@@ -597,8 +657,23 @@ class _Store:
     def completed(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT point FROM points")}
 
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # what failed may fail again: the file is intact
+                self.conn.execute("ROLLBACK")
+
     def add(self, res: PointResult, seed: int, params: Mapping[str, Any]) -> bool:
         """Store a completed point in one transaction; False if it was already there."""
+        try:
+            return self._add(res, seed, params)
+        except sqlite3.DatabaseError as exc:
+            try:
+                stored: int | None = len(self.completed())
+            except sqlite3.Error:
+                stored = None
+            raise _storage_error(self.path, exc, stored) from None
+
+    def _add(self, res: PointResult, seed: int, params: Mapping[str, Any]) -> bool:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -623,8 +698,7 @@ class _Store:
                                     for r in res.curve])
             c.execute("COMMIT")
         except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
+            self._rollback()
             raise
         return True
 
@@ -878,7 +952,15 @@ class SweepRunner:
             # unless another program is reading it right now
             with contextlib.suppress(sqlite3.OperationalError):
                 self.store.conn.execute("PRAGMA journal_mode=DELETE")
-            csv_path = write_sweep_csv(self.store.path)
+            try:
+                csv_path = write_sweep_csv(self.store.path)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                    raise
+                why, remedy = _write_failure(self.store.path)
+                raise OSError(exc.errno, f"cannot write {SWEEP_CSV}: {why}; every point is stored in "
+                              f"{self.store.path.name}: {remedy} and run the same command again to write it",
+                              str(self.out_dir / SWEEP_CSV)) from None
         finally:
             self.store.close()
         return SweepResult(self.out_dir, self.store.path, csv_path, self.total, completed)

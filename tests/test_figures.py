@@ -376,3 +376,35 @@ def test_write_figures_follow_the_declared_roles(tmp_path):
     assert "final_sizes.png" in files
     fig = figures.final_sizes(res)
     assert sum(p.get_height() for p in fig.axes[0].patches) == 40
+
+
+def test_the_same_figure_gives_the_same_bytes(tmp_path):
+    # SVGs carried the date and random element ids: two identical runs wrote different figures
+    import hashlib
+
+    def draw(where):
+        fig = figures.adoption_curve(np.array([[0.0, 0.2, 0.5], [0.0, 0.1, 0.7]]), title="same")
+        fig.axes[0].fill_between([0, 1], [0, 1], alpha=0.2)  # clip paths and hatches get ids
+        return [hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in figures.save_figure(fig, where / "f", formats=("png", "svg", "pdf"))]
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert draw(tmp_path / "a") == draw(tmp_path / "b")
+    svg = (tmp_path / "a" / "f.svg").read_text()
+    assert "<dc:date>" not in svg
+
+
+def test_identical_runs_write_identical_figures(tmp_path, write_scenario):
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    path = write_scenario()
+    for d in ("one", "two"):
+        res = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / d), "--quiet"])
+        assert res.exit_code == 0, res.output
+    one = sorted((tmp_path / "one" / "figures").iterdir())
+    assert one and any(p.suffix == ".svg" for p in one)
+    for p in one:
+        assert p.read_bytes() == (tmp_path / "two" / "figures" / p.name).read_bytes(), p.name

@@ -304,3 +304,14 @@ def test_registered_model_rejects_nan_parameters(name):
             model = cls(**{param: math.nan})
             simulate(net, model, initial=None, runs=2, seed=0, max_steps=3)
         assert err.value.name.split(".")[0] == param
+
+
+@pytest.mark.parametrize("seed", [-1, -(2**70), 1.5, "7", True, [1, 2]])
+def test_a_bad_seed_is_a_parameter_error_naming_seed(seed):
+    # simulate(seed=-1) raised a bare ValueError (exit 1, "unexpected")
+    net = diffusion.generators.erdos_renyi(20, mean_degree=3, seed=1)
+    for call in (lambda: diffusion.simulate(net, LinearThreshold(0.3), initial=2, runs=2, seed=seed),
+                 lambda: diffusion.generators.erdos_renyi(20, mean_degree=3, seed=seed)):
+        with pytest.raises(ParameterError) as err:
+            call()
+        assert err.value.name == "seed" and str(err.value).startswith("seed: must be a non-negative integer")

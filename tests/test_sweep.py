@@ -424,3 +424,97 @@ def test_validate_checks_every_sweep_point(tmp_path):
     bad = _write(tmp_path / "bad.toml", sweep='"cascade.threshold" = [0.1, 1.5]')
     res = _cli(["validate", str(bad)])
     assert res.exit_code == 2 and "sweep.cascade.threshold" in res.stderr and "point 1" in res.stderr
+
+
+# ----------------------------------------------------------------- a disk that fills up
+SMALL_SWEEP = """
+[scenario]
+name = "fill"
+seed = 3
+runs = 3
+[network]
+generator = "erdos_renyi"
+n = 200
+mean_degree = 4.0
+[cascade]
+model = "linear_threshold"
+threshold = 0.18
+[cascade.initial]
+count = 1
+[sweep]
+"cascade.threshold" = [0.12, 0.18]
+"network.mean_degree" = [1.0, 2.0, 4.0, 6.0]
+"""
+
+
+@pytest.fixture(scope="module")
+def filled_reference(tmp_path_factory):
+    """The small sweep's CSV, run without interruption."""
+    d = tmp_path_factory.mktemp("ref")
+    (d / "fill.toml").write_text(SMALL_SWEEP)
+    res = _cli(["sweep", str(d / "fill.toml"), "--out", str(d / "out"), "--quiet"])
+    assert res.exit_code == 0
+    return (d / "out" / "sweep.csv").read_bytes()
+
+#: Runs the CLI with a file-size limit (writes past it fail as on a full disk: SQLite sees a
+#: short or failed write), optionally reporting no free space, as a full disk does.
+_LIMITED = """
+import resource, shutil, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+if {full}:
+    shutil.disk_usage = lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0)
+from diffusion.cli import main
+sys.argv = ["diffusion", "sweep", {scenario!r}, "--out", {out!r}, "--quiet"]
+main()
+"""
+
+
+@pytest.mark.parametrize(("limit", "full"), [(4096, False), (40_000, False), (40_000, True)])
+def test_a_full_disk_is_named_and_the_database_kept(tmp_path, limit, full, filled_reference):
+    # on a full disk the sweep said "not a sweep database (disk I/O error)", blaming the input
+    path = tmp_path / "fill.toml"
+    path.write_text(SMALL_SWEEP)
+    out = tmp_path / "out"
+    script = _LIMITED.format(limit=limit, full=full, scenario=str(path), out=str(out))
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.startswith(f"error: {out / 'sweep.sqlite'}: cannot write the sweep database: ")
+    assert res.stderr.count("\n") == 1 and "not a sweep database" not in res.stderr
+    if full:
+        assert "the disk is full (0 bytes free)" in res.stderr and "free some space" in res.stderr
+    else:
+        assert f"the file-size limit of this process (ulimit -f, {limit:,} bytes) is reached" in res.stderr
+    assert (out / "sweep.sqlite").exists()  # kept (see the next test for points stored before the failure)
+    # space freed: the same command resumes and ends as an uninterrupted sweep
+    again = _cli(["sweep", str(path), "--out", str(out), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert (out / "sweep.csv").read_bytes() == filled_reference
+
+
+def test_database_full_reported_by_sqlite_names_the_disk(tmp_path, monkeypatch):
+    import shutil
+
+    from diffusion import sweep as sweep_module
+
+    calls = {"n": 0}
+    real = sweep_module._Store._add
+
+    def add(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:  # SQLITE_FULL, as SQLite reports ENOSPC on a write
+            exc = sqlite3.OperationalError("database or disk is full")
+            exc.sqlite_errorcode, exc.sqlite_errorname = 13, "SQLITE_FULL"
+            raise exc
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(sweep_module._Store, "_add", add)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9, 4096))
+    sc = scenario({"cascade.threshold": [0.1, 0.2, 0.3, 0.4]})
+    with pytest.raises(OSError, match=r"cannot write the sweep database: the disk is full \(4,096 bytes free\); "
+                                      r"the 2 points stored so far are kept; free some space") as info:
+        run_sweep(sc, tmp_path)
+    assert info.value.errno == 28 and info.value.filename == str(tmp_path / "sweep.sqlite")
+    monkeypatch.setattr(sweep_module._Store, "_add", real)
+    assert run_sweep(sc, tmp_path).completed == 2

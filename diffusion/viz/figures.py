@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -27,6 +28,8 @@ __all__ = ["adoption_curve", "caption_of", "category_bars", "cause_areas", "fina
            "robustness_curves", "run_distributions", "save_figure", "sensitivity_indices", "series_paths",
            "sweep_map"]
 
+#: Metadata that keeps the files of a figure the same from run to run (no creation date).
+_NO_DATE: dict[str, dict[str, None]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 _BLUE, _ORANGE, _GREY = "#0072b2", "#d55e00", "#7f7f7f"
 _PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 
@@ -87,6 +90,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], formats: Sequence[str
     """Write ``fig`` as ``<path>.png`` and ``<path>.svg`` (atomically); return the files.
 
     A suffix ``.png``/``.svg``/``.pdf`` on ``path`` is replaced by each format's.
+    The files carry no date and the SVG's element ids are drawn from a fixed
+    salt, so the same figure gives the same bytes on every run.
 
     Examples
     --------
@@ -103,8 +108,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], formats: Sequence[str
     out = []
     for fmt in formats:
         target = base.with_name(f"{base.name}.{fmt}")
-        with atomic_write(target, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
+        with atomic_write(target, "wb") as fh, rc_context({"svg.hashsalt": "smb-diffusion"}):
+            fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_NO_DATE.get(fmt))
         out.append(target)
     return out
 
