@@ -546,7 +546,8 @@ class DaskExecutor(Executor):
             except (OSError, ValueError, TypeError) as exc:
                 raise ParameterError("scheduler", f"invalid Dask scheduler address {self.scheduler!r}: "
                                      f"{exc}") from None
-            _probe_scheduler(self.scheduler, address, self.timeout)
+            if address.startswith("tcp://"):  # (TLS and other transports need their own security)
+                _probe_scheduler(self.scheduler, address, self.timeout)
             try:
                 self._client = distributed.Client(address, timeout=self.timeout, set_as_default=False)
             except (OSError, TimeoutError, ValueError, TypeError) as exc:
