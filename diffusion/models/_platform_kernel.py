@@ -61,7 +61,8 @@ def platform_step(
     replicate, a firm, a row pointer) or an array's length is out of range.
     """
     _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holders, weighted,
-           adopted_at, count, in_indptr, in_indices, in_w, instrength, has_mh, changed)
+           adopted_at, count, in_indptr, in_indices, in_w, instrength, mh_n, has_mh, changed, kappa, avail,
+           apply_now, best_out, sec_out)
     for r in range(starts.shape[0] - 1):
         _replicate_step(
             starts[r],
@@ -102,7 +103,8 @@ def platform_step(
 
 @njit(cache=True, nogil=True)
 def _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holders, weighted, adopted_at,
-           count, in_indptr, in_indices, in_w, instrength, has_mh, changed):  # pragma: no cover - compiled
+           count, in_indptr, in_indices, in_w, instrength, mh_n, has_mh, changed, kappa, avail, apply_now,
+           best_out, sec_out):  # pragma: no cover - compiled
     """Raise :class:`ValueError` unless every index :func:`platform_step` follows is in range."""
     R, n = primary.shape
     K = cost.shape[0]
@@ -119,6 +121,11 @@ def _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holder
     if (in_indptr.shape[0] != n + 1 or in_indptr[0] != 0 or in_indptr[n] > in_indices.shape[0]
             or (in_w.shape[0] > 0 and in_w.shape[0] != in_indices.shape[0]) or instrength.shape[0] != n):
         raise ValueError("platform_step: in-arc arrays are not of n firms")
+    if ((has_mh and mh_n.shape[0] != n)
+            or (kappa.shape[0] > 0 and (kappa.shape[1] != n or (kappa.shape[0] > 1 and kappa.shape[0] < R)))
+            or (avail.shape[0] > 0 and avail.shape != (R, K))
+            or (not apply_now and (best_out.shape[0] < m or sec_out.shape[0] < m))):
+        raise ValueError("platform_step: per-firm or per-platform arrays do not match")
     B = starts.shape[0] - 1
     if B > R or (B >= 0 and (starts[0] < 0 or starts[B] > m)):
         raise ValueError("platform_step: row pointers out of range")
