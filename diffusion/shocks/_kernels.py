@@ -39,6 +39,13 @@ ascending order, so a lane's losses do not depend on the other lanes of its
 batch.
 
 Rules are numbered :data:`THRESHOLD`, :data:`SINGLE_HIT`, :data:`LINEAR`.
+
+The entry points check, before their first write, every argument that
+decides where they read or write — the CSR arrays of ``W`` (in
+:func:`exposure_arrays`), the scratch's rows against ``n`` and its lanes, the
+capacity rows, the firms named, the output lengths — and raise
+:class:`ValueError` on a mismatch, so no argument can make them index outside
+their arrays.
 """
 
 from __future__ import annotations
@@ -107,11 +114,21 @@ class Exposure(NamedTuple):
 
 
 def exposure_arrays(W: Any) -> Exposure:
-    """The :class:`Exposure` of a canonical (duplicate-free) scipy CSR matrix."""
+    """The :class:`Exposure` of a canonical (duplicate-free) scipy CSR matrix.
+
+    Raises :class:`ValueError` unless the arrays describe ``n`` rows of
+    columns ``0 .. n - 1`` (the kernels trust them).
+    """
     n = W.shape[0]
     itype = np.int32 if n < 2**31 - 1 else np.int64
-    return Exposure(np.asarray(W.indptr, dtype=np.int64), np.asarray(W.indices, dtype=itype),
-                    np.asarray(W.data, dtype=np.float64))
+    g = Exposure(np.asarray(W.indptr, dtype=np.int64), np.asarray(W.indices, dtype=itype),
+                 np.asarray(W.data, dtype=np.float64))
+    if (W.ndim != 2 or W.shape[1] != n or g.indptr.shape != (n + 1,) or g.indptr[0] != 0
+            or g.indptr[-1] != g.indices.shape[0] or g.data.shape != g.indices.shape
+            or np.any(np.diff(g.indptr) < 0)
+            or (g.indices.size and (g.indices.min() < 0 or g.indices.max() >= n))):
+        raise ValueError("the exposure matrix is not a valid n x n CSR matrix")
+    return g
 
 
 class Scratch(NamedTuple):
@@ -164,6 +181,30 @@ def new_scratch(n: int, lanes: int, *, linear: bool = False, rounds: bool = Fals
                    np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
                    np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
                    np.zeros(w, np.uint64), np.zeros(w, np.uint64), np.zeros(lanes), np.zeros(lanes))
+
+
+@njit(cache=True, nogil=True)
+def _check_scratch(rule, W, sc, n):  # pragma: no cover - compiled
+    """Raise unless ``W`` and the scratch ``sc`` have the shapes of ``n`` firms and its lanes."""
+    B = sc.h.shape[1]
+    w = n // 64 + 1
+    if (rule < THRESHOLD or rule > LINEAR or B < 1 or B > LANES or W.indptr.shape[0] != n + 1
+            or W.indptr[n] > W.indices.shape[0] or W.data.shape[0] < W.indices.shape[0]
+            or sc.h.shape[0] != n or sc.acc.shape != sc.h.shape
+            or (sc.delta.shape[0] != (n if rule == LINEAR else sc.delta.shape[0]))
+            or sc.delta.shape[1] != B or (sc.fr.shape[0] != 0 and sc.fr.shape[0] != n) or sc.fr.shape[1] != B
+            or sc.on.shape[0] != n or sc.fm.shape[0] != n or sc.rm.shape[0] != n or sc.tm.shape[0] != n
+            or sc.recv.shape[0] != n or sc.front.shape[0] != n or sc.nxt.shape[0] != n
+            or sc.order.shape[0] != w or sc.touched.shape[0] != w or sc.pv.shape[0] != B
+            or sc.stat.shape[0] != B):
+        raise ValueError("shock kernels: the exposure or the scratch does not match the firms and lanes")
+
+
+@njit(cache=True, nogil=True)
+def _check_firms(a, n):  # pragma: no cover - compiled
+    for i in range(a.shape[0]):
+        if a[i] < 0 or a[i] >= n:
+            raise ValueError("shock kernels: firm out of range")
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -369,6 +410,14 @@ def propagate_lanes(rule, W, sc, nf, cap, caprow, max_rounds, tol, rounds):  # p
     distress changed (threshold: some firm failed).
     """
     B = sc.h.shape[1]
+    n = sc.on.shape[0]
+    _check_scratch(rule, W, sc, n)
+    if nf < 0 or nf > n or rounds.shape[0] < B or caprow.shape[0] < B or (rule == THRESHOLD and cap.shape[1] != n):
+        raise ValueError("propagate_lanes: frontier, capacities or rounds do not match")
+    _check_firms(sc.front[:nf], n)
+    for b in range(B):
+        if rule == THRESHOLD and (caprow[b] < 0 or caprow[b] >= cap.shape[0]):
+            raise ValueError("propagate_lanes: capacity row out of range")
     want_fr = sc.fr.shape[0] > 0
     t = 0
     while nf > 0 and t < max_rounds:
@@ -569,6 +618,11 @@ def propagate_rows(rule, W, sc, h0, cap, max_rounds, tol, distress, failed, fail
     """
     R, n = h0.shape
     B = sc.h.shape[1]
+    _check_scratch(rule, W, sc, n)
+    if (sc.fr.shape[0] != n or cap.shape[1] != n or (cap.shape[0] != 1 and cap.shape[0] < R)
+            or distress.shape != h0.shape or failed.shape != h0.shape or failed_round.shape != h0.shape
+            or rounds.shape[0] < R):
+        raise ValueError("propagate_rows: capacities or outputs do not match the rows")
     caprow = np.zeros(B, np.int64)
     top = np.zeros(B)
     lane_rounds = np.zeros(B, np.int64)
@@ -612,6 +666,13 @@ def criticality_chunk(rule, W, sc, sources, zero_cap, cap, value, max_rounds, to
     the lanes in turn (neighbouring firms side by side share the most reads).
     """
     B = sc.h.shape[1]
+    n = sc.on.shape[0]
+    _check_scratch(rule, W, sc, n)
+    if cap.shape[0] != n or value.shape[0] != n or total.shape[0] < sources.shape[0] or \
+            failed.shape[0] < sources.shape[0]:
+        raise ValueError("criticality_chunk: capacities, values or outputs do not match the firms")
+    _check_firms(sources, n)
+    _check_firms(zero_cap, n)
     caprow = np.zeros(B, np.int64)
     cap2 = cap.reshape((1, cap.shape[0]))
     top = np.ones(B)
