@@ -7,7 +7,9 @@ identical numbers: ``stream``, ``bits``, ``unit``, fdlibm's ``log`` and
 ``exp``, the AS241 normal quantile, Marsaglia and Tsang's gamma, and the
 samplers built on them — a node's threshold, the geometric gaps of the zero
 set and of a cascade's successes, and Floyd's algorithm for random initial
-adopters. Every function is ``inline="always"``: a kernel pays for a draw
+adopters. Gaps are floats clamped to at least 1 (whatever ``log1p(-q)`` is,
+even NaN), and a Floyd draw is clamped to ``0 .. m``, so a sampler can lead
+a kernel neither backwards nor past its arrays. Every function is ``inline="always"``: a kernel pays for a draw
 only where it makes one.
 
 This module imports numba; the models import it lazily.
@@ -223,8 +225,15 @@ def fill_thresholds(spec, s, out):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, inline="always")
 def zero_gap(s, i, log1mq):  # pragma: no cover - compiled
-    """Gap ``i`` between consecutive nodes of the zero set (a float: it may exceed any node count)."""
-    return math.floor(log(unit(bits(s, i))) / log1mq) + 1.0
+    """Gap ``i`` between consecutive nodes of the zero set (a float: it may exceed any node count).
+
+    At least 1 whatever ``log1mq`` is (``log1p(-q) < 0`` gives at least 1
+    anyway; 0, a positive value or NaN — a caller's bug — would give a gap
+    that stays in place or runs backwards), so the position it advances only
+    grows; compared as a float with the nodes left, it never overflows.
+    """
+    g = math.floor(log(unit(bits(s, i))) / log1mq) + 1.0
+    return g if g >= 1.0 else 1.0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -233,6 +242,8 @@ def floyd(s, n, k, mark, stamp, out):  # pragma: no cover - compiled
 
     ``mark[v] == stamp`` marks the nodes chosen so far (``mark`` is a scratch
     array reused across replicates: entries are never reset, only stamped).
+    Needs ``0 <= k <= n`` (the kernels check it): each ``t`` is then in
+    ``0 .. m``, ``m = n - k + j < n``.
     """
     for j in range(k):
         m = n - k + j

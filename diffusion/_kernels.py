@@ -55,6 +55,31 @@ runs the chunk again with wider rows. ``work`` counts what was touched
 (:data:`WORK_FIELDS`), which is how tests check that the cost of a cascade
 does not depend on the size of the graph.
 
+Arguments
+---------
+Every public kernel checks, before its first write, the arguments that decide
+where it reads and writes: the CSR row pointers (``indptr[0] == 0``,
+non-decreasing, within ``indices``), the per-node and per-arc arrays against
+``n`` and the number of arcs, the initial adopters (``k <= n``; or pointers
+non-decreasing within ``idx``, each node in ``0 .. n - 1``), the sink
+(``rows`` of shape ``(len(keys), n)`` and ``limit`` within the dtype of
+``rows``, or ``tally`` of shape ``(n, 2)``), the zero lists, the
+independent-cascade table and ``log1p(-p) < 0``, the count planes of
+:func:`lt_bits_chunk` (as :func:`lt_meta` lays them out for ``need``) and the
+largest out-degree. A violation raises :class:`ValueError`: a bug in the
+caller, never bad input (parameters are validated before any kernel runs).
+The checks cost ``O(n)`` once per call, nothing per arc; ``indices`` is
+trusted (a :class:`~diffusion.network.Network` validated it when it was built).
+
+Within the kernels, nothing a parameter can be makes them index outside their
+arrays: a repeated initial adopter counts once, geometric gaps are clamped (a
+cascade's skip to the arcs not yet passed, a gap of the zero set to at least
+1, both compared as floats, so no sum overflows), adoption steps stop at
+``sink.limit`` (a chunk runs again into wider rows, as above), and a NaN
+threshold never fires (its integer threshold is ``deg + 1``). The bit-parallel
+kernel runs its replicates in batches of at most :data:`BATCH` = 64 (one bit
+each in a word).
+
 This module imports numba; the models import it lazily.
 """
 
@@ -118,6 +143,65 @@ class Sink(NamedTuple):
     limit: int
 
 
+# ----------------------------------------------------------------- argument checks
+@njit(cache=True, nogil=True)
+def _nodes_ok(a, lo, hi, n):  # pragma: no cover - compiled
+    """Whether ``a[lo:hi]`` are node indices ``0 .. n - 1``."""
+    for i in range(lo, hi):
+        if a[i] < 0 or a[i] >= n:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _check_args(indptr, indices, seeds, keys, sink, work):  # pragma: no cover - compiled
+    """Check the arguments every kernel takes (see the module docstring); returns the largest out-degree."""
+    if indptr.shape[0] < 1 or indptr[0] != 0:
+        raise ValueError("kernel: indptr is not the row pointer of a CSR graph")
+    n = indptr.shape[0] - 1
+    width = 0
+    for u in range(n):
+        d = indptr[u + 1] - indptr[u]
+        if d < 0:
+            raise ValueError("kernel: indptr decreases")
+        width = max(width, d)
+    if indptr[n] > indices.shape[0]:
+        raise ValueError("kernel: indptr runs past indices")
+    if work.shape[0] < len(WORK_FIELDS):
+        raise ValueError("kernel: work has fewer counters than WORK_FIELDS")
+    R = keys.shape[0]
+    if sink.dense:
+        if sink.rows.shape[0] != R or sink.rows.shape[1] != n:
+            raise ValueError("kernel: sink rows are not (replicates, n)")
+        if sink.limit < 0 or sink.limit > np.iinfo(sink.rows.dtype).max:
+            raise ValueError("kernel: sink limit outside the dtype of the rows")
+    elif sink.tally.shape[0] != n or sink.tally.shape[1] < 2:
+        raise ValueError("kernel: sink tally is not (n, 2)")
+    if seeds.k > 0:
+        if seeds.k > n:
+            raise ValueError("kernel: more random initial adopters than nodes")
+    else:
+        m = 1 if seeds.shared else R
+        ptr = seeds.ptr
+        if ptr.shape[0] < m + 1 or ptr[0] < 0 or ptr[m] > seeds.idx.shape[0]:
+            raise ValueError("kernel: seed pointers outside the seed indices")
+        for i in range(m):
+            if ptr[i + 1] < ptr[i]:
+                raise ValueError("kernel: seed pointers decrease")
+        if not _nodes_ok(seeds.idx, ptr[0], ptr[m], n):
+            raise ValueError("kernel: initial adopter out of range")
+    return width
+
+
+@njit(cache=True, nogil=True)
+def _check_spec(spec):  # pragma: no cover - compiled
+    """A threshold spec ``(kind, a, b, q, log1p(-q), low, high)`` with ``log1p(-q) <= 0`` (not NaN)."""
+    if len(spec) < 7:
+        raise ValueError("kernel: threshold spec has fewer than 7 entries")
+    if spec[0] >= 0 and not spec[4] <= 0.0:
+        raise ValueError("kernel: threshold spec's log1p(-q) is not <= 0")
+
+
 # ----------------------------------------------------------------- shared pieces
 @njit(cache=True, nogil=True)
 def _grow(hist, t):  # pragma: no cover - compiled
@@ -138,6 +222,8 @@ def _seed(seeds, key, r, n, stamp, sid, queue):  # pragma: no cover - compiled
     q = 0
     for i in range(seeds.ptr[j], seeds.ptr[j + 1]):
         v = seeds.idx[i]
+        if stamp[v] == sid:  # repeated: counts once
+            continue
         stamp[v] = sid
         queue[q] = v
         q += 1
@@ -164,6 +250,8 @@ def _record(dense, rows, counts, limit, r, v, t):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, inline="always")
 def _need(th, d, fraction):  # pragma: no cover - compiled
     """Integer threshold of one node (see :func:`lt_need`)."""
+    if th != th:  # NaN: no level reaches it
+        return np.int64(d) + 1
     if fraction:
         if d == 0:
             return 0 if th <= 0.0 else 1
@@ -193,8 +281,12 @@ def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
     Fraction rule: the least ``k`` in ``0 .. deg`` with ``k / deg >= theta``
     (``deg + 1`` if none; a node without in-neighbours needs 0 if ``theta <= 0``,
     else never adopts). Count rule: ``ceil(theta)`` capped at ``deg + 1``.
-    Writes ``need`` and the nodes needing 0 into ``zero``; returns how many.
+    A NaN threshold is never reached (``deg + 1``). Writes ``need`` and the
+    nodes needing 0 into ``zero``; returns how many.
     """
+    n = theta.shape[0]
+    if deg.shape[0] != n or need.shape[0] < n or zero.shape[0] < n:
+        raise ValueError("lt_need: deg, need or zero shorter than theta")
     nz = 0
     for i in range(theta.shape[0]):
         k = _need(theta[i], deg[i], fraction)
@@ -220,6 +312,13 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     is below ``prob[a]``). A replicate without initial adopters evaluates no
     step. Returns ``(hist, steps)``, ``hist`` of length ``-1`` on overflow.
     """
+    width = _check_args(indptr, indices, seeds, keys, sink, work)
+    if mode < IC_NONE or mode > IC_PER_ARC:
+        raise ValueError("ic_chunk: no such mode")
+    if mode == IC_SKIPS and (qtab.shape[0] <= width or not log1mp < 0.0):
+        raise ValueError("ic_chunk: qtab shorter than the largest out-degree + 1, or log1p(-p) not < 0")
+    if mode == IC_PER_ARC and prob.shape[0] < indptr[-1]:
+        raise ValueError("ic_chunk: fewer probabilities than arcs")
     n = indptr.shape[0] - 1
     R = keys.shape[0]
     dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
@@ -259,8 +358,10 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                         if x <= qtab[left]:
                             break
                         g = np.floor(D.log(x) / log1mp)
-                        if g > left - 1:
+                        if not g <= left - 1:  # (or NaN) the last arc not yet passed
                             g = left - 1
+                        elif g < 0.0:
+                            g = 0.0
                         a = a0 + off + np.int64(g)
                         v = indices[a]
                         work[_ARCS] += 1
@@ -320,7 +421,11 @@ def lt_chunk(indptr, indices, deg, fraction, spec, seeds, keys, sink, max_steps,
     without stamps. The draws are addressed, so both give the same cascade.
     Returns ``(hist, steps)``.
     """
+    _check_args(indptr, indices, seeds, keys, sink, work)
+    _check_spec(spec)
     n = indptr.shape[0] - 1
+    if deg.shape[0] != n or spec[0] < 0:
+        raise ValueError("lt_chunk: deg is not of n nodes, or thresholds are not drawn")
     R = keys.shape[0]
     dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
     log1mq = spec[4]
@@ -430,7 +535,13 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
     node, then arc order). ``stamp[v]`` is ``sid`` once ``v`` is reached and
     ``-sid`` once it adopted. Returns ``(hist, steps)``.
     """
+    _check_args(indptr, indices, seeds, keys, sink, work)
+    _check_spec(spec)
     n = indptr.shape[0] - 1
+    if weights.shape[0] < indptr[-1] or (fraction and denom.shape[0] != n):
+        raise ValueError("ltw_chunk: weights or denominators do not match the graph")
+    if spec[0] < 0 and (theta.shape[0] != n or not _nodes_ok(zero, 0, zero.shape[0], n)):
+        raise ValueError("ltw_chunk: thresholds not of n nodes, or zero lists a node out of range")
     R = keys.shape[0]
     dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
     random = spec[0] >= 0
@@ -674,7 +785,21 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
     else through the list of its nodes; the result is the same.
     Returns ``(hist, steps)``.
     """
+    widest = _check_args(indptr, indices, seeds, keys, sink, work)
     n = indptr.shape[0] - 1
+    if need.shape[0] != n or meta.shape[0] != n or planes < 0 or width < widest:
+        raise ValueError("lt_bits_chunk: need or meta not of n nodes, or width below the largest out-degree")
+    if not _nodes_ok(zero, 0, zero.shape[0], n):
+        raise ValueError("lt_bits_chunk: zero lists a node out of range")
+    for v in range(n):  # the planes _init_record writes are the ones lt_meta laid out, within hi
+        k = max(np.int64(need[v]), 1)
+        w = 0
+        while (k >> w) != 0:
+            w += 1
+        mt = meta[v]
+        if np.int64(mt & np.uint64(63)) != w or \
+                np.int64((mt >> np.uint64(6)) & _OFFSETS) + max(w - 2, 0) > planes:
+            raise ValueError("lt_bits_chunk: count planes do not match need, or lie outside hi")
     R = keys.shape[0]
     rows = sink.rows
     dense = sink.dense
@@ -724,9 +849,13 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
             else:
                 j = 0 if seeds.shared else r
                 lo_s, hi_s = seeds.ptr[j], seeds.ptr[j + 1]
+            ns = 0
             for i in range(lo_s, hi_s):
                 s = picked[i] if seeds.k > 0 else seeds.idx[i]
                 x = _touch(rec, hi, need, meta, s, bid, full, work)
+                if (rec[x] & bit) == 0:  # repeated: counts once
+                    continue
+                ns += 1
                 rec[x] &= ~bit
                 if dense:
                     at[s, b] = 0
@@ -736,7 +865,7 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                     cur_list[ncur] = s
                     ncur += 1
                 front[s] |= bit
-            hist[0, r] = hi_s - lo_s
+            hist[0, r] = ns
         active = full
         t = 0
         nn = 0

@@ -433,7 +433,8 @@ def zero_mask(streams: np.ndarray, n: int, log1mq: float) -> np.ndarray:
     live = np.arange(R)
     while len(live):
         u = unit(counter_bits(streams[live, None], np.arange(i, i + block)[None, :]))
-        p = pos[live, None] + np.cumsum(np.floor(log(u) / log1mq) + 1.0, axis=1)
+        g = np.floor(log(u) / log1mq) + 1.0
+        p = pos[live, None] + np.cumsum(np.where(g >= 1.0, g, 1.0), axis=1)  # as _draws.zero_gap
         inside = p < n
         rows = np.broadcast_to(live[:, None], p.shape)
         out[rows[inside], p[inside].astype(np.int64)] = True

@@ -406,10 +406,12 @@ EXTREMES = [
     lambda b: LinearThreshold(0.0, backend=b),
     lambda b: LinearThreshold(1.0, backend=b),
     lambda b: LinearThreshold(1e9, rule="count", backend=b),
-    lambda b: LinearThreshold({"distribution": "uniform", "low": -1.0, "high": 0.0}, backend=b),
-    lambda b: LinearThreshold({"distribution": "normal", "mean": -50.0, "sd": 1.0}, backend=b),
+    # (a distribution's values, or its centre, must lie in the threshold's range; spreads are
+    # bounded to finite draws: these are the extremes the parameters allow)
+    lambda b: LinearThreshold({"distribution": "uniform", "low": 0.0, "high": 5e-324}, backend=b),
+    lambda b: LinearThreshold({"distribution": "normal", "mean": 0.0, "sd": 1e299}, backend=b),
     lambda b: LinearThreshold({"distribution": "beta", "a": 0.01, "b": 0.01}, backend=b),
-    lambda b: LinearThreshold({"distribution": "lognormal", "mean": 700.0, "sigma": 300.0}, rule="count",
+    lambda b: LinearThreshold({"distribution": "lognormal", "mean": 0.0, "sigma": 70.0}, rule="count",
                               backend=b),
 ]
 

@@ -98,7 +98,8 @@ def integer_thresholds(theta: np.ndarray, deg: np.ndarray, rule: str = "fraction
     Fraction rule: the least ``k`` in ``0 .. deg`` with ``k / deg >= theta``
     (computed in floating point exactly as the rule is stated), ``deg + 1``
     (never) if none; a node without in-neighbours adopts only if
-    ``theta <= 0``. Count rule: ``ceil(theta)``, capped at ``deg + 1``.
+    ``theta <= 0``. Count rule: ``ceil(theta)``, capped at ``deg + 1``. A
+    NaN threshold is never reached (``deg + 1``).
 
     Parameters
     ----------
@@ -122,7 +123,8 @@ def integer_thresholds(theta: np.ndarray, deg: np.ndarray, rule: str = "fraction
     theta = np.asarray(theta, dtype=np.float64)
     deg = np.asarray(deg, dtype=np.int64)
     d = deg.astype(np.float64)
-    k = np.clip(np.ceil(theta * d) if rule == "fraction" else np.ceil(theta), 0.0, d + 1.0).astype(np.int64)
+    c = np.clip(np.ceil(theta * d) if rule == "fraction" else np.ceil(theta), 0.0, d + 1.0)
+    k = np.where(np.isnan(c), d + 1.0, c).astype(np.int64)  # NaN: never reached
     if rule == "fraction":
         has = deg > 0
         dd = np.where(has, d, 1.0)
