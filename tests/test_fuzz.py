@@ -343,17 +343,18 @@ def graph_files(draw: Any) -> tuple[str, bytes]:
         text = text[:at] + draw(st.sampled_from(GRAPH_TOKENS)) + text[at + draw(st.integers(0, 3)):]
     elif kind == 2 and fmt == "json":  # structure: repeated or undeclared nodes, odd values
         obj = json.loads(text)
+        edges = "edges" if "edges" in obj else "links"
         change = draw(st.integers(0, 4))
         if change == 0:
             obj["nodes"].append(dict(obj["nodes"][0]))
         elif change == 1:
-            obj["edges"].append({"source": "n0", "target": draw(st.sampled_from(["zz", SECRET, 7, None]))})
+            obj[edges].append({"source": "n0", "target": draw(st.sampled_from(["zz", SECRET, 7, None]))})
         elif change == 2:
             obj["nodes"][0]["id"] = draw(st.sampled_from([[1], {"a": 1}, None, True, SECRET * 3]))
         elif change == 3:
             obj["nodes"][1]["size"] = json.loads("[" * 30 + "]" * 30)
         else:
-            obj["edges"][0]["weight"] = draw(st.sampled_from([-1, 1e308, "heavy", None, [1]]))
+            obj[edges][0]["weight"] = draw(st.sampled_from([-1, 1e308, "heavy", None, [1]]))
         text = json.dumps(obj)
     elif kind == 3:  # lines repeated or swapped
         lines = text.splitlines()
