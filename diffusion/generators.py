@@ -788,9 +788,12 @@ def _group_endpoints(rng: np.random.Generator, labels: np.ndarray, ngroups: int,
     tg = np.bincount(labels, weights=theta, minlength=ngroups)
     total = tg.sum()
     k = rng.poisson(expected * tg / total) if total > 0 else np.zeros(ngroups, dtype=np.int64)
-    order = np.argsort(labels, kind="stable")
+    # node indices in the smallest dtype that holds them: a national-scale
+    # graph draws 2 * 10**8 end points (the draws do not depend on the dtype)
+    itype = np.int32 if len(labels) < 2**31 - 1 else np.int64
+    order = np.argsort(labels, kind="stable").astype(itype, copy=False)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=ngroups))])
-    out = np.empty((per_edge, int(k.sum())), dtype=np.int64)
+    out = np.empty((per_edge, int(k.sum())), dtype=itype)
     at = 0
     for g in np.flatnonzero(k):  # loop over groups (blocks), not nodes
         members = order[bounds[g] : bounds[g + 1]]
@@ -1090,6 +1093,7 @@ def smb_network(
         edges = np.concatenate(ends, axis=1)
     else:
         edges = np.empty((2, 0), dtype=np.int64)
+    del ends
     w = np.exp(w_sd * rng.standard_normal(edges.shape[1]) - w_sd**2 / 2) if weighted else None
     attrs = {
         "sector": np.asarray(sector_names)[sector] if sector_names else sector,

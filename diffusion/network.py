@@ -34,6 +34,14 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _int_array(values: Iterable[int] | np.ndarray) -> np.ndarray:
+    """A flat integer array of ``values`` (integer arrays are not copied)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 8 or arr.dtype == np.uint64:
+        arr = np.asarray(values, dtype=np.int64)
+    return arr.ravel()
+
+
 def _index_dtype(n: int, nnz: int) -> type:
     return np.int32 if max(n, nnz) < _INT32_MAX else np.int64
 
@@ -171,8 +179,8 @@ class Network:
         n = int(n)
         if n < 0:
             raise ParameterError("n", "must be non-negative")
-        src = np.asarray(sources, dtype=np.int64).ravel()
-        dst = np.asarray(targets, dtype=np.int64).ravel()
+        src = _int_array(sources)
+        dst = _int_array(targets)
         if src.shape != dst.shape:
             raise DiffusionError("sources and targets must have the same length")
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
@@ -180,11 +188,16 @@ class Network:
         w = None if weights is None else np.asarray(weights, dtype=np.float64).ravel()
         if w is not None and w.shape != src.shape:
             raise DiffusionError("weights must have one value per edge")
+        # Work in the final index dtype from here on (int32 below 2**31 arcs): a
+        # national-scale graph has 10**8 edges, and every copy of them counts.
+        idx = _index_dtype(n, len(src) * (1 if directed else 2))
+        src, dst = src.astype(idx, copy=False), dst.astype(idx, copy=False)
         if not self_loops:
             keep = src != dst
             if not keep.all():
                 src, dst = src[keep], dst[keep]
                 w = None if w is None else w[keep]
+            del keep
         if not directed:
             src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
             if w is not None:
@@ -196,14 +209,17 @@ class Network:
                     first[len(src) // 2 :][loop[len(src) // 2 :]] = False
                     src, dst = src[first], dst[first]
                     w = None if w is None else w[first]
-        idx = _index_dtype(n, len(src))
-        data = np.ones(len(src)) if w is None else w
-        mat = sp.csr_array((data, (src.astype(idx), dst.astype(idx))), shape=(n, n))
+        # Unweighted: boolean data, whose sum of duplicates is a logical or
+        # (one byte per arc instead of eight).
+        data = np.ones(len(src), dtype=bool) if w is None else w
+        mat = sp.csr_array((data, (src, dst)), shape=(n, n))
+        weighted = w is not None
+        del src, dst, data, w
         mat.sum_duplicates()
         return cls(
             mat.indptr,
             mat.indices,
-            None if w is None else mat.data,
+            mat.data if weighted else None,
             directed=directed,
             node_ids=node_ids,
             attributes=attributes,

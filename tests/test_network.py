@@ -46,6 +46,23 @@ def test_from_edges_basics():
     assert loops.neighbors(1).tolist() == [0, 1]
 
 
+def test_from_edges_many_repeats_and_index_dtypes():
+    # an unweighted pair repeated any number of times is one edge (duplicates
+    # merge by a logical or, so no count can wrap around), whatever the dtype
+    # of the end points
+    for dtype in (np.int8, np.int32, np.uint16, np.int64):
+        src = np.array([0] * 300 + [1] * 256 + [2], dtype=dtype)
+        dst = np.array([1] * 300 + [2] * 256 + [0], dtype=dtype)
+        for directed in (False, True):
+            net = Network.from_edges(3, src, dst, directed=directed)
+            _check_csr(net)
+            assert net.weights is None
+            assert net.number_of_edges == 3
+            assert net.indices.dtype == np.int32
+    weighted = Network.from_edges(3, np.zeros(300, np.int32), np.ones(300, np.int32), np.full(300, 0.5))
+    assert weighted.to_scipy().toarray()[0, 1] == pytest.approx(150.0)
+
+
 def test_degrees_and_strengths_match_networkx_directed():
     rng = np.random.default_rng(3)
     src, dst = rng.integers(0, 40, 300), rng.integers(0, 40, 300)
