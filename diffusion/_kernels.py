@@ -45,7 +45,9 @@ at which ``v`` adopted in replicate ``r``, ``-1`` never; every entry of each
 row is written) or, when per-node rows are not needed, per-node tallies over
 the chunk's replicates (``tally[v, 0]`` += 1 and ``tally[v, 1]`` += the step,
 at each adoption) — the reductions of :mod:`diffusion.reductions`, computed where
-the adoptions happen, with no ``(runs, n)`` array anywhere. ``hist[t, r]``
+the adoptions happen, with no ``(runs, n)`` array anywhere. Dense rows come
+with the tallies too when ``tally`` has rows (so that an ensemble that keeps
+its rows does not read them all again to reduce them). ``hist[t, r]``
 counts the nodes of replicate ``r`` that adopted at step ``t``; a replicate
 stops after the first step that changes nothing, or at ``max_steps`` (``-1``:
 no cap) — exactly the steps the runner's step loop would evaluate
@@ -241,9 +243,10 @@ def _record(dense, rows, counts, limit, r, v, t):  # pragma: no cover - compiled
         if t > limit:
             return False
         rows[r, v] = t
-    else:
-        counts[v, 0] += 1
-        counts[v, 1] += t
+        if counts.shape[0] == 0:  # rows only
+            return True
+    counts[v, 0] += 1
+    counts[v, 1] += t
     return True
 
 
@@ -730,8 +733,8 @@ def _adopt_bits(dense, at, counts, v, z, full, t, tally):  # pragma: no cover - 
     """Node ``v`` adopts at step ``t`` in the replicates of mask ``z`` (bit ``b``: replicate ``b`` of the batch).
 
     Dense: ``at[v, b]`` takes the step (node-major, transposed into the rows
-    at the end of the batch); else ``counts[v]`` (the sink's tallies) grows by
-    the number of replicates and their steps. ``tally`` is a bit-sliced
+    at the end of the batch); ``counts[v]`` (the sink's tallies, if it has
+    rows) grows by the number of replicates and their steps. ``tally`` is a bit-sliced
     counter of the step's adopters per replicate, to which ``z`` is added with
     a ripple carry.
     """
@@ -744,7 +747,7 @@ def _adopt_bits(dense, at, counts, v, z, full, t, tally):  # pragma: no cover - 
                 low = y & (~y + np.uint64(1))
                 at[v, np.uint64(_lowest_bit(low))] = t
                 y ^= low
-    else:
+    if not dense or counts.shape[0] > 0:
         c = _popcount(z)
         counts[v, 0] += c
         counts[v, 1] += c * t
@@ -859,7 +862,7 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                 rec[x] &= ~bit
                 if dense:
                     at[s, b] = 0
-                else:
+                if not dense or counts.shape[0] > 0:
                     counts[s, 0] += 1
                 if front[s] == 0:
                     cur_list[ncur] = s

@@ -101,6 +101,8 @@ class Adoptions:
         """Dense adoption steps of the replicates ``idx`` (positions within the chunk)."""
         idx = np.asarray(idx, dtype=np.int64)
         if self.dense is not None:
+            if _is_all(idx, len(self.dense)):  # every replicate kept: hand the rows over
+                return self.dense
             return self.dense[idx]
         if self.totals is not None:
             if len(idx):
@@ -115,11 +117,14 @@ class Adoptions:
 
     def tally(self) -> tuple[np.ndarray, np.ndarray]:
         """Per node: number of replicates in which it adopted, and the sum of its adoption steps."""
+        if self.totals is not None:
+            return self.totals
         if self.dense is not None:
             d = self.dense
-            on = d >= 0
-            return (np.count_nonzero(on, axis=0).astype(np.int64),
-                    d.sum(axis=0, dtype=np.int64, where=on))
+            count = np.count_nonzero(d >= 0, axis=0).astype(np.int64)
+            # a row holds -1 where the node never adopted: add those back
+            # instead of masking the sum (one pass, no mask read)
+            return count, d.sum(axis=0, dtype=np.int64) + (len(d) - count)
         if self.totals is not None:
             return self.totals
         assert self.node is not None and self.step is not None
@@ -321,12 +326,19 @@ def reduce_chunk(data: ChunkData, declarations: Declarations, n: int, runs_total
         if out.kind == "node_series":
             kept_values[out.name] = np.asarray(v)
         elif out.per_node and len(kept):
-            kept_values[out.name] = np.asarray(v)[kept]
+            v = np.asarray(v)
+            kept_values[out.name] = v if _is_all(kept, len(v)) else v[kept]
     return ChunkSummary(
         start=data.start, runs=data.runs, counts=data.counts, steps=data.steps,
         run_values=run_values, series=series, totals=totals, kept=data.start + kept,
         kept_adoption=data.adoptions.rows(kept), kept_values=kept_values,
     )
+
+
+def _is_all(idx: np.ndarray, rows: int) -> bool:
+    """Whether ``idx`` is ``0, 1, ..., rows - 1``."""
+    return len(idx) == rows and (rows == 0 or (idx[0] == 0 and idx[-1] == rows - 1
+                                               and bool(np.all(np.diff(idx) == 1))))
 
 
 def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:

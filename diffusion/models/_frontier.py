@@ -129,8 +129,8 @@ class FrontierState(State):
     """State of a chunk of a frontier model (threshold or cascade).
 
     Compiled path: ``adopted_at`` is filled by the kernel when per-node rows are
-    needed (``dense``), else the kernel tallies adoptions per node into
-    ``tallies`` (replicates adopted, sum of steps). ``work`` holds the
+    needed (``dense``), and the kernel tallies adoptions per node into
+    ``tallies`` (replicates adopted, sum of steps) in both cases. ``work`` holds the
     kernels' counters (:data:`diffusion._kernels.WORK_FIELDS`). Numpy
     reference: dense arrays, stepped by the model.
     """
@@ -173,24 +173,26 @@ def run_kernel(state: FrontierState, n: int, call: Any) -> tuple[np.ndarray, np.
     from .. import _kernels as K
 
     R = state.runs
+    tally = np.zeros((n, 2), dtype=np.int64)  # tallied in both modes: rows are not read again to reduce them
     if state.dense:
         rows = state.adopted_at
-        none = np.empty((0, 2), dtype=np.int64)
-        hist, steps = call(K.Sink(True, rows, none, STEP16))
+        hist, steps = call(K.Sink(True, rows, tally, STEP16))
         if hist.shape[0] == 0:
             state.adopted_at = np.empty((R, n), dtype=np.int32)
             state.work[:] = 0
-            hist, steps = call(K.Sink(True, state.adopted_at, none, np.iinfo(np.int32).max))
+            tally[:] = 0
+            hist, steps = call(K.Sink(True, state.adopted_at, tally, np.iinfo(np.int32).max))
     else:
-        tally = np.zeros((n, 2), dtype=np.int64)
         hist, steps = call(K.Sink(False, np.empty((0, 0), np.int16), tally, 0))
-        state.tallies = (tally[:, 0], tally[:, 1])
+    state.tallies = (tally[:, 0], tally[:, 1])
     return history_from_matrix(hist, steps, state)
 
 
 def adoptions_of(state: FrontierState, n: int) -> Adoptions:
     """Dense rows, or the tallies the kernel made where the adoptions happened."""
     if state.adopted_at is not None:
+        if state.tallies is not None:  # the kernel tallied while it wrote the rows
+            return Adoptions(n, state.runs, dense=state.adopted_at, totals=state.tallies)
         return Adoptions.from_dense(state.adopted_at)
     assert state.tallies is not None
     return Adoptions.tallied(n, state.runs, *state.tallies)

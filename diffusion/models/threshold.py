@@ -382,10 +382,9 @@ class LinearThreshold(Model):
         def one(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, Any, np.ndarray]:
             a, b = ab
             w = np.zeros_like(work)
-            if sink.dense:
-                own = K.Sink(True, sink.rows[a:b], sink.tally, sink.limit)
-            else:
-                own = K.Sink(False, sink.rows, np.zeros_like(sink.tally), 0)
+            # each thread tallies into its own array (added up below): no shared writes
+            rows = sink.rows[a:b] if sink.dense else sink.rows
+            own = K.Sink(sink.dense, rows, np.zeros_like(sink.tally), sink.limit)
             h, s = bits(a, b, own, w)
             return h, s, own, w
 
@@ -398,8 +397,7 @@ class LinearThreshold(Model):
         for (a, b), (h, _, own, w) in zip(parts, done, strict=True):
             hist[: h.shape[0], a:b] = h
             work += w
-            if not sink.dense:
-                np.add(sink.tally, own.tally, out=sink.tally)
+            np.add(sink.tally, own.tally, out=sink.tally)
         return hist, np.concatenate([s for _, s, _, _ in done])
 
     # --------------------------------------------------------------- numpy path
