@@ -87,13 +87,14 @@ class GraphSize(NamedTuple):
     def memory(self) -> int:
         """Estimated peak bytes of building the graph.
 
-        Edge arrays, their de-duplication and the CSR structure take about 170
-        bytes per undirected edge (both directions are stored) and 90 per arc;
+        Edge arrays, their de-duplication and the CSR structure take about 100
+        bytes per undirected edge (both directions are stored) and 60 per arc;
         each node about 40 bytes plus its attributes (measured with
-        ``tracemalloc`` on 200,000-node graphs of every generator: 105-162 bytes
-        per undirected edge, 61 per arc, 212 per node of ``smb_network``).
+        ``tracemalloc`` on 200,000-node graphs of every generator, mean degree
+        8: 11-92 bytes per undirected edge beyond the nodes, 42 per arc; the
+        estimate is at most about 2.3 times the measured peak).
         """
-        per_edge = 90 if self.directed else 170
+        per_edge = 60 if self.directed else 100
         return int(self.nodes * (40 + self.node_bytes) + self.edges * per_edge)
 
 
