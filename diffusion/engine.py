@@ -275,6 +275,15 @@ class Model(ABC):
         n = network.n
         return n * np.dtype(step_dtype(max_steps)).itemsize, 16 * n
 
+    def replicate_batch(self, network: Network) -> int:
+        """Replicates the model advances together (chunks are not made smaller than this).
+
+        A kernel that runs, say, 64 replicates in one pass over the arcs would
+        waste most of that pass on chunks of a few replicates; the memory check
+        still refuses what does not fit.
+        """
+        return 1
+
     def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
         """``(bytes per chunk, bytes per replicate)`` when the model keeps its state sparse, else ``None``.
 
@@ -624,6 +633,7 @@ def simulate(
         size = dense_size = int(chunk_size)
     else:
         dense_size = default_chunk_size(per_rep, runs, workers=workers)
+        dense_size = max(dense_size, min(runs, model.replicate_batch(network)))
         size = dense_size if sparse is None else \
             default_chunk_size(sparse[1], runs, workers=workers, cap=max(4096, network.n // 16))
     if check_memory:

@@ -275,6 +275,8 @@ def check_node_ids(name: str, values: Any) -> tuple[Any, ...]:
     """
     if isinstance(values, str | Mapping) or not isinstance(values, Sequence | np.ndarray):
         raise ParameterError(name, f"must be a list of node ids, got {type(values).__name__} {values!r}")
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iufU":
+        return tuple(values.tolist())  # every entry is a number or a string: no check per id
     for i, v in enumerate(values):
         if not (isinstance(v, str) or _real(v)):
             raise ParameterError(f"{name}[{i}]", f"a node id must be a string or a number, got "

@@ -165,6 +165,11 @@ class IndependentCascade(Model):
         return adoptions_of(state, state.adopted_at.shape[1] if state.adopted_at is not None
                             else len(state.tallies[0]))  # type: ignore[index]
 
+    def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
+        kept, working = super().memory_per_replicate(network, max_steps)
+        # the compiled kernel keeps its state per chunk (counted by sparse_memory), not per replicate
+        return kept, (0 if self._compiled else working)
+
     def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
         # stamps, queue, tallies
         return sparse_bytes(network, max_steps, 32) if self._compiled else None

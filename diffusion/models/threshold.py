@@ -325,9 +325,15 @@ class LinearThreshold(Model):
 
     def memory_per_replicate(self, network: Network, max_steps: int | None) -> tuple[int, int]:
         kept, working = super().memory_per_replicate(network, max_steps)
-        if self._compiled and (not self.weighted or network.weights is None):
-            working += 2 * network.n  # node-major adoption steps of a bit-parallel batch
+        if self._compiled:
+            # the kernels keep their state per chunk (counted by sparse_memory), not per replicate;
+            # a bit-parallel batch writes node-major adoption steps before transposing them
+            working = 2 * network.n if (not self.weighted or network.weights is None) else 0
         return kept, working
+
+    def replicate_batch(self, network: Network) -> int:
+        # unweighted compiled threshold kernel: 64 replicates share each pass over the arcs
+        return 64 if self._compiled and (not self.weighted or network.weights is None) else 1
 
     def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
         if not self._compiled:
