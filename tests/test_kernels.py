@@ -315,8 +315,9 @@ def test_summary_chunks_are_large_and_kept_replicates_run_apart():
     simulate(net, IndependentCascade(0.1), initial=3, runs=3000, seed=1, keep="summary", map_chunks=serial)
     assert seen == [(0, 3000)]
     seen.clear()
-    simulate(net, IndependentCascade(0.1), initial=3, runs=3000, seed=1, map_chunks=serial)
-    assert len(seen) > 1  # every replicate's row kept: chunks within the memory budget
+    # every replicate's row kept (4000 rows of 20,000 steps: more than one chunk's 256 MB budget)
+    simulate(net, IndependentCascade(0.1), initial=3, runs=4000, seed=1, map_chunks=serial)
+    assert len(seen) > 1 and sum(k for _, k in seen) == 4000
     seen.clear()
     simulate(net, IndependentCascade(0.1), initial=3, runs=3000, seed=1, keep=[10], map_chunks=serial)
     assert seen == [(0, 10), (10, 1), (11, 2989)]
