@@ -242,8 +242,8 @@ def test_single_hit_criticality_leaves_its_scratch_at_rest(lanes):
     for max_rounds in (301, 2, 0):
         sc = K.new_hit_scratch(300, lanes)
         total, failed = np.empty(sources.size), np.empty(sources.size, dtype=np.int64)
-        K.single_hit_chunk(g, gt, sc, sources, v, max_rounds, total, failed)
-        for name in ("h", "s", "s2", "front", "front2", "recv", "recv2", "touched"):
+        K.single_hit_chunk(g, gt, sc, sources, v, W @ v, max_rounds, total, failed)
+        for name in ("smax", "reach", "front", "newm", "bits"):
             assert not getattr(sc, name).any(), name
         if max_rounds == 301:
             np.testing.assert_allclose(total / v.sum(), ref["total_loss"], rtol=1e-12, atol=1e-15)

@@ -748,37 +748,31 @@ def _prefetch(typingctx, arr, i, j):  # pragma: no cover - compiled
     return sig, codegen
 
 
-#: Receivers ahead of the current one whose rows are prefetched.
-_AHEAD = 2
+#: Candidates ahead of the current one whose senders' values are prefetched.
+_AHEAD = 3
 
 
 class HitScratch(NamedTuple):
-    """State of a batch of single-firm single-hit DebtRank shocks (``B`` lanes), pulled (see
-    :func:`single_hit_chunk`); at rest, the rows and the bitmaps are zero (the lists
-    and ``acc`` are working space).
-
-    ``s`` and ``s2`` hold, in turn, what the firms of the current frontier
-    send (their distress in the lanes where they joined the frontier, zero in
-    the others) and what the next frontier will send.
+    """State of a batch of single-firm single-hit DebtRank shocks (``B`` lanes; see
+    :func:`single_hit_chunk`). At rest, the masks, ``smax`` and the bitmap are zero;
+    ``s`` holds stale values, read only in the lanes ``reach`` marks.
     """
 
-    h: np.ndarray  # float64 (n, B): distress
-    s: np.ndarray  # float64 (n, B): what the current frontier sends per unit of exposure
-    s2: np.ndarray  # float64 (n, B): what the next frontier will send
-    front: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the current frontier
-    front2: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the next frontier
-    recv: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the firms receiving in the current round
-    recv2: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the firms receiving in the next round
-    touched: np.ndarray  # uint64 (n / 64 + 1,): bitmap of the distressed firms
-    lists: np.ndarray  # int64 (4, n): frontier, next frontier, receivers, next receivers
-    acc: np.ndarray  # float64 (B,): a receiver's contributions of the round
+    s: np.ndarray  # float64 (n, B): the distress a firm sends (its distress when it was first hit)
+    smax: np.ndarray  # float64 (n,): largest of a firm's ``s`` over the lanes of the batch
+    reach: np.ndarray  # uint64 (n,): lanes where the firm is distressed
+    front: np.ndarray  # uint64 (n,): lanes where the firm is in the frontier
+    newm: np.ndarray  # uint64 (n,): lanes where the firm is first hit in the current round
+    bits: np.ndarray  # uint64 (n / 64 + 1,): bitmap to put the firms hit in a round in order
+    lists: np.ndarray  # int64 (3, n): frontier, firms hit in the round, next frontier
+    acc: np.ndarray  # float64 (B,): a firm's contributions of the round
 
 
 def hit_lanes_for(n: int, runs: int = LANES, budget: int = 1 << 28) -> int:
     """Lanes of a :class:`HitScratch`: up to :data:`LANES` (and ``runs``), halved down to 8
-    while its rows of lanes (24 bytes a lane and firm) would exceed ``budget`` bytes."""
+    while its rows of lanes (8 bytes a lane and firm) would exceed ``budget`` bytes."""
     lanes = LANES
-    while lanes > 8 and 24 * lanes * n > budget:
+    while lanes > 8 and 8 * lanes * n > budget:
         lanes //= 2
     return max(1, min(lanes, runs))
 
@@ -787,28 +781,32 @@ def new_hit_scratch(n: int, lanes: int) -> HitScratch:
     """A :class:`HitScratch` for ``n`` firms and ``lanes`` lanes, at rest."""
     if not 1 <= lanes <= LANES:
         raise ValueError(f"lanes must be in 1 .. {LANES}")
-    w = n // 64 + 1
-    return HitScratch(np.zeros((n, lanes)), np.zeros((n, lanes)), np.zeros((n, lanes)),
-                      *(np.zeros(w, np.uint64) for _ in range(5)), np.zeros((4, n), np.int64),
+    return HitScratch(np.zeros((n, lanes)), np.zeros(n), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
+                      np.zeros(n, np.uint64), np.zeros(n // 64 + 1, np.uint64), np.zeros((3, n), np.int64),
                       np.zeros(lanes))
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _set(bits, lst, m, j):  # pragma: no cover - compiled
-    """Add firm ``j`` to the set (bitmap ``bits``, list ``lst`` of ``m`` firms); returns ``m``."""
-    w = j >> 6
-    b = _bit(j & 63)
-    if bits[w] & b == _ZERO:
-        bits[w] |= b
-        lst[m] = j
-        m += 1
-    return m
+@njit(cache=True, nogil=True)
+def _check_hit(W, Wt, sc, sources, value, cw, total, failed):  # pragma: no cover - compiled
+    """Raise unless the arguments of :func:`single_hit_chunk` fit ``n`` firms and the lanes."""
+    n = sc.reach.shape[0]
+    B = sc.s.shape[1]
+    if (B < 1 or B > LANES or sc.s.shape[0] != n or sc.smax.shape[0] != n or sc.front.shape[0] != n
+            or sc.newm.shape[0] != n or sc.bits.shape[0] != n // 64 + 1 or sc.lists.shape[0] != 3
+            or sc.lists.shape[1] != n or sc.acc.shape[0] != B
+            or W.indptr.shape[0] != n + 1 or W.indptr[n] > W.indices.shape[0]
+            or Wt.indptr.shape[0] != n + 1 or Wt.indptr[n] > Wt.indices.shape[0]
+            or Wt.data.shape[0] < Wt.indices.shape[0]
+            or value.shape[0] != n or cw.shape[0] != n
+            or total.shape[0] != sources.shape[0] or failed.shape[0] != sources.shape[0]):
+        raise ValueError("shock kernels: the exposure, the scratch or the outputs do not match the firms")
+    _check_firms(sources, n)
 
 
 @njit(cache=True, nogil=True)
-def _in_order(bits, lst, m):  # pragma: no cover - compiled
-    """Put the set's list ``lst[:m]`` in ascending order and clear its bitmap."""
-    if m * 512 < lst.shape[0]:
+def _hit_in_order(bits, lst, m, n):  # pragma: no cover - compiled
+    """Put the distinct firms ``lst[:m]`` (marked in ``bits``) in ascending order; clear ``bits``."""
+    if m * 64 < n:
         lst[:m].sort()
         for q in range(m):
             bits[lst[q] >> 6] = _ZERO
@@ -825,108 +823,176 @@ def _in_order(bits, lst, m):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def single_hit_chunk(W, Wt, sc, sources, value, max_rounds, total, failed):  # pragma: no cover
-    """Single-hit DebtRank criticality of ``sources`` (as :func:`criticality_chunk`), pulled.
+def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed):  # pragma: no cover
+    """Single-hit DebtRank criticality of ``sources`` (one lane each, :data:`LANES` at a time).
 
     ``Wt`` holds the CSR arrays of ``W.T`` (row ``j``: the firms ``j`` is
-    exposed to, ascending). A round visits its receivers (the firms exposed to
-    the frontier) in ascending order; each sums, in all its lanes at once,
-    what its exposures in the frontier send, in ascending order of the sender
-    (a sender sends zero in the lanes where it is not in the frontier, which
-    leaves a sum as it is), then adds the sums to its distress. So each lane
-    is the reference's propagation, addition for addition, with whole rows of
-    lanes read and written in firm order and no per-lane bookkeeping.
+    exposed to, ascending); ``cw[k] = sum_j W[k, j] value[j]``. Writes each
+    source's total loss (``sum_j value_j h_j``) and number of failed firms.
+
+    A firm sends once, in the round after it is first hit, the distress it has
+    then: the sum, from zero and in ascending order of the sender, of what the
+    frontier of the round before sent it, capped at 1 — in each lane exactly
+    the reference's value. A round pushes from the frontier to find the firms
+    first hit in it (in which lanes), then each of them, in ascending order,
+    pulls from its exposures in the frontier, lane by lane where both are
+    (the values of the next firms' senders are fetched ahead).
+
+    Losses need no further pass over the exposures. A firm's final distress
+    ``h_j`` is ``min(1, sum_k W[k, j] s_k)`` over the firms that sent, so the
+    total loss is ``sum_k s_k cw[k]`` (added as each firm is hit) minus
+    ``value_j (h_j - 1)`` where that sum exceeds 1. Only a firm whose bound
+    ``sum_k W[k, j] max_lanes s_k`` reaches ``1 - EPS`` can exceed 1 or fail;
+    for those (few) firms, and for the sources (distress 1), the sum is
+    taken lane by lane and the loss corrected. Floating-point rounding is
+    monotone, so the bound computed in the same order bounds that sum: no
+    firm is missed. The losses agree with the reference to rounding (the
+    sums are associated differently); each lane's operations and their order
+    depend only on its own source, never on the other lanes of its batch.
     """
-    B = sc.h.shape[1]
-    acc = sc.acc
-    fl, fl2, rl, rl2 = sc.lists[0], sc.lists[1], sc.lists[2], sc.lists[3]
-    S = sources.shape[0]
-    for s0 in range(0, S, B):
-        nb = min(B, S - s0)
-        s, s2 = sc.s, sc.s2
-        front, front2, recv, recv2 = sc.front, sc.front2, sc.recv, sc.recv2
+    _check_hit(W, Wt, sc, sources, value, cw, total, failed)
+    n = sc.reach.shape[0]
+    B = sc.s.shape[1]
+    S, smax, reach, front, newm, acc = sc.s, sc.smax, sc.reach, sc.front, sc.newm, sc.acc
+    fl, cl, nl = sc.lists[0], sc.lists[1], sc.lists[2]
+    NS = sources.shape[0]
+    for s0 in range(0, NS, B):
+        nb = min(B, NS - s0)
         nf = 0
-        nr = 0
         for b in range(nb):
             i = sources[s0 + b]
-            sc.h[i, b] = 1.0
-            s[i, b] = 1.0
-            sc.touched[i >> 6] |= _bit(i & 63)
-            nf = _set(front, fl, nf, i)
-        for f in range(nf):
-            k = fl[f]
-            for a in range(W.indptr[k], W.indptr[k + 1]):
-                nr = _set(recv, rl, nr, W.indices[a])
+            total[s0 + b] = cw[i]
+            failed[s0 + b] = 1  # the source: distress 1
+            S[i, b] = 1.0
+            smax[i] = 1.0
+            if front[i] == _ZERO:
+                fl[nf] = i
+                nf += 1
+            front[i] |= _bit(b)
+            reach[i] |= _bit(b)
+        fl[:nf].sort()
         t = 0
         while nf > 0 and t < max_rounds:
             t += 1
-            _in_order(recv, rl, nr)
-            nf2 = 0
-            nr2 = 0
-            for q in range(nr):
-                j = rl[q]
-                if q + _AHEAD < nr:  # fetch the rows a later receiver will read
-                    jj = rl[q + _AHEAD]
-                    for b in range(0, B, 8):
-                        _prefetch(sc.h, jj, b)
+            nc = 0
+            for f in range(nf):  # push: the firms first hit in this round, and in which lanes
+                k = fl[f]
+                fm = front[k]
+                for a in range(W.indptr[k], W.indptr[k + 1]):
+                    j = W.indices[a]
+                    x = fm & ~reach[j]
+                    if x != _ZERO:
+                        if newm[j] == _ZERO:
+                            cl[nc] = j
+                            nc += 1
+                            sc.bits[j >> 6] |= _bit(j & 63)
+                        newm[j] |= x
+            _hit_in_order(sc.bits, cl, nc, n)
+            nn = 0
+            for q in range(nc):  # pull, in ascending order of the firms hit
+                j = cl[q]
+                need = newm[j]
+                if q + _AHEAD < nc:  # fetch the values a later firm will read
+                    jj = cl[q + _AHEAD]
+                    nd = newm[jj]
                     for a in range(Wt.indptr[jj], Wt.indptr[jj + 1]):
                         k = Wt.indices[a]
-                        if front[k >> 6] & _bit(k & 63) != _ZERO:
-                            for b in range(0, B, 8):
-                                _prefetch(s, k, b)
-                acc[:] = 0.0
+                        x = front[k] & nd
+                        while x != _ZERO:
+                            b = _lowest(x)
+                            _prefetch(S, k, b)
+                            x &= ~(_BYTE << (b & np.uint64(56)))  # one fetch per 8 lanes
+                x = need
+                while x != _ZERO:
+                    acc[_lowest(x)] = 0.0
+                    x &= x - _ONE
                 for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
                     k = Wt.indices[a]
-                    if front[k >> 6] & _bit(k & 63) != _ZERO:
+                    x = front[k] & need
+                    if x != _ZERO:
                         w = Wt.data[a]
-                        for b in range(B):
-                            acc[b] += w * s[k, b]
-                fresh = 0
-                for b in range(B):  # branch-free: lanes that received nothing keep their distress
-                    old = sc.h[j, b]
-                    x = min(old + acc[b], 1.0)
-                    sc.h[j, b] = x
-                    acc[b] = old
-                    fresh += (old == 0.0) & (x > 0.0)
-                if fresh:  # joins the next frontier in the lanes where its distress became positive
-                    for b in range(B):
-                        x = sc.h[j, b]
-                        s2[j, b] = x if acc[b] == 0.0 and x > 0.0 else 0.0
-                    sc.touched[j >> 6] |= _bit(j & 63)
-                    fl2[nf2] = j  # receivers come in ascending order: so does the next frontier
-                    front2[j >> 6] |= _bit(j & 63)
-                    nf2 += 1
-                    for a in range(W.indptr[j], W.indptr[j + 1]):
-                        nr2 = _set(recv2, rl2, nr2, W.indices[a])
-            for f in range(nf):  # the frontier has sent: put its rows at rest
-                k = fl[f]
-                front[k >> 6] = _ZERO
-                s[k, :] = 0.0
-            s, s2 = s2, s
-            front, front2 = front2, front
-            recv, recv2 = recv2, recv
-            fl, fl2 = fl2, fl
-            rl, rl2 = rl2, rl
-            nf, nr = nf2, nr2
-        for f in range(nf):  # round cap reached: drop the pending frontier
+                        while x != _ZERO:
+                            b = _lowest(x)
+                            acc[b] += w * S[k, b]
+                            x &= x - _ONE
+                got = _ZERO
+                mx = 0.0
+                cj = cw[j]
+                x = need
+                while x != _ZERO:
+                    b = _lowest(x)
+                    x &= x - _ONE
+                    y = acc[b]
+                    if y > 0.0:  # the reference's min(0 + y, 1) of a firm not yet hit
+                        y = min(0.0 + y, 1.0)
+                        S[j, b] = y
+                        mx = max(mx, y)
+                        total[s0 + b] += y * cj
+                        got |= _bit(b)
+                newm[j] = got
+                if got != _ZERO:
+                    smax[j] = max(smax[j], mx)
+                    nl[nn] = j  # ascending
+                    nn += 1
+            for f in range(nf):  # the frontier has sent
+                front[fl[f]] = _ZERO
+            for q in range(nn):
+                j = nl[q]
+                front[j] = newm[j]
+                reach[j] |= newm[j]
+            for q in range(nc):
+                newm[cl[q]] = _ZERO
+            fl, nl = nl, fl
+            nf = nn
+        for f in range(nf):  # round cap: the pending frontier is distressed but does not send
             k = fl[f]
-            front[k >> 6] = _ZERO
-            s[k, :] = 0.0
-        for q in range(nr):
-            recv[rl[q] >> 6] = _ZERO
-        for b in range(nb):
-            total[s0 + b] = 0.0
-            failed[s0 + b] = 0
-        for w in range(sc.touched.shape[0]):  # losses in ascending order of the firms
-            x = sc.touched[w]
-            sc.touched[w] = _ZERO
+            x = front[k]
             while x != _ZERO:
-                j = (w << 6) + np.int64(_lowest(x))
+                b = _lowest(x)
                 x &= x - _ONE
-                vj = value[j]
-                for b in range(nb):
-                    hb = sc.h[j, b]
-                    total[s0 + b] += vj * hb
-                    if hb >= 1.0 - EPS:
-                        failed[s0 + b] += 1
-                sc.h[j, :] = 0.0
+                total[s0 + b] -= S[k, b] * cw[k]
+        for j in range(n):  # firms whose distress may reach 1: exact sums, loss corrected
+            r = reach[j]
+            if r == _ZERO:
+                continue
+            bound = 0.0
+            for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
+                bound += Wt.data[a] * smax[Wt.indices[a]]
+            if bound < 1.0 - EPS:
+                continue
+            acc[:] = 0.0
+            for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
+                k = Wt.indices[a]
+                x = reach[k] & ~front[k] & r  # lanes where k sent and j is distressed
+                if x != _ZERO:
+                    w = Wt.data[a]
+                    while x != _ZERO:
+                        b = _lowest(x)
+                        acc[b] += w * S[k, b]
+                        x &= x - _ONE
+            vj = value[j]
+            x = r
+            while x != _ZERO:
+                b = _lowest(x)
+                x &= x - _ONE
+                if sources[s0 + b] == j:
+                    continue
+                y = acc[b]
+                if y >= 1.0 - EPS:
+                    failed[s0 + b] += 1
+                if y > 1.0:
+                    total[s0 + b] -= (y - 1.0) * vj
+        for b in range(nb):  # a source's distress is 1, whatever it receives
+            i = sources[s0 + b]
+            y = 0.0
+            for a in range(Wt.indptr[i], Wt.indptr[i + 1]):
+                k = Wt.indices[a]
+                if (reach[k] & ~front[k]) & _bit(b) != _ZERO:
+                    y += Wt.data[a] * S[k, b]
+            total[s0 + b] += (1.0 - y) * value[i]
+        for f in range(nf):
+            front[fl[f]] = _ZERO
+        for j in range(n):
+            if reach[j] != _ZERO:
+                reach[j] = _ZERO
+                smax[j] = 0.0

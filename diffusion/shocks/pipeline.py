@@ -384,10 +384,11 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     zero = np.flatnonzero(0.0 >= cap - K.EPS) if propagation == "threshold" else np.empty(0, np.int64)
     g = K.exposure_arrays(W)
     hit = propagation == "debtrank"
-    if hit:  # pulled rounds: each receiver sums what its exposures send, ascending
+    if hit:  # firms first hit pull what their exposures in the frontier send, ascending
         Wt = W.T.tocsr()
         Wt.sort_indices()
         gt = K.exposure_arrays(Wt)
+        cw = np.asarray(W @ v, dtype=np.float64)  # what each firm's full distress costs the others
     lanes = K.hit_lanes_for(n) if hit else K.lanes_for(n)
     chunk = max(lanes, chunk // lanes * lanes)  # whole batches of lanes per task
     perm = _locality_order(W, src)
@@ -404,7 +405,7 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
                 K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
         b = min(src.size, a + chunk)
         if hit:
-            K.single_hit_chunk(g, gt, sc, order[a:b], v, limit, total[a:b], failed[a:b])
+            K.single_hit_chunk(g, gt, sc, order[a:b], v, cw, limit, total[a:b], failed[a:b])
         else:
             K.criticality_chunk(rule, g, sc, order[a:b], zero, cap, v, limit, 1e-12, total[a:b],
                                 failed[a:b])
