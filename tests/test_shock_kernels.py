@@ -251,6 +251,47 @@ def test_single_hit_criticality_leaves_its_scratch_at_rest(lanes):
         assert failed.min() >= 1
 
 
+@pytest.mark.parametrize("max_rounds", [None, 1, 2, 3])
+def test_single_hit_criticality_where_distress_saturates(max_rounds):
+    # dense random exposures up to 1.5: many firms' sums pass 1 (capped, failed), some
+    # exposures stored as explicit zeros (structure that carries nothing), directed graphs
+    rng = np.random.default_rng(21)
+    for trial in range(25):
+        n = int(rng.integers(2, 60))
+        W, _ = _random_case(rng, n, 1)
+        W = W.tocsr()
+        if trial % 4 == 0 and W.nnz:
+            W.data[rng.random(W.nnz) < 0.3] = 0.0  # stored zeros
+        v = rng.random(n) + 0.1
+        kw = {} if max_rounds is None else {"max_rounds": max_rounds}
+        ref = criticality(W, v, "debtrank", backend="numpy", **kw)
+        got = criticality(W, v, "debtrank", **kw)
+        np.testing.assert_array_equal(got["failed_fraction"], ref["failed_fraction"])
+        for k in ("systemic_loss", "total_loss"):
+            np.testing.assert_allclose(got[k], ref[k], rtol=1e-12, atol=1e-14)
+
+
+def test_single_hit_chunk_checks_its_arguments():
+    net = diffusion.generators.smb_network(50, seed=1)
+    W = exposure_matrix(net)
+    g, gt = K.exposure_arrays(W), K.exposure_arrays(W.T.tocsr())
+    v = np.ones(50)
+    ok = dict(sources=np.arange(3), value=v, cw=W @ v, total=np.empty(3), failed=np.empty(3, np.int64))
+    bad = [dict(sources=np.array([0, 50])), dict(sources=np.array([-1])), dict(cw=np.ones(49)),
+           dict(value=np.ones(51)), dict(total=np.empty(2)), dict(failed=np.empty(4, np.int64))]
+    for change in bad:
+        a = {**ok, **change}
+        n_out = a["sources"].shape[0]
+        if "total" not in change and "failed" not in change:
+            a["total"], a["failed"] = np.empty(n_out), np.empty(n_out, np.int64)
+        with pytest.raises(ValueError):
+            K.single_hit_chunk(g, gt, K.new_hit_scratch(50, 4), a["sources"], a["value"], a["cw"], 60,
+                               a["total"], a["failed"])
+    with pytest.raises(ValueError):  # a scratch for other firms
+        K.single_hit_chunk(g, gt, K.new_hit_scratch(49, 4), ok["sources"], v, ok["cw"], 60, ok["total"],
+                           ok["failed"])
+
+
 @pytest.mark.parametrize("max_rounds", [0, 1, 2, 3])
 def test_single_hit_criticality_round_cap(max_rounds):
     net = diffusion.generators.smb_network(400, seed=9)

@@ -20,17 +20,19 @@ rest only where the batch touched it. Two drivers use the loop:
 :func:`criticality_chunk` (one shock per source firm, reduced to its losses on
 the spot: nothing of size ``n`` is kept per source).
 
-Single-hit DebtRank criticality has its own loop, :func:`single_hit_chunk`,
-which *pulls*: a round visits the firms exposed to the frontier in ascending
-order, and each sums what its exposures in the frontier send, over whole rows
-of 64 lanes at once, in ascending order of the sender (the CSR arrays of
-``W.T``). There each shock distresses nearly every firm, so a batch reads each
-exposure once per distinct round in which its sender's lanes send; pulling
-reads and writes the rows of lanes in firm order, with no per-lane
-bookkeeping, and fetches the rows of the next receivers ahead of time.
+Single-hit DebtRank criticality has its own loop, :func:`single_hit_chunk`.
+There each shock distresses nearly every firm, each firm sends once, and
+what it sends depends only on the round before: a round pushes from the
+frontier to find the firms first hit in it (and in which lanes), then each
+of those pulls, lane by lane, only from its exposures in the frontier, with
+the values of the next firms' senders fetched ahead. Losses are summed from
+what each firm sends; only the few firms whose distress may reach 1 (a
+bound shared by the lanes tells them apart) are summed again, exactly.
 
 The numpy implementation in :mod:`diffusion.shocks.propagation` is the tested
-reference, and every lane reproduces it exactly: a round's contributions to a
+reference, and every lane of :func:`propagate_lanes` reproduces it exactly
+(single-hit criticality: the distress each firm sends exactly, the losses
+to rounding, summed in another order): a round's contributions to a
 firm are summed from zero in ascending order of the sending firm (the order of
 the reference's sparse products; adding a zero contribution changes nothing),
 then added to its distress, with the same floating-point expressions and
