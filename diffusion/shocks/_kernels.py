@@ -824,6 +824,17 @@ def _hit_in_order(bits, lst, m, n):  # pragma: no cover - compiled
                 x &= x - _ONE
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sent_to(Wt, S, reach, front, j, b):  # pragma: no cover - compiled
+    """What firm ``j`` receives in lane ``b`` from the firms that sent, summed in their order."""
+    y = 0.0
+    for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
+        k = Wt.indices[a]
+        if (reach[k] & ~front[k]) & _bit(b) != _ZERO:
+            y += Wt.data[a] * S[k, b]
+    return y
+
+
 @njit(cache=True, nogil=True)
 def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed):  # pragma: no cover
     """Single-hit DebtRank criticality of ``sources`` (one lane each, :data:`LANES` at a time).
@@ -848,8 +859,10 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
     for those (few) firms, and for the sources (distress 1), the sum is
     taken lane by lane and the loss corrected. Floating-point rounding is
     monotone, so the bound computed in the same order bounds that sum: no
-    firm is missed. The losses agree with the reference to rounding (the
-    sums are associated differently); each lane's operations and their order
+    firm is missed. Where the correction would cancel most of the sum (huge
+    exposures, or their sums overflowing), the lane's loss is summed again
+    firm by firm. The losses agree with the reference to rounding (the sums
+    are associated differently); each lane's operations and their order
     depend only on its own source, never on the other lanes of its batch.
     """
     _check_hit(W, Wt, sc, sources, value, cw, total, failed)
@@ -858,9 +871,11 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
     S, smax, reach, front, newm, acc = sc.s, sc.smax, sc.reach, sc.front, sc.newm, sc.acc
     fl, cl, nl = sc.lists[0], sc.lists[1], sc.lists[2]
     NS = sources.shape[0]
+    corr = np.zeros(B)  # per lane: what the capped firms' sums exceed 1 by, weighted by value
     for s0 in range(0, NS, B):
         nb = min(B, NS - s0)
         nf = 0
+        corr[:] = 0.0
         for b in range(nb):
             i = sources[s0 + b]
             total[s0 + b] = cw[i]
@@ -983,15 +998,19 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
                 if y >= 1.0 - EPS:
                     failed[s0 + b] += 1
                 if y > 1.0:
-                    total[s0 + b] -= (y - 1.0) * vj
+                    corr[b] += (y - 1.0) * vj
         for b in range(nb):  # a source's distress is 1, whatever it receives
             i = sources[s0 + b]
-            y = 0.0
-            for a in range(Wt.indptr[i], Wt.indptr[i + 1]):
-                k = Wt.indices[a]
-                if (reach[k] & ~front[k]) & _bit(b) != _ZERO:
-                    y += Wt.data[a] * S[k, b]
-            total[s0 + b] += (1.0 - y) * value[i]
+            y = _sent_to(Wt, S, reach, front, i, b)
+            lin = total[s0 + b]
+            c = corr[b] + y * value[i]
+            total[s0 + b] = (lin - c) + value[i]
+            if not (lin + c <= 16.0 * total[s0 + b]):  # cancellation (or overflow): sum firm by firm
+                x = 0.0
+                for j in range(n):
+                    if reach[j] & _bit(b) != _ZERO:
+                        x += value[j] * (1.0 if j == i else min(_sent_to(Wt, S, reach, front, j, b), 1.0))
+                total[s0 + b] = x
         for f in range(nf):
             front[fl[f]] = _ZERO
         for j in range(n):
