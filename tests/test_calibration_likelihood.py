@@ -235,6 +235,18 @@ def test_lr_mixture_p_value_and_impossible_restriction():
     assert fit.aic == pytest.approx(4 - 2 * fit.log_likelihood)
 
 
+def test_progress_counts_each_interval_side_and_each_test():
+    net = diffusion.generators.erdos_renyi(300, mean_degree=6, seed=1)
+    model = diffusion.Isomorphic(external=0.02, mimetic=0.4, normative=0.0)
+    res = diffusion.simulate(net, model, runs=1, seed=1, max_steps=10)
+    free = ["cascade.external", "cascade.mimetic", "cascade.normative"]
+    for intervals, tests, calls in ((True, True, 9), (True, False, 6), (False, True, 3), (False, False, 0)):
+        done: list[int] = []
+        fit_likelihood(net, model, AdoptionData(res.adoption_step[0], 10), free, intervals=intervals,
+                       tests=tests, progress=done.append)
+        assert done == [1] * calls
+
+
 def test_profile_interval_reaches_a_bound():
     """A pressure that is absent is estimated near 0 and its interval starts at 0."""
     net = diffusion.generators.erdos_renyi(500, mean_degree=6, seed=3)

@@ -61,6 +61,15 @@ def test_run_writes_the_adoption_table_and_calibrate_recovers(simulated, tmp_pat
     assert set(out["tests"]["cascade.mimetic"]) == {"lr", "p_value"}
 
 
+def test_the_likelihood_fit_shows_progress_on_a_terminal(simulated, tmp_path, runner, monkeypatch):
+    path, table = simulated
+    monkeypatch.setattr("diffusion.cli._common._stderr_is_terminal", lambda: True)
+    res = runner.invoke(main, ["calibrate", str(path), str(table), "--out", str(tmp_path / "c"),
+                               "--free", "cascade.mimetic", "--free", "cascade.external"])
+    assert res.exit_code == 0, res.output
+    assert "profile intervals and tests" in res.stderr and "6/6" in res.stderr
+
+
 def test_free_override_and_curve(simulated, tmp_path, runner):
     path, table = simulated
     res = runner.invoke(main, ["calibrate", str(path), str(table), "--free", "cascade.mimetic",

@@ -851,7 +851,10 @@ def fit_likelihood(
     tests : bool, default True
         Likelihood-ratio test of each free pressure against 0.
     progress : callable, optional
-        Called with 1 after each of the fits that make up the intervals and tests.
+        Called with 1 after each side of each profile interval (with
+        ``intervals``) and after each free parameter's test (with ``tests``;
+        parameters that are not tested count too): ``2 k + k`` calls for
+        ``k`` free parameters with both.
 
     Returns
     -------
@@ -892,10 +895,11 @@ def fit_likelihood(
     results: dict[str, dict[str, float]] = {}
     if tests:
         for i, f in enumerate(lik.free):
-            if not f.is_pressure or lik.low[i] > 0:
-                continue
-            if theta[i] <= 0:
-                results[f.key] = {"lr": 0.0, "p_value": 1.0}
+            if not f.is_pressure or lik.low[i] > 0 or theta[i] <= 0:
+                if f.is_pressure and lik.low[i] <= 0:  # at the boundary: nothing to test
+                    results[f.key] = {"lr": 0.0, "p_value": 1.0}
+                if progress is not None:
+                    progress(1)
                 continue
             if lik.impossible_without(i):
                 ll0 = -math.inf
@@ -954,8 +958,10 @@ def _profile_interval(lik: IsomorphicLikelihood, theta: np.ndarray, ll: float, i
     for direction in (-1.0, 1.0):
         bound = float(lik.low[i] if direction < 0 else lik.high[i])
         warm = theta.copy()
-        if theta[i] == bound:
+        if theta[i] == bound:  # at the bound: that side is the bound
             out.append(bound)
+            if progress is not None:
+                progress(1)
             continue
         step = se if np.isfinite(se) and se > 0 else max(abs(theta[i]) * 0.5, 1e-4)
         inside, outside = float(theta[i]), None  # φ > 0 at inside, φ < 0 at outside

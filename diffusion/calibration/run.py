@@ -26,7 +26,7 @@ from .likelihood import LikelihoodFit, fit_likelihood
 from .params import default_free, parse_key
 from .tables import CalibrationSpec
 
-__all__ = ["CALIBRATION_JSON", "CalibrationResult", "calibrate"]
+__all__ = ["CALIBRATION_JSON", "CalibrationResult", "calibrate", "free_parameters"]
 
 #: The file ``diffusion calibrate`` writes into its output directory.
 CALIBRATION_JSON = "calibration.json"
@@ -96,6 +96,31 @@ def _free_keys(scenario: Scenario, spec: CalibrationSpec, free: Sequence[str] | 
     if len(set(keys)) != len(keys):
         raise _error(scenario, where, f"lists a parameter twice: {', '.join(keys)}")
     return keys, where
+
+
+def free_parameters(scenario: Scenario, free: Sequence[str] | None = None, *,
+                    curve: bool = False) -> list[str]:
+    """The keys :func:`calibrate` estimates: ``free``, else ``[calibration] free``, else the
+    model's pressures (likelihood) or the priors' keys (``curve``).
+
+    Raises
+    ------
+    ScenarioError
+        No free parameter, a malformed key or a key listed twice (naming the key).
+
+    Examples
+    --------
+    >>> from diffusion.scenario import parse_scenario
+    >>> sc = parse_scenario({"scenario": {"name": "demo", "seed": 1, "runs": 10},
+    ...                      "network": {"generator": "complete", "n": 5},
+    ...                      "cascade": {"model": "isomorphic", "mimetic": 0.2, "external": 0.01}})
+    >>> free_parameters(sc)
+    ['cascade.external', 'cascade.mimetic']
+    >>> free_parameters(sc, ["cascade.mimetic"])
+    ['cascade.mimetic']
+    """
+    spec: CalibrationSpec = scenario.table("calibration") or CalibrationSpec()
+    return _free_keys(scenario, spec, free, likelihood=not curve)[0]
 
 
 def calibrate(

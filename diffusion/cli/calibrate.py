@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..calibration.run import calibrate as _calibrate
+from ..calibration.run import free_parameters
 from ..parallel import get_executor
 from ..scenario import load_scenario
 from ._common import progress_bar
@@ -62,9 +63,11 @@ def calibrate(scenario: Path, adoptions: Path, curve: bool, free: tuple[str, ...
     if curve:
         total = generations or (spec.abc.generations if spec is not None else 5)
         label, pool = "ABC-SMC generations", get_executor(executor, workers, scheduler)
-    else:
-        total, label, pool = 0, "profile intervals and tests", get_executor("serial")
-    with pool as ex, progress_bar(max(total, 1), label, enabled=not quiet and curve) as update:
+    else:  # each side of each profile interval, then each parameter's test
+        iso = sc.cascade.model == "isomorphic"  # (otherwise calibrate says why it cannot)
+        total = 3 * len(free_parameters(sc, list(free) or None)) if iso else 0
+        label, pool = "profile intervals and tests", get_executor("serial")
+    with pool as ex, progress_bar(max(total, 1), label, enabled=not quiet) as update:
         result = _calibrate(sc, adoptions, curve=curve, free=list(free) or None,
                             last_step=last_step, period=_period(period), origin=origin,
                             missing=missing, particles=particles, generations=generations,
