@@ -177,6 +177,8 @@ def _check_args(indptr, indices, seeds, keys, sink, work):  # pragma: no cover -
             raise ValueError("kernel: sink rows are not (replicates, n)")
         if sink.limit < 0 or sink.limit > np.iinfo(sink.rows.dtype).max:
             raise ValueError("kernel: sink limit outside the dtype of the rows")
+        if sink.tally.shape[0] != 0 and (sink.tally.shape[0] != n or sink.tally.shape[1] < 2):
+            raise ValueError("kernel: sink tally is neither empty nor (n, 2)")
     elif sink.tally.shape[0] != n or sink.tally.shape[1] < 2:
         raise ValueError("kernel: sink tally is not (n, 2)")
     if seeds.k > 0:
@@ -301,6 +303,46 @@ def lt_need(theta, deg, fraction, need, zero):  # pragma: no cover - compiled
 
 
 # ----------------------------------------------------------------- independent cascade
+@njit(cache=True, nogil=True, inline="always")
+def _seed_row(seeds, key, r, n, row, queue):  # pragma: no cover - compiled
+    """Replicate ``r``'s initial adopters into ``queue[:q]`` and ``row`` (step 0; ``row`` all ``-1`` before)."""
+    if seeds.k > 0:
+        D.floyd(D.stream(key, SEEDS), n, seeds.k, row, 0, queue)
+        return seeds.k
+    j = 0 if seeds.shared else r
+    q = 0
+    for i in range(seeds.ptr[j], seeds.ptr[j + 1]):
+        v = seeds.idx[i]
+        if row[v] == 0:  # repeated: counts once
+            continue
+        row[v] = 0
+        queue[q] = v
+        q += 1
+    return q
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ic_adopt(dense, row, stamp, sid, counts, queue, q, v, t):  # pragma: no cover - compiled
+    """Node ``v`` adopts at step ``t``: marked, queued at ``q``, tallied; returns the new queue length."""
+    if dense:
+        row[v] = t
+    else:
+        stamp[v] = sid
+    queue[q] = v
+    if counts.shape[0] > 0:
+        counts[v, 0] += 1
+        counts[v, 1] += t
+    return q + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_work(work, arcs, draws, reached, adoptions):  # pragma: no cover - compiled
+    work[_ARCS] += arcs
+    work[_DRAWS] += draws
+    work[_REACHED] += reached
+    work[_ADOPTIONS] += adoptions
+
+
 @njit(cache=True, nogil=True)
 def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_steps,
              work):  # pragma: no cover - compiled
@@ -314,6 +356,12 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     every arc fires) or :data:`IC_PER_ARC` (arc ``a`` fires when draw ``a``
     is below ``prob[a]``). A replicate without initial adopters evaluates no
     step. Returns ``(hist, steps)``, ``hist`` of length ``-1`` on overflow.
+
+    A node adopts once, so with dense rows the replicate's row (set to ``-1``
+    just before its cascade, which brings it into cache) is also the record
+    of who was reached, and no stamps are needed. Initial adopters shared by
+    every replicate adopt at step 0 in each: they are tallied once for the
+    chunk, after the last replicate.
     """
     width = _check_args(indptr, indices, seeds, keys, sink, work)
     if mode < IC_NONE or mode > IC_PER_ARC:
@@ -325,18 +373,29 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     n = indptr.shape[0] - 1
     R = keys.shape[0]
     dense, rows, counts, limit = sink.dense, sink.rows, sink.tally, sink.limit
-    stamp = np.zeros(n, dtype=np.int32)
+    fixed = seeds.k == 0 and seeds.shared  # the same initial adopters in every replicate
+    stamp = np.zeros(0 if dense else n, dtype=np.int32)
+    none = np.empty(0, dtype=rows.dtype)
     queue = np.empty(n, dtype=np.int64)
     hist = np.zeros((16, R), dtype=np.int64)
     steps = np.zeros(R, dtype=np.int64)
+    arcs, draws, reached, adoptions = 0, 0, 0, 0
+    q0 = 0
     for r in range(R):
         sid = np.int32(r + 1)
         if dense:
-            rows[r, :] = -1
-        q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
-        for i in range(q):
-            _record(dense, rows, counts, limit, r, queue[i], 0)
-        work[_REACHED] += q
+            row = rows[r]
+            row[:] = -1
+            q = _seed_row(seeds, keys[r], r, n, row, queue)
+        else:
+            row = none
+            q = _seed(seeds, keys[r], r, n, stamp, sid, queue)
+        q0 = q
+        if counts.shape[0] > 0 and not fixed:
+            for i in range(q):
+                counts[queue[i], 0] += 1
+        reached += q
+        adoptions += q
         hist[0, r] = q
         if q == 0 or max_steps == 0:
             continue
@@ -346,6 +405,7 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
             t += 1
             if t >= hist.shape[0]:
                 hist = _grow(hist, t)
+            over = dense and t > limit  # a node adopting now does not fit the rows
             start = q
             for k in range(lo, hi):
                 u = queue[k]
@@ -365,39 +425,40 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                             g = left - 1
                         elif g < 0.0:
                             g = 0.0
-                        a = a0 + off + np.int64(g)
-                        v = indices[a]
-                        work[_ARCS] += 1
-                        if stamp[v] != sid:
-                            stamp[v] = sid
-                            queue[q] = v
-                            q += 1
-                            if not _record(dense, rows, counts, limit, r, v, t):
+                        v = indices[a0 + off + np.int64(g)]
+                        arcs += 1
+                        if (row[v] < 0) if dense else (stamp[v] != sid):
+                            if over:
+                                _add_work(work, arcs, draws, reached, adoptions)
                                 return hist[:0], steps
+                            q = _ic_adopt(dense, row, stamp, sid, counts, queue, q, v, t)
                         off += np.int64(g) + 1
                         left = d - off
-                    work[_DRAWS] += j
+                    draws += j
                 elif mode == IC_ALL or mode == IC_PER_ARC:
                     for a in range(a0, a0 + d):
                         if mode == IC_PER_ARC:
-                            work[_DRAWS] += 1
+                            draws += 1
                             if not D.unit(D.bits(s, a)) < prob[a]:
                                 continue
                         v = indices[a]
-                        work[_ARCS] += 1
-                        if stamp[v] != sid:
-                            stamp[v] = sid
-                            queue[q] = v
-                            q += 1
-                            if not _record(dense, rows, counts, limit, r, v, t):
+                        arcs += 1
+                        if (row[v] < 0) if dense else (stamp[v] != sid):
+                            if over:
+                                _add_work(work, arcs, draws, reached, adoptions)
                                 return hist[:0], steps
+                            q = _ic_adopt(dense, row, stamp, sid, counts, queue, q, v, t)
             hist[t, r] = q - start
+            reached += q - start
+            adoptions += q - start
             if q == start:
                 break
             lo, hi = start, q
         steps[r] = t
-        work[_REACHED] += q - hist[0, r]
-        work[_ADOPTIONS] += q
+    if fixed and counts.shape[0] > 0 and R > 0:  # queue[:q0] still holds the distinct initial adopters
+        for i in range(q0):
+            counts[queue[i], 0] += R
+    _add_work(work, arcs, draws, reached, adoptions)
     return hist, steps
 
 

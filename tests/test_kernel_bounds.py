@@ -258,6 +258,19 @@ def test_repeated_initial_adopters_count_once(kernel):
     assert hist[0].tolist() == [1, 1] and args["sink"].tally[:, 0].sum() == hist.sum()
 
 
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_repeated_shared_initial_adopters_tallied_once_per_replicate(kernel):
+    seeds = K.Seeds(0, np.array([0, 5], np.int64), np.array([3, 3, 5, 3, 5], np.int64), True)
+    for sink in (_tally(), K.Sink(True, np.full((3, N), -7, np.int16), np.zeros((N, 2), np.int64), STEP16)):
+        (hist, _), args = _call(kernel, seeds=seeds, sink=sink)
+        tally = args["sink"].tally
+        assert hist[0].tolist() == [2, 2, 2]
+        assert tally[3, 0] == tally[5, 0] == 3 and tally[:, 0].sum() == hist.sum()
+        if sink.dense:
+            assert ((sink.rows >= 0).sum(axis=1) == hist.sum(axis=0)).all()
+            assert tally[:, 0].tolist() == (sink.rows >= 0).sum(axis=0).tolist()
+
+
 # ------------------------------------------------------------------ direct calls: refused before any write
 def _shorter(a: np.ndarray) -> np.ndarray:
     return a[:-1].copy()
@@ -292,6 +305,10 @@ COMMON_BAD = {
     "limit negative": dict(sink=_dense(limit=-1)),
     "tally of another graph": dict(sink=_tally(N - 1)),
     "tally of one column": dict(sink=_tally(cols=1)),
+    "rows with a tally of another graph": dict(sink=K.Sink(True, np.full((3, N), -7, np.int16),
+                                                           np.zeros((N - 1, 2), np.int64), STEP16)),
+    "rows with a tally of one column": dict(sink=K.Sink(True, np.full((3, N), -7, np.int16),
+                                                        np.zeros((N, 1), np.int64), STEP16)),
     "work too short": dict(work=np.zeros(3, np.int64)),
 }
 
