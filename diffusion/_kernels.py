@@ -97,6 +97,7 @@ from ._random import ARC, SEEDS, THRESHOLD, TINY, ZERO
 
 __all__ = [
     "BATCH",
+    "FIRED_BLOCK",
     "WORK_FIELDS",
     "Seeds",
     "Sink",
@@ -322,17 +323,27 @@ def _seed_row(seeds, key, r, n, row, queue):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _ic_adopt(dense, row, stamp, sid, counts, queue, q, v, t):  # pragma: no cover - compiled
-    """Node ``v`` adopts at step ``t``: marked, queued at ``q``, tallied; returns the new queue length."""
-    if dense:
-        row[v] = t
-    else:
-        stamp[v] = sid
-    queue[q] = v
-    if counts.shape[0] > 0:
-        counts[v, 0] += 1
-        counts[v, 1] += t
-    return q + 1
+def _ic_fire(indices, fired, nf, dense, row, stamp, sid, counts, queue, q, t, over):  # pragma: no cover
+    """The arcs ``fired[:nf]`` fire at step ``t``: each head not reached yet adopts (marked, queued, tallied).
+
+    Returns the new queue length, or ``-1`` if a node adopts while ``over``
+    (step ``t`` does not fit the rows).
+    """
+    for i in range(nf):
+        v = indices[fired[i]]
+        if (row[v] < 0) if dense else (stamp[v] != sid):
+            if over:
+                return -1
+            if dense:
+                row[v] = t
+            else:
+                stamp[v] = sid
+            queue[q] = v
+            q += 1
+            if counts.shape[0] > 0:
+                counts[v, 0] += 1
+                counts[v, 1] += t
+    return q
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -341,6 +352,10 @@ def _add_work(work, arcs, draws, reached, adoptions):  # pragma: no cover - comp
     work[_DRAWS] += draws
     work[_REACHED] += reached
     work[_ADOPTIONS] += adoptions
+
+
+#: Fired arcs an independent-cascade step collects before reading their heads.
+FIRED_BLOCK = 256
 
 
 @njit(cache=True, nogil=True)
@@ -357,11 +372,15 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     is below ``prob[a]``). A replicate without initial adopters evaluates no
     step. Returns ``(hist, steps)``, ``hist`` of length ``-1`` on overflow.
 
-    A node adopts once, so with dense rows the replicate's row (set to ``-1``
-    just before its cascade, which brings it into cache) is also the record
-    of who was reached, and no stamps are needed. Initial adopters shared by
-    every replicate adopt at step 0 in each: they are tallied once for the
-    chunk, after the last replicate.
+    A step goes over its frontier in two passes, alternating by blocks of
+    about :data:`FIRED_BLOCK` arcs: the draws find the arcs that fire, then
+    their heads are read (reads that do not wait for one another), in the
+    same order — frontier order, then arc order. A node adopts once, so with
+    dense rows the replicate's row (set to ``-1`` just before its cascade,
+    which brings it into cache) is also the record of who was reached, and no
+    stamps are needed. Initial adopters shared by every replicate adopt at
+    step 0 in each: they are tallied once for the chunk, after the last
+    replicate.
     """
     width = _check_args(indptr, indices, seeds, keys, sink, work)
     if mode < IC_NONE or mode > IC_PER_ARC:
@@ -377,9 +396,10 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     stamp = np.zeros(0 if dense else n, dtype=np.int32)
     none = np.empty(0, dtype=rows.dtype)
     queue = np.empty(n, dtype=np.int64)
+    fired = np.empty(FIRED_BLOCK + width, dtype=np.int64)  # a node adds at most width to a block
     hist = np.zeros((16, R), dtype=np.int64)
     steps = np.zeros(R, dtype=np.int64)
-    arcs, draws, reached, adoptions = 0, 0, 0, 0
+    arcs, draws, reached = 0, 0, 0
     q0 = 0
     for r in range(R):
         sid = np.int32(r + 1)
@@ -395,7 +415,6 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
             for i in range(q):
                 counts[queue[i], 0] += 1
         reached += q
-        adoptions += q
         hist[0, r] = q
         if q == 0 or max_steps == 0:
             continue
@@ -407,6 +426,7 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                 hist = _grow(hist, t)
             over = dense and t > limit  # a node adopting now does not fit the rows
             start = q
+            nf = 0
             for k in range(lo, hi):
                 u = queue[k]
                 a0 = indptr[u]
@@ -425,13 +445,8 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                             g = left - 1
                         elif g < 0.0:
                             g = 0.0
-                        v = indices[a0 + off + np.int64(g)]
-                        arcs += 1
-                        if (row[v] < 0) if dense else (stamp[v] != sid):
-                            if over:
-                                _add_work(work, arcs, draws, reached, adoptions)
-                                return hist[:0], steps
-                            q = _ic_adopt(dense, row, stamp, sid, counts, queue, q, v, t)
+                        fired[nf] = a0 + off + np.int64(g)
+                        nf += 1
                         off += np.int64(g) + 1
                         left = d - off
                     draws += j
@@ -441,16 +456,17 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
                             draws += 1
                             if not D.unit(D.bits(s, a)) < prob[a]:
                                 continue
-                        v = indices[a]
-                        arcs += 1
-                        if (row[v] < 0) if dense else (stamp[v] != sid):
-                            if over:
-                                _add_work(work, arcs, draws, reached, adoptions)
-                                return hist[:0], steps
-                            q = _ic_adopt(dense, row, stamp, sid, counts, queue, q, v, t)
+                        fired[nf] = a
+                        nf += 1
+                if nf >= FIRED_BLOCK or (k == hi - 1 and nf > 0):
+                    arcs += nf
+                    q = _ic_fire(indices, fired, nf, dense, row, stamp, sid, counts, queue, q, t, over)
+                    nf = 0
+                    if q < 0:
+                        _add_work(work, arcs, draws, reached, reached)
+                        return hist[:0], steps
             hist[t, r] = q - start
             reached += q - start
-            adoptions += q - start
             if q == start:
                 break
             lo, hi = start, q
@@ -458,7 +474,7 @@ def ic_chunk(indptr, indices, seeds, keys, mode, qtab, log1mp, prob, sink, max_s
     if fixed and counts.shape[0] > 0 and R > 0:  # queue[:q0] still holds the distinct initial adopters
         for i in range(q0):
             counts[queue[i], 0] += R
-    _add_work(work, arcs, draws, reached, adoptions)
+    _add_work(work, arcs, draws, reached, reached)
     return hist, steps
 
 

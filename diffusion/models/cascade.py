@@ -171,8 +171,8 @@ class IndependentCascade(Model):
         return kept, (0 if self._compiled else working)
 
     def sparse_memory(self, network: Network, max_steps: int | None) -> tuple[int, int] | None:
-        # stamps, queue, tallies
-        return sparse_bytes(network, max_steps, 32) if self._compiled else None
+        # stamps, queue, tallies, and a block of fired arcs (at most one per node beyond the block)
+        return sparse_bytes(network, max_steps, 40) if self._compiled else None
 
     # ------------------------------------------------------------ compiled path
     def run_to_end(self, ctx: _ICContext, network: Network, state: _ICState,
