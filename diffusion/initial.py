@@ -144,5 +144,5 @@ def parse_initial(spec: Any) -> Initial:
             raise ParameterError("initial.nodes", "must be a list of node ids")
         return Initial("nodes", check_node_ids("initial.nodes", value))
     if isinstance(spec, Sequence | np.ndarray) and not isinstance(spec, str):
-        return parse_initial({"nodes": list(spec)})
+        return parse_initial({"nodes": spec if isinstance(spec, np.ndarray) else list(spec)})  # arrays: checked at once
     raise ParameterError("initial", f"cannot use {spec!r} as initial adopters")
