@@ -376,11 +376,14 @@ def merge_summaries(chunks: Sequence[ChunkSummary], declarations: Declarations) 
     steps = np.concatenate([c.steps for c in chunks])
     run_values = {k: np.concatenate([c.run_values[k] for c in chunks], axis=0) for k in chunks[0].run_values}
     series = {k: np.concatenate([_pad_rows(c.series[k], T) for c in chunks], axis=1) for k in chunks[0].series}
-    totals = NodeTotals(0, np.zeros_like(chunks[0].totals.adopted), np.zeros_like(chunks[0].totals.step_sum),
-                        {k: np.zeros_like(v) for k, v in chunks[0].totals.categories.items()},
-                        {k: (np.zeros_like(c), np.zeros_like(s)) for k, (c, s) in chunks[0].totals.values.items()})
-    for c in chunks:
-        totals.add(c.totals)
+    if len(chunks) == 1:  # hand over the chunk's totals
+        totals = chunks[0].totals
+    else:
+        totals = NodeTotals(0, np.zeros_like(chunks[0].totals.adopted), np.zeros_like(chunks[0].totals.step_sum),
+                            {k: np.zeros_like(v) for k, v in chunks[0].totals.categories.items()},
+                            {k: (np.zeros_like(c), np.zeros_like(s)) for k, (c, s) in chunks[0].totals.values.items()})
+        for c in chunks:
+            totals.add(c.totals)
     with_kept = [c for c in chunks if len(c.kept)]
     kept = np.concatenate([c.kept for c in chunks]) if chunks else np.empty(0, np.int64)
     n = len(totals.adopted)
