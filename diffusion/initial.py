@@ -68,7 +68,9 @@ class Initial:
             empty = np.empty(0, dtype=np.int64)
             return [empty] * len(rngs)
         if self.kind == "nodes":
-            idx = np.unique(network.index_of(self.value))
+            idx = network.index_of(self.value)
+            if len(idx) > 1 and not np.all(idx[1:] > idx[:-1]):  # (ids in order and distinct: as they are)
+                idx = np.unique(idx)
             return [idx] * len(rngs)
         k = self.count_for(n)
         if k > n:
