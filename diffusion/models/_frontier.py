@@ -12,6 +12,7 @@ of work.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,14 +37,20 @@ def check_backend(backend: Any) -> str:
     """Validate a ``backend`` keyword (``"auto"``, ``"numba"`` or ``"numpy"``)."""
     if backend not in _BACKENDS:
         raise ParameterError("backend", f"must be one of {', '.join(map(repr, _BACKENDS))}, got {backend!r}")
-    if backend == "numba" and importlib.util.find_spec("numba") is None:
+    if backend == "numba" and not _numba_installed():
         raise ParameterError("backend", "'numba' needs the numba package (pip install numba)")
     return str(backend)
 
 
 def use_numba(backend: str) -> bool:
     """Whether ``backend`` resolves to the compiled kernels (``"auto"``: when numba is installed)."""
-    return backend == "numba" or (backend == "auto" and importlib.util.find_spec("numba") is not None)
+    return backend == "numba" or (backend == "auto" and _numba_installed())
+
+
+@functools.cache
+def _numba_installed() -> bool:
+    """Whether numba can be imported (looked up once: the search costs file-system calls)."""
+    return importlib.util.find_spec("numba") is not None
 
 
 def upgrade_steps(state: State, t: int) -> None:
