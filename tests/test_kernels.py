@@ -458,3 +458,20 @@ def test_out_of_range_inputs_refused_before_the_kernels():
     for bad in ([-1], [50]):
         with pytest.raises(ParameterError, match=r"^seeds"):
             model.start(ctx, net, Batch.of(net, [np.array(bad)], [np.random.default_rng(0)]))
+
+
+def test_initial_adopters_in_any_form_give_the_same_cascades():
+    # an integer array is checked at once, ids in order are not sorted again: same adopters, same draws
+    net = diffusion.generators.erdos_renyi(300, mean_degree=4, seed=2)
+    named = Network.from_edges(net.n, *net.edges(), node_ids=[f"f{i}" for i in range(net.n)])
+    for model in (IndependentCascade(0.2), IndependentCascade(0.2, backend="numpy")):
+        ref = simulate(net, model, initial=[3, 17, 40], runs=5, seed=9)
+        for form in (np.array([40, 3, 17, 3]), np.array([3, 17, 40], dtype=np.int32), (17, 40, 3, 40),
+                     np.array([3, 17, 40], dtype=np.uint16)):
+            res = simulate(net, model, initial=form, runs=5, seed=9)
+            assert np.array_equal(res.adoption_step, ref.adoption_step), form
+        res = simulate(named, model, initial=np.array(["f40", "f3", "f17"]), runs=5, seed=9)
+        assert np.array_equal(res.adoption_step, ref.adoption_step)
+    for bad in (np.array([3, 300]), np.array([-1, 3]), np.array([[3, 4]])):
+        with pytest.raises(DiffusionError):
+            simulate(net, IndependentCascade(0.2), initial=bad, runs=2, seed=9)
