@@ -635,6 +635,7 @@ class PlatformCompetition(Model):
         m, K, n = len(rep), self.K, network.n
         flat = rep * n + node
         U = np.empty((m, K + 1))
+        U[:, 0] = 0.0  # set below; the switching cost passes through it first (uninitialized: NaN warnings)
         if state.fit is not None:
             U[:, 1:] = state.fit.reshape(-1, K)[flat]
         else:
