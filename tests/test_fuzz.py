@@ -207,7 +207,8 @@ def scenario_texts(draw: Any) -> tuple[str, list[str]]:
         if draw(st.integers(0, 9)) == 0:
             node.pop(where[-1], None)
         else:
-            node[where[-1]] = draw(st.sampled_from(HOSTILE))
+            # a copy: a later mutation may go into it (a shared value could come to contain itself)
+            node[where[-1]] = copy.deepcopy(draw(st.sampled_from(HOSTILE)))
     text = tomli_w.dumps(data)
     mangle = draw(st.integers(0, 9))
     if mangle == 0:  # cut anywhere
