@@ -283,6 +283,14 @@ class ChunkSummary:
 def _tally_category(codes: np.ndarray, out: Output, n: int) -> np.ndarray:
     codes = np.asarray(codes)
     K = out.K
+    if codes.ndim == 2 and codes.dtype.kind in "biu" and K <= 16:
+        # a few categories: one comparison and one column sum per category (no int64 copy of the codes)
+        res = np.empty((K, n), dtype=np.int64)
+        eq = np.empty(codes.shape, dtype=bool)
+        for j in range(K):
+            np.equal(codes, out.start + j, out=eq)
+            np.sum(eq, axis=0, dtype=np.int64, out=res[j])
+        return np.ascontiguousarray(res.T)
     k = codes.astype(np.int64) - out.start
     ok = (k >= 0) & (k < K)
     node = np.broadcast_to(np.arange(n), codes.shape)

@@ -446,6 +446,7 @@ def test_platform_kernel_refuses_bad_arguments():
         (3, np.array([0, 3, 2])),  # row pointers run backwards
         (3, np.array([0, 2, 9])),  # past the rows
         (3, np.array([0, 1, 2, 3, 4])),  # more replicates than the state holds
+        (0, np.array([0, 1, 1, 1])),  # a row of replicate 1 within replicate 0's rows
         (2, np.full(3, 0.5)),  # fewer draws than firms
         (7, np.zeros((N - 1, 2))),  # fit of another graph
         (9, np.zeros((2, 3), np.int64)),  # holders of another K
@@ -470,6 +471,25 @@ def test_platform_kernel_refuses_bad_arguments():
     args[29], args[30] = False, np.zeros(3, np.int16)  # choices only returned: room for every firm
     with pytest.raises(ValueError):
         PK.platform_step(*args)
+
+
+def test_platform_kernel_refuses_a_revising_firm_with_a_bad_code_and_clamps_the_ones_it_reads():
+    # the first half of the firms revise (in both replicates); the others only are read as neighbours
+    args = _platform_args(m=N, K_=2)
+    args[18] = 1.0  # local effect: every revising firm reads its neighbours' codes
+    args[4][:, N // 2:: 3] = 9
+    args[5][:, N // 2 + 1:: 3] = -3
+    before = args[4].copy()
+    PK.platform_step(*args)  # counted as platform K (a code < 0 as well): no index past the counts
+    assert np.isin(args[4][:, : N // 2], [0, 1, 2]).all()
+    assert np.array_equal(args[4][:, N // 2:], before[:, N // 2:])
+    for arr, bad in [(4, 3), (4, -1), (5, 7)]:
+        args = _platform_args(m=N, K_=2)
+        args[arr][1, 5] = bad  # firm 5 revises in replicate 1
+        state = [a.copy() for a in args[4:6]] + [args[9].copy(), args[10].copy()]
+        with pytest.raises(ValueError, match="platform code"):
+            PK.platform_step(*args)
+        assert all(np.array_equal(a, b) for a, b in zip(state, [*args[4:6], args[9], args[10]], strict=True))
 
 
 # ------------------------------------------------------------------ shock propagation kernels

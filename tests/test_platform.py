@@ -69,6 +69,20 @@ def test_switching_cost_in_one_revision():
     assert np.all(res.adoption_step == 0)  # nobody left the market: spells started at step 0
 
 
+@pytest.mark.parametrize("p", [5e-324, 1e-12, 0.001, 0.1, 0.3, 1 / 3 - 1e-15, 1 / 3, 0.5, 0.97])
+def test_revision_gaps_are_numpys_geometric_draws_from_the_same_stream(p):
+    # the revising firms are drawn by geometric skips: the same integers as numpy's geometric, and the
+    # generator left where numpy's leaves it (so every later draw is unchanged)
+    from diffusion.models.platform import _gaps
+
+    n = 1000
+    a, b = np.random.default_rng(17), np.random.default_rng(17)
+    got = _gaps(a, p, 5000, n)
+    assert got.dtype == np.int64
+    assert np.array_equal(got, np.minimum(b.geometric(p, size=5000), n + 1))
+    assert a.bit_generator.state == b.bit_generator.state
+
+
 def test_revision_rate_is_the_fraction_revising():
     n, R, r = 5000, 5, 0.2
     model = PlatformCompetition(

@@ -263,3 +263,20 @@ def test_repr_is_short_and_tables_convert_to_pandas():
     assert nodes["adoption_probability"].to_numpy() == pytest.approx(res.adoption_probability)
     with pytest.raises(diffusion.ParameterError, match="table"):
         res.to_pandas("edges")
+
+
+@pytest.mark.parametrize("K", [1, 4, 16, 17, 40])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint8, np.int64, bool])
+def test_category_frequencies_count_every_category_exactly(K, dtype):
+    # each node's count of every category over the replicates; codes outside the categories are not counted
+    from diffusion.reductions import _tally_category
+
+    rng = np.random.default_rng(K)
+    hi = 2 if dtype is bool else min(K + 3, 120)
+    codes = rng.integers(0, hi, size=(7, 50)).astype(dtype)
+    out = Output.node_category("tier", tuple(f"t{j}" for j in range(K)), "a tier")
+    want = (codes[:, :, None].astype(np.int64) == out.start + np.arange(K)).sum(axis=0)
+    got = _tally_category(codes, out, 50)
+    assert got.dtype == np.int64 and got.flags.c_contiguous
+    assert np.array_equal(got, want)
+

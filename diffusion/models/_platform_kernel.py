@@ -65,9 +65,9 @@ def platform_step(
            apply_now, best_out, sec_out)
     for r in range(starts.shape[0] - 1):
         _replicate_step(
+            r,
             starts[r],
             starts[r + 1],
-            rep,
             node,
             draws,
             primary,
@@ -132,16 +132,24 @@ def _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holder
     for r in range(B):
         if starts[r + 1] < starts[r]:
             raise ValueError("platform_step: row pointers out of range")
+    for r in range(B):
+        for i in range(starts[r], starts[r + 1]):
+            if rep[i] != r:
+                raise ValueError("platform_step: a row pointer range holds another replicate's firms")
     for i in range(m):
         if rep[i] < 0 or rep[i] >= R or node[i] < 0 or node[i] >= n:
             raise ValueError("platform_step: revising firm out of range")
+        p = primary[rep[i], node[i]]
+        s = second[rep[i], node[i]]
+        if p < 0 or p > K or s < 0 or s > K:
+            raise ValueError("platform_step: a revising firm holds a platform code outside 0..K")
 
 
 @njit(cache=True, nogil=True)
 def _replicate_step(
+    r,
     lo,
     hi,
-    rep,
     node,
     draws,
     primary,
@@ -173,7 +181,7 @@ def _replicate_step(
     best_out,
     sec_out,
 ):  # pragma: no cover - compiled
-    """Choose and apply the new platforms of the revising firms ``lo .. hi - 1`` (one replicate).
+    """Choose and apply the new platforms of replicate ``r``'s revising firms, rows ``lo .. hi - 1``.
 
     ``draws`` holds one uniform per firm (logit choice by inversion) or, with
     multi-homing (``has_mh``), ``K + 1`` Gumbel shocks per firm. ``fit_r`` is
@@ -188,71 +196,119 @@ def _replicate_step(
     applied (updating ``primary``, ``second``, ``holders``, ``weighted``,
     ``adopted_at``, ``count`` and setting ``changed[r]``); otherwise they are
     only written to ``best_out`` / ``sec_out`` (rows ``lo .. hi - 1``).
+
+    The in-neighbour counts of all the rows are gathered first (a pass that
+    reads only replicate ``r``'s row of platforms, which then stays in cache),
+    then the utilities and choices. Indices into the network's arrays are
+    unsigned (no negative-index handling; the network's CSR arrays are valid
+    by construction) and a neighbour's platform code is clamped to ``0 .. K``
+    before it indexes a count. Every floating-point operation on a utility is
+    the numpy reference's, in its order (``exp(0)`` of the best option is
+    written as ``1``), so the choices are the same.
     """
     K = cost.shape[0]
     n = primary.shape[1]
+    if hi <= lo:
+        return
+    m = hi - lo
     per_rep = fit_r.shape[0] > 0
     weighted_arcs = in_w.shape[0] > 0
     has_kappa = kappa.shape[0] > 0
     kappa_rep = kappa.shape[0] > 1
     has_avail = avail.shape[0] > 0
-    best = np.zeros(hi - lo, dtype=np.int16)
-    sec = np.zeros(hi - lo, dtype=np.int16)
+    best = np.zeros(m, dtype=np.int16)
+    sec = np.zeros(m, dtype=np.int16)
     U = np.empty(K + 1)
-    loc = np.zeros(K)
-    loc2 = np.zeros(K)
-    for i in range(lo, hi):
-        r = rep[i]
-        v = node[i]
-        for k in range(K):
-            if per_rep:
-                U[k + 1] = np.float64(fit_r[r, v, k])
+    g = np.zeros(K)
+    loc = np.zeros(K + 1)
+    loc2 = np.zeros(K + 1)
+    lc = np.zeros((m, K + 1)) if bl != 0.0 else np.zeros((0, K + 1))
+    top = np.uint64(K)  # platform codes are clamped to 0 .. K before indexing
+    packed = not weighted_arcs and K <= 3
+    one = np.uint64(1)
+    lane = np.uint64(16)
+    lanes = np.uint64(1 << 16)
+    mask = np.uint64(0xFFFF)
+    prow = primary[r]
+    srow = second[r]
+    fitrow = fit_r[r] if per_rep else np.zeros((0, K), dtype=np.float32)
+    for k in range(K):
+        g[k] = (bg / n) * holders[r, k]
+    if bl != 0.0:
+        # pass 1: in-neighbour weight on each platform (reads only this replicate's row of platforms)
+        for i in range(m):
+            v = node[lo + i]
+            for k in range(K + 1):
+                loc[k] = 0.0
+            a0 = np.uint64(in_indptr[v])
+            a1 = np.uint64(in_indptr[v + 1])
+            if packed and a1 - a0 < lanes:
+                # unit weights, K <= 3: count in four 16-bit lanes of one register
+                c1 = np.uint64(0)
+                for a in range(a0, a1):
+                    c1 += one << (lane * min(np.uint64(prow[np.uint64(in_indices[a])]), top))
+                c2 = np.uint64(0)
+                if has_mh:
+                    for a in range(a0, a1):
+                        c2 += one << (lane * min(np.uint64(srow[np.uint64(in_indices[a])]), top))
+                for k in range(1, K + 1):
+                    sh = lane * np.uint64(k)
+                    x = np.float64((c1 >> sh) & mask)
+                    if has_mh:
+                        x = (0.0 + x) + np.float64((c2 >> sh) & mask)
+                    lc[i, k] = x
+                continue
+            if weighted_arcs:
+                for a in range(a0, a1):
+                    loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += in_w[a]
             else:
-                U[k + 1] = fit_n[v, k]
-            U[k + 1] -= cost[k]
+                for a in range(a0, a1):
+                    loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += 1.0
+            if has_mh:
+                for k in range(K + 1):
+                    loc2[k] = 0.0
+                if weighted_arcs:
+                    for a in range(a0, a1):
+                        loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += in_w[a]
+                else:
+                    for a in range(a0, a1):
+                        loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += 1.0
+                for k in range(1, K + 1):
+                    loc[k] = (0.0 + loc[k]) + loc2[k]
+            for k in range(1, K + 1):
+                lc[i, k] = loc[k]
+    # pass 2: utilities and choices
+    for i in range(m):
+        v = node[lo + i]
         kap = 1.0
         if has_kappa:
             kap = kappa[r, v] if kappa_rep else kappa[0, v]
-        if bg != 0.0:
-            for k in range(K):
-                if has_kappa:
-                    U[k + 1] += ((bg / n) * holders[r, k]) * kap
-                else:
-                    U[k + 1] += (bg / n) * holders[r, k]
+        scale = 0.0
         if bl != 0.0:
-            for k in range(K):
-                loc[k] = 0.0
-                loc2[k] = 0.0
-            for a in range(in_indptr[v], in_indptr[v + 1]):
-                j = in_indices[a]
-                w = in_w[a] if weighted_arcs else 1.0
-                p = primary[r, j]
-                if p > 0:
-                    loc[p - 1] += w
-                if has_mh:
-                    s = second[r, j]
-                    if s > 0:
-                        loc2[s - 1] += w
             d = instrength[v]
             scale = bl / d if d > 0 else 0.0
             if has_kappa:
                 scale *= kap
-            for k in range(K):
-                if has_mh:
-                    loc[k] = (0.0 + loc[k]) + loc2[k]
-                U[k + 1] += loc[k] * scale
-        p_now = primary[r, v]
+        for k in range(K):
+            x = (np.float64(fitrow[v, k]) if per_rep else fit_n[v, k]) - cost[k]
+            if bg != 0.0:
+                if has_kappa:
+                    x += g[k] * kap
+                else:
+                    x += g[k]
+            if bl != 0.0:
+                x += lc[i, k + 1] * scale
+            if sw != 0.0:
+                x -= sw
+            U[k + 1] = x
+        p_now = prow[v]
+        s_held = srow[v]
         if sw != 0.0:
-            for k in range(K):
-                U[k + 1] -= sw
-            if p_now > 0:
+            if 0 < p_now <= K:
                 U[p_now] += sw
-            if has_mh:
-                s_now = second[r, v]
-                if s_now > 0:
-                    U[s_now] += sw
+            if has_mh and 0 < s_held <= K:
+                U[s_held] += sw
         U[0] = outside - sw * (1.0 if p_now > 0 else 0.0)
-        s_held = second[r, v]
         if has_avail:
             for k in range(K):
                 a = avail[r, k]
@@ -263,27 +319,28 @@ def _replicate_step(
                 U[0] = -np.inf
             mx = -np.inf
             for k in range(K + 1):
-                U[k] = U[k] / tau
-                if U[k] > mx:
-                    mx = U[k]
+                if tau != 1.0:  # x / 1 is x
+                    U[k] = U[k] / tau
+                mx = U[k] if U[k] > mx else mx
             if mx == -np.inf:  # no option open: keep what it holds
-                best[i - lo] = p_now
-                sec[i - lo] = s_held
+                best[i] = p_now
+                sec[i] = s_held
                 continue
             acc = 0.0
             for k in range(K + 1):
-                if U[k] != -np.inf:  # exp(-inf) = 0: the unavailable outside option
+                if U[k] == mx:
+                    acc += 1.0  # exp(0)
+                elif U[k] != -np.inf:  # exp(-inf) = 0: the unavailable outside option
                     acc += np.exp(U[k] - mx)
                 U[k] = acc
-            x = draws[i] * U[K]
+            x = draws[lo + i] * U[K]
             c = 0
             for k in range(K + 1):
-                if x >= U[k]:
-                    c += 1
-            best[i - lo] = min(c, K)
+                c += x >= U[k]
+            best[i] = min(c, K)
         else:
             for k in range(K + 1):
-                U[k] += tau * draws[i * (K + 1) + k]
+                U[k] += tau * draws[(lo + i) * (K + 1) + k]
             out_u = U[0]
             if not has_out:
                 U[0] = -np.inf
@@ -292,10 +349,10 @@ def _replicate_step(
                 if U[k] > U[b]:
                     b = k
             if U[b] == -np.inf:  # no option open: keep what it holds
-                best[i - lo] = p_now
-                sec[i - lo] = s_held
+                best[i] = p_now
+                sec[i] = s_held
                 continue
-            best[i - lo] = b
+            best[i] = b
             U[0] = -np.inf
             U[b] = -np.inf
             s2 = 0
@@ -303,42 +360,47 @@ def _replicate_step(
                 if U[k] > U[s2]:
                     s2 = k
             if b > 0 and U[s2] - mh_n[v] > out_u:
-                sec[i - lo] = s2
+                sec[i] = s2
     if not apply_now:
-        for i in range(lo, hi):
-            best_out[i] = best[i - lo]
-            sec_out[i] = sec[i - lo]
+        for i in range(m):
+            best_out[lo + i] = best[i]
+            sec_out[lo + i] = sec[i]
         return
     # apply every change after all choices (synchronous update)
-    for i in range(lo, hi):
-        r = rep[i]
-        v = node[i]
-        op = primary[r, v]
-        os_ = second[r, v]
-        np_ = best[i - lo]
-        ns = sec[i - lo]
+    arow = adopted_at[r]
+    hrow = holders[r]
+    wrow = weighted[r]
+    moved = False
+    for i in range(m):
+        v = node[lo + i]
+        op = prow[v]
+        os_ = srow[v]
+        np_ = best[i]
+        ns = sec[i]
         if op == np_ and os_ == ns:
             continue
-        changed[r] = True
+        moved = True
         oh = max((1.0 if op > 0 else 0.0) + (1.0 if os_ > 0 else 0.0), 1.0)
         nh = max((1.0 if np_ > 0 else 0.0) + (1.0 if ns > 0 else 0.0), 1.0)
         if op > 0:
-            holders[r, op - 1] -= 1
-            weighted[r, op - 1] -= 1.0 / oh
+            hrow[op - 1] -= 1
+            wrow[op - 1] -= 1.0 / oh
         if os_ > 0:
-            holders[r, os_ - 1] -= 1
-            weighted[r, os_ - 1] -= 1.0 / oh
+            hrow[os_ - 1] -= 1
+            wrow[os_ - 1] -= 1.0 / oh
         if np_ > 0:
-            holders[r, np_ - 1] += 1
-            weighted[r, np_ - 1] += 1.0 / nh
+            hrow[np_ - 1] += 1
+            wrow[np_ - 1] += 1.0 / nh
         if ns > 0:
-            holders[r, ns - 1] += 1
-            weighted[r, ns - 1] += 1.0 / nh
+            hrow[ns - 1] += 1
+            wrow[ns - 1] += 1.0 / nh
         if op == 0 and np_ > 0:
-            adopted_at[r, v] = t
+            arow[v] = t
             count[r] += 1
         elif op > 0 and np_ == 0:
-            adopted_at[r, v] = -1
+            arow[v] = -1
             count[r] -= 1
-        primary[r, v] = np_
-        second[r, v] = ns
+        prow[v] = np_
+        srow[v] = ns
+    if moved:
+        changed[r] = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -19,6 +20,34 @@ from ._common import NodeValue, check_number, check_probability, draw_node_value
 from .threshold import check_backend, use_numba
 
 __all__ = ["PlatformCompetition"]
+
+
+def _gaps(g: np.random.Generator, p: float, size: int, n: int) -> np.ndarray:
+    """``numpy.minimum(g.geometric(p, size), n + 1)``: the same integers from the same draws, faster.
+
+    Below ``p = 1/3`` numpy draws a geometric variate by inversion,
+    ``ceil(-E / log1p(-p))`` from one standard exponential ``E``, computing the
+    logarithm anew for every variate; here the exponentials are drawn at once
+    and divided by the logarithm computed once (the same IEEE operations, so
+    the same integers, and the generator ends in the same state). A gap is
+    clamped at ``n + 1`` (it ends the list of positions), so that the sums of
+    gaps cannot overflow (a tiny ``p`` draws gaps near ``2**63``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = np.random.default_rng(4), np.random.default_rng(4)
+    >>> bool((_gaps(a, 0.1, 1000, 50) == np.minimum(b.geometric(0.1, 1000), 51)).all())
+    True
+    """
+    if p >= 1 / 3:  # numpy's search method: several uniforms per variate
+        return np.minimum(g.geometric(p, size=size), n + 1)
+    z = g.standard_exponential(size)
+    with np.errstate(over="ignore"):  # a tiny p: gaps beyond the largest double, clamped below
+        z /= -math.log1p(-p)
+    np.ceil(z, out=z)
+    np.minimum(z, n + 1, out=z)
+    return z.astype(np.int64)
 
 
 def _per_platform(name: str, value: Any, names: tuple[str, ...]) -> np.ndarray:
@@ -496,8 +525,12 @@ class PlatformCompetition(Model):
         fit = None
         if self.fit_sd > 0:
             fit = np.empty((R, n, K), dtype=np.float32)
-            for r, g in enumerate(rngs):
-                fit[r] = ctx.fit + self.fit_sd * g.standard_normal((n, K))
+            buf = np.empty((n, K))
+            for r, g in enumerate(rngs):  # fit + fit_sd * z, in one reused buffer
+                g.standard_normal(out=buf)
+                buf *= self.fit_sd
+                buf += ctx.fit
+                fit[r] = buf
         state = _PCState(
             np.full((R, n), -1, dtype=step_dtype(max_steps)),
             np.zeros(R, dtype=np.int64),
@@ -580,7 +613,9 @@ class PlatformCompetition(Model):
         Gumbel shocks themselves).
         """
         r = self.revision_rate
-        reps, nodes, draws = [], [], []
+        R = len(rngs)
+        counts = np.zeros(R, dtype=np.int64)
+        nodes, draws = [], []
         for i, g in enumerate(rngs):
             if not active[i] or r == 0:
                 continue
@@ -588,22 +623,20 @@ class PlatformCompetition(Model):
                 pos = np.arange(n)
             else:
                 guess = int(n * r + 6 * np.sqrt(n * r) + 16)
-                # a gap past n ends the list: clamped there, the sums cannot overflow (tiny r
-                # draws gaps near 2**63)
-                pos = np.cumsum(np.minimum(g.geometric(r, size=guess), n + 1)) - 1
-                while pos[-1] < n:
-                    more = np.cumsum(np.minimum(g.geometric(r, size=guess), n + 1)) + pos[-1]
-                    pos = np.concatenate([pos, more])
-                pos = pos[pos < n]
-            reps.append(np.full(len(pos), i, dtype=np.int64))
-            nodes.append(pos.astype(np.int64))
+                pos = np.cumsum(_gaps(g, r, guess, n))
+                while pos[-1] <= n:
+                    pos = np.concatenate([pos, np.cumsum(_gaps(g, r, guess, n)) + pos[-1]])
+                pos = pos[: np.searchsorted(pos, n, side="right")]
+                pos -= 1
+            counts[i] = len(pos)
+            nodes.append(pos)
             if self.multihoming_cost is None:
                 draws.append(g.random(len(pos)))
             else:
                 draws.append(g.gumbel(size=(len(pos), self.K + 1)).ravel())
-        if not reps:
+        if not nodes:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
-        return np.concatenate(reps), np.concatenate(nodes), np.concatenate(draws)
+        return np.repeat(np.arange(R, dtype=np.int64), counts), np.concatenate(nodes), np.concatenate(draws)
 
     def local_counts(
         self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray
