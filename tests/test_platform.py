@@ -83,6 +83,27 @@ def test_revision_gaps_are_numpys_geometric_draws_from_the_same_stream(p):
     assert a.bit_generator.state == b.bit_generator.state
 
 
+@pytest.mark.parametrize("batch", [None, 3])
+@pytest.mark.parametrize(("n", "r"), [(1, 0.2), (7, 0.01), (500, 1e-9), (500, 0.1), (2000, 0.3), (300, 1 / 3 - 1e-12)])
+def test_compiled_revisers_draw_the_same_firms_and_uniforms(monkeypatch, batch, n, r):
+    # the compiled sums of skips and the numpy ones: the same firms, the same uniforms, the same streams
+    # after (batch=3 forces many batches of skips per replicate)
+    pytest.importorskip("numba")
+    from diffusion.models import platform as P
+
+    if batch is not None:
+        monkeypatch.setattr(P, "_batch_size", lambda n, r: batch)
+    model = PlatformCompetition(["A", "B"], revision_rate=r)
+    active = np.array([True, False, True, True])
+    rngs = [[np.random.default_rng(s) for s in range(4)] for _ in range(2)]
+    a = model._revisers(rngs[0], active, n)
+    b = model._revisers(rngs[1], active, n, compiled=True)
+    for x, y in zip(a, b, strict=True):
+        assert x.dtype == y.dtype and np.array_equal(x, y)
+    assert [g.bit_generator.state for g in rngs[0]] == [g.bit_generator.state for g in rngs[1]]
+    assert not np.isin(a[0], [1]).any() and (np.diff(a[0] * n + a[1]) > 0).all()
+
+
 def test_revision_rate_is_the_fraction_revising():
     n, R, r = 5000, 5, 0.2
     model = PlatformCompetition(

@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["platform_step"]
+__all__ = ["platform_step", "revision_positions"]
+
+_BLOCK = 256  # revising firms whose counts and utilities are computed together (they stay in cache)
 
 
 @njit(cache=True, nogil=True)
@@ -197,14 +199,17 @@ def _replicate_step(
     ``adopted_at``, ``count`` and setting ``changed[r]``); otherwise they are
     only written to ``best_out`` / ``sec_out`` (rows ``lo .. hi - 1``).
 
-    The in-neighbour counts of all the rows are gathered first (a pass that
-    reads only replicate ``r``'s row of platforms, which then stays in cache),
-    then the utilities and choices. Indices into the network's arrays are
-    unsigned (no negative-index handling; the network's CSR arrays are valid
-    by construction) and a neighbour's platform code is clamped to ``0 .. K``
-    before it indexes a count. Every floating-point operation on a utility is
-    the numpy reference's, in its order (``exp(0)`` of the best option is
-    written as ``1``), so the choices are the same.
+    The rows go by blocks of ``_BLOCK``: first the in-neighbour counts of the
+    block's firms (a tight loop over their in-arcs; with unit weights and
+    ``K <= 3`` the counts are four 16-bit lanes of one register), then their
+    utilities one platform at a time over the block (loops the compiler
+    vectorizes), then each firm's choice. Indices into the network's arrays
+    are unsigned (no negative-index handling; the network's CSR arrays are
+    valid by construction) and a neighbour's platform code is clamped to
+    ``0 .. K`` before it indexes a count. Every floating-point operation on a
+    utility is the numpy reference's, in its order (``exp(0)`` of the best
+    option is written as ``1``; a count of unit weights is exact), so the
+    choices are the same.
     """
     K = cost.shape[0]
     n = primary.shape[1]
@@ -222,7 +227,15 @@ def _replicate_step(
     g = np.zeros(K)
     loc = np.zeros(K + 1)
     loc2 = np.zeros(K + 1)
-    lc = np.zeros((m, K + 1)) if bl != 0.0 else np.zeros((0, K + 1))
+    lc = np.zeros((K + 1, _BLOCK))
+    UU = np.empty((K + 1, _BLOCK))
+    cw = np.empty(K + 1)
+    scl = np.zeros(_BLOCK)
+    kp = np.ones(_BLOCK)
+    mxv = np.empty(_BLOCK)
+    vv = np.empty(_BLOCK, dtype=np.int64)
+    pn = np.empty(_BLOCK, dtype=primary.dtype)
+    held2 = np.empty(_BLOCK, dtype=second.dtype)
     top = np.uint64(K)  # platform codes are clamped to 0 .. K before indexing
     packed = not weighted_arcs and K <= 3
     one = np.uint64(1)
@@ -234,133 +247,164 @@ def _replicate_step(
     fitrow = fit_r[r] if per_rep else np.zeros((0, K), dtype=np.float32)
     for k in range(K):
         g[k] = (bg / n) * holders[r, k]
-    if bl != 0.0:
-        # pass 1: in-neighbour weight on each platform (reads only this replicate's row of platforms)
-        for i in range(m):
-            v = node[lo + i]
-            for k in range(K + 1):
-                loc[k] = 0.0
-            a0 = np.uint64(in_indptr[v])
-            a1 = np.uint64(in_indptr[v + 1])
-            if packed and a1 - a0 < lanes:
-                # unit weights, K <= 3: count in four 16-bit lanes of one register
-                c1 = np.uint64(0)
-                for a in range(a0, a1):
-                    c1 += one << (lane * min(np.uint64(prow[np.uint64(in_indices[a])]), top))
-                c2 = np.uint64(0)
-                if has_mh:
-                    for a in range(a0, a1):
-                        c2 += one << (lane * min(np.uint64(srow[np.uint64(in_indices[a])]), top))
-                for k in range(1, K + 1):
-                    sh = lane * np.uint64(k)
-                    x = np.float64((c1 >> sh) & mask)
-                    if has_mh:
-                        x = (0.0 + x) + np.float64((c2 >> sh) & mask)
-                    lc[i, k] = x
-                continue
-            if weighted_arcs:
-                for a in range(a0, a1):
-                    loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += in_w[a]
-            else:
-                for a in range(a0, a1):
-                    loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += 1.0
-            if has_mh:
+    for b0 in range(0, m, _BLOCK):  # a block's counts stay in cache until its choices are made
+        b1 = min(b0 + _BLOCK, m)
+        if bl != 0.0:
+            # pass 1: in-neighbour weight on each platform (reads only this replicate's row of platforms)
+            for i in range(b0, b1):
+                v = node[lo + i]
                 for k in range(K + 1):
-                    loc2[k] = 0.0
+                    loc[k] = 0.0
+                a0 = np.uint64(in_indptr[v])
+                a1 = np.uint64(in_indptr[v + 1])
+                if packed and a1 - a0 < lanes:
+                    # unit weights, K <= 3: count in four 16-bit lanes of one register
+                    c1 = np.uint64(0)
+                    for a in range(a0, a1):
+                        c1 += one << (lane * min(np.uint64(prow[np.uint64(in_indices[a])]), top))
+                    c2 = np.uint64(0)
+                    if has_mh:
+                        for a in range(a0, a1):
+                            c2 += one << (lane * min(np.uint64(srow[np.uint64(in_indices[a])]), top))
+                    for k in range(1, K + 1):
+                        sh = lane * np.uint64(k)
+                        x = np.float64((c1 >> sh) & mask)
+                        if has_mh:
+                            x = (0.0 + x) + np.float64((c2 >> sh) & mask)
+                        lc[k, i - b0] = x
+                    continue
                 if weighted_arcs:
                     for a in range(a0, a1):
-                        loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += in_w[a]
+                        loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += in_w[a]
                 else:
                     for a in range(a0, a1):
-                        loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += 1.0
+                        loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += 1.0
+                if has_mh:
+                    for k in range(K + 1):
+                        loc2[k] = 0.0
+                    if weighted_arcs:
+                        for a in range(a0, a1):
+                            loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += in_w[a]
+                    else:
+                        for a in range(a0, a1):
+                            loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += 1.0
+                    for k in range(1, K + 1):
+                        loc[k] = (0.0 + loc[k]) + loc2[k]
                 for k in range(1, K + 1):
-                    loc[k] = (0.0 + loc[k]) + loc2[k]
-            for k in range(1, K + 1):
-                lc[i, k] = loc[k]
-    # pass 2: utilities and choices
-    for i in range(m):
-        v = node[lo + i]
-        kap = 1.0
+                    lc[k, i - b0] = loc[k]
+        # pass 2: utilities, one platform at a time over the block's firms, then the choices
+        nb = b1 - b0
+        for j in range(nb):
+            v = node[lo + b0 + j]
+            vv[j] = v
+            pn[j] = prow[v]
+            held2[j] = srow[v]
         if has_kappa:
-            kap = kappa[r, v] if kappa_rep else kappa[0, v]
-        scale = 0.0
+            for j in range(nb):
+                kp[j] = kappa[r, vv[j]] if kappa_rep else kappa[0, vv[j]]
         if bl != 0.0:
-            d = instrength[v]
-            scale = bl / d if d > 0 else 0.0
-            if has_kappa:
-                scale *= kap
-        for k in range(K):
-            x = (np.float64(fitrow[v, k]) if per_rep else fit_n[v, k]) - cost[k]
-            if bg != 0.0:
+            for j in range(nb):
+                d = instrength[vv[j]]
+                sc = bl / d if d > 0 else 0.0
                 if has_kappa:
-                    x += g[k] * kap
+                    sc *= kp[j]
+                scl[j] = sc
+        for k in range(K):
+            ck = cost[k]
+            row = UU[k + 1]
+            if per_rep:
+                for j in range(nb):
+                    row[j] = np.float64(fitrow[vv[j], k]) - ck
+            else:
+                for j in range(nb):
+                    row[j] = fit_n[vv[j], k] - ck
+            if bg != 0.0:
+                gk = g[k]
+                if has_kappa:
+                    for j in range(nb):
+                        row[j] += gk * kp[j]
                 else:
-                    x += g[k]
+                    for j in range(nb):
+                        row[j] += gk
             if bl != 0.0:
-                x += lc[i, k + 1] * scale
+                lrow = lc[k + 1]
+                for j in range(nb):
+                    row[j] += lrow[j] * scl[j]
             if sw != 0.0:
-                x -= sw
-            U[k + 1] = x
-        p_now = prow[v]
-        s_held = srow[v]
-        if sw != 0.0:
-            if 0 < p_now <= K:
-                U[p_now] += sw
-            if has_mh and 0 < s_held <= K:
-                U[s_held] += sw
-        U[0] = outside - sw * (1.0 if p_now > 0 else 0.0)
-        if has_avail:
-            for k in range(K):
-                a = avail[r, k]
-                if a == 2 or (a == 1 and p_now != k + 1 and s_held != k + 1):
-                    U[k + 1] = -np.inf
+                for j in range(nb):
+                    row[j] -= sw
+        for j in range(nb):
+            p_now = pn[j]
+            s_held = held2[j]
+            if sw != 0.0:
+                if 0 < p_now <= K:
+                    UU[p_now, j] += sw
+                if has_mh and 0 < s_held <= K:
+                    UU[s_held, j] += sw
+            UU[0, j] = outside - sw * (1.0 if p_now > 0 else 0.0)
+            if has_avail:
+                for k in range(K):
+                    a = avail[r, k]
+                    if a == 2 or (a == 1 and p_now != k + 1 and s_held != k + 1):
+                        UU[k + 1, j] = -np.inf
         if not has_mh:
             if not has_out:
-                U[0] = -np.inf
-            mx = -np.inf
+                UU[0, :nb] = -np.inf
+            if tau != 1.0:
+                for k in range(K + 1):
+                    row = UU[k]
+                    for j in range(nb):
+                        row[j] = row[j] / tau
+            mxv[:nb] = -np.inf
             for k in range(K + 1):
-                if tau != 1.0:  # x / 1 is x
-                    U[k] = U[k] / tau
-                mx = U[k] if U[k] > mx else mx
-            if mx == -np.inf:  # no option open: keep what it holds
-                best[i] = p_now
-                sec[i] = s_held
-                continue
-            acc = 0.0
-            for k in range(K + 1):
-                if U[k] == mx:
-                    acc += 1.0  # exp(0)
-                elif U[k] != -np.inf:  # exp(-inf) = 0: the unavailable outside option
-                    acc += np.exp(U[k] - mx)
-                U[k] = acc
-            x = draws[lo + i] * U[K]
-            c = 0
-            for k in range(K + 1):
-                c += x >= U[k]
-            best[i] = min(c, K)
+                row = UU[k]
+                for j in range(nb):
+                    mxv[j] = row[j] if row[j] > mxv[j] else mxv[j]
+            for j in range(nb):
+                mx = mxv[j]
+                i = b0 + j
+                if mx == -np.inf:  # no option open: keep what it holds
+                    best[i] = pn[j]
+                    sec[i] = held2[j]
+                    continue
+                acc = 0.0
+                for k in range(K + 1):
+                    u = UU[k, j]
+                    if u == mx:
+                        acc += 1.0  # exp(0)
+                    elif u != -np.inf:  # exp(-inf) = 0: the unavailable outside option
+                        acc += np.exp(u - mx)
+                    cw[k] = acc
+                x = draws[lo + i] * acc
+                c = 0
+                for k in range(K + 1):
+                    c += x >= cw[k]
+                best[i] = min(c, K)
         else:
-            for k in range(K + 1):
-                U[k] += tau * draws[(lo + i) * (K + 1) + k]
-            out_u = U[0]
-            if not has_out:
+            for j in range(nb):
+                i = b0 + j
+                for k in range(K + 1):
+                    U[k] = UU[k, j] + tau * draws[(lo + i) * (K + 1) + k]
+                out_u = U[0]
+                if not has_out:
+                    U[0] = -np.inf
+                b = 0
+                for k in range(1, K + 1):
+                    if U[k] > U[b]:
+                        b = k
+                if U[b] == -np.inf:  # no option open: keep what it holds
+                    best[i] = pn[j]
+                    sec[i] = held2[j]
+                    continue
+                best[i] = b
                 U[0] = -np.inf
-            b = 0
-            for k in range(1, K + 1):
-                if U[k] > U[b]:
-                    b = k
-            if U[b] == -np.inf:  # no option open: keep what it holds
-                best[i] = p_now
-                sec[i] = s_held
-                continue
-            best[i] = b
-            U[0] = -np.inf
-            U[b] = -np.inf
-            s2 = 0
-            for k in range(1, K + 1):
-                if U[k] > U[s2]:
-                    s2 = k
-            if b > 0 and U[s2] - mh_n[v] > out_u:
-                sec[i] = s2
+                U[b] = -np.inf
+                s2 = 0
+                for k in range(1, K + 1):
+                    if U[k] > U[s2]:
+                        s2 = k
+                if b > 0 and U[s2] - mh_n[vv[j]] > out_u:
+                    sec[i] = s2
     if not apply_now:
         for i in range(m):
             best_out[lo + i] = best[i]
@@ -404,3 +448,35 @@ def _replicate_step(
         srow[v] = ns
     if moved:
         changed[r] = True
+
+
+@njit(cache=True, nogil=True)
+def revision_positions(z, scale, n, last, out):  # pragma: no cover - compiled
+    """Positions of the revising firms from standard exponential variates ``z``.
+
+    Gap ``g`` is ``min(ceil(z[g] / scale), n + 1)`` (``scale = -log1p(-r)``:
+    numpy's geometric variate by inversion, see
+    :func:`diffusion.models.platform._gaps`); the running sum of the gaps,
+    from ``last``, is one past a position. Writes the positions below ``n``
+    to ``out`` (room for ``len(z)`` of them) and returns ``(count, last)``: the
+    list is complete once ``last > n``, else more variates are needed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.empty(4, dtype=np.int64)
+    >>> revision_positions(np.array([0.5, 2.5, 0.1, 9.0]), 1.0, 5, 0, out)
+    (3, 11)
+    >>> out[:3].tolist()
+    [0, 3, 4]
+    """
+    cap = np.float64(n + 1)
+    count = 0
+    for i in range(min(z.shape[0], out.shape[0])):
+        last += np.int64(min(np.ceil(z[i] / scale), cap))
+        if last > n:
+            break
+        out[count] = last - 1
+        count += 1
+    return count, last
+

@@ -22,6 +22,11 @@ from .threshold import check_backend, use_numba
 __all__ = ["PlatformCompetition"]
 
 
+def _batch_size(n: int, r: float) -> int:
+    """Geometric skips drawn at once for ``n`` firms revising with probability ``r`` (6 sd over the mean)."""
+    return int(n * r + 6 * np.sqrt(n * r) + 16)
+
+
 def _gaps(g: np.random.Generator, p: float, size: int, n: int) -> np.ndarray:
     """``numpy.minimum(g.geometric(p, size), n + 1)``: the same integers from the same draws, faster.
 
@@ -603,17 +608,20 @@ class PlatformCompetition(Model):
 
     # ------------------------------------------------------------------- step
     def _revisers(
-        self, rngs: list[np.random.Generator], active: np.ndarray, n: int
+        self, rngs: list[np.random.Generator], active: np.ndarray, n: int, compiled: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Firms revising this step, ``(rep, node)`` sorted by replicate then node, and their draws.
 
         Each firm revises independently with probability ``r``: positions are
         drawn by geometric skips (``O(r n)`` draws per replicate, not ``n``).
         The uniforms drive the logit choice (unless multi-homing needs the
-        Gumbel shocks themselves).
+        Gumbel shocks themselves). ``compiled``: the skips are summed by a
+        compiled loop into preallocated arrays (the same draws, the same firms).
         """
         r = self.revision_rate
         R = len(rngs)
+        if compiled and 0 < r < 1 / 3 and self.multihoming_cost is None:
+            return self._revisers_compiled(rngs, active, n)
         counts = np.zeros(R, dtype=np.int64)
         nodes, draws = [], []
         for i, g in enumerate(rngs):
@@ -622,7 +630,7 @@ class PlatformCompetition(Model):
             if r >= 1:
                 pos = np.arange(n)
             else:
-                guess = int(n * r + 6 * np.sqrt(n * r) + 16)
+                guess = _batch_size(n, r)
                 pos = np.cumsum(_gaps(g, r, guess, n))
                 while pos[-1] <= n:
                     pos = np.concatenate([pos, np.cumsum(_gaps(g, r, guess, n)) + pos[-1]])
@@ -637,6 +645,45 @@ class PlatformCompetition(Model):
         if not nodes:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
         return np.repeat(np.arange(R, dtype=np.int64), counts), np.concatenate(nodes), np.concatenate(draws)
+
+    def _revisers_compiled(
+        self, rngs: list[np.random.Generator], active: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_revisers` for ``0 < r < 1/3`` without multi-homing, the positions summed in numba.
+
+        Each replicate draws the same batches of ``guess`` standard exponentials
+        as :func:`_gaps` (numpy's geometric variates by inversion) and then its
+        uniforms, straight into the output arrays.
+        """
+        from ._platform_kernel import revision_positions
+
+        r = self.revision_rate
+        R = len(rngs)
+        guess = _batch_size(n, r)
+        scale = -math.log1p(-r)
+        counts = np.zeros(R, dtype=np.int64)
+        nodes = np.empty(int(np.count_nonzero(active)) * guess, dtype=np.int64)
+        z = np.empty(guess)
+        at = 0
+        for i, g in enumerate(rngs):
+            if not active[i]:
+                continue
+            k, last = 0, 0
+            while last <= n:  # one batch; another (rarely) if it ended before the last firm
+                if len(nodes) < at + k + guess:  # a batch writes at most guess positions
+                    nodes = np.concatenate([nodes, np.empty(len(nodes) + guess, dtype=np.int64)])
+                g.standard_exponential(out=z)
+                more, last = revision_positions(z, scale, n, last, nodes[at + k:])
+                k += more
+            counts[i] = k
+            at += k
+        draws = np.empty(at)
+        at = 0
+        for i, g in enumerate(rngs):
+            if counts[i]:
+                g.random(out=draws[at: at + counts[i]])
+                at += counts[i]
+        return np.repeat(np.arange(R, dtype=np.int64), counts), nodes[:at], draws
 
     def local_counts(
         self, ctx: _PCContext, network: Network, state: _PCState, rep: np.ndarray, node: np.ndarray
@@ -702,7 +749,7 @@ class PlatformCompetition(Model):
 
     def step(self, ctx: _PCContext, network: Network, state: _PCState, t: int) -> np.ndarray:
         state.t = t
-        rep, node, draws = self._revisers(state.rngs, state.active, network.n)
+        rep, node, draws = self._revisers(state.rngs, state.active, network.n, compiled=use_numba(self.backend))
         if state.frozen is not None:  # drawn as usual, so that the others' draws do not move
             ok = ~state.frozen[rep, node]
             if self.multihoming_cost is not None:
