@@ -610,3 +610,58 @@ def test_malformed_exposure_arrays_are_refused():
     with pytest.raises(ValueError, match="not a valid n x n CSR matrix"):
         SK.exposure_arrays(W)
 
+
+# ------------------------------------------------------------------ platform kernel: fast exponentials, exact choices
+def test_fast_exponential_is_within_its_stated_error():
+    rng = np.random.default_rng(8)
+    d = np.concatenate([-rng.exponential(3.0, 20_000), -rng.uniform(0, 708, 20_000), -np.array(TINY), [-0.0, -708.0]])
+    got = np.array([PK._exp_nonpositive(x) for x in d])
+    want = np.exp(d)
+    assert (np.abs(got - want) <= 1.2e-14 * want).all()
+    assert PK._exp_nonpositive(0.0) == 1.0 and PK._exp_nonpositive(-np.inf) == 0.0
+    assert PK._exp_nonpositive(-708.5) == 0.0 and np.isnan(PK._exp_nonpositive(np.nan))
+
+
+def _logit_reference(v: np.ndarray, u: float) -> int:
+    """The exact inversion of the softmax (no outside option), with the C library's exponential."""
+    import math
+
+    vals = [-np.inf, *v.tolist()]
+    mx = max(vals)
+    acc, cum = 0.0, []
+    for x in vals:
+        if x == mx:
+            acc += 1.0
+        elif x != -np.inf:
+            acc += math.exp(x - mx)
+        cum.append(acc)
+    x = u * acc
+    return min(sum(x >= c for c in cum), len(v))
+
+
+@pytest.mark.parametrize("K_", [2, 3, 7])
+def test_platform_choices_at_ties_are_those_of_exact_exponentials(K_):
+    # draws that put the inversion exactly on, or one ulp either side of, every cumulative weight
+    rng = np.random.default_rng(K_)
+    n = 600
+    fit = rng.normal(0.0, 2.0, (n, K_))
+    fit[::5, 1] = fit[::5, 0]  # tied utilities
+    draws = np.empty(n)
+    for i in range(n):
+        vals = [-np.inf, *fit[i].tolist()]
+        mx = max(vals)
+        w = np.array([0.0 if x == -np.inf else (1.0 if x == mx else np.exp(x - mx)) for x in vals])
+        cum = np.cumsum(w)
+        u = cum[rng.integers(0, K_ + 1)] / cum[-1]
+        draws[i] = min(np.nextafter(u, [0.0, 2.0][rng.integers(0, 2)]) if i % 3 else u, np.nextafter(1.0, 0.0))
+    net = Network.from_edges(n, [], [])
+    rep, node = np.zeros(n, np.int64), np.arange(n, dtype=np.int64)
+    best, sec = np.zeros(n, np.int16), np.zeros(n, np.int16)
+    PK.platform_step(rep, node, draws, np.array([0, n]), np.zeros((1, n), np.int16), np.zeros((1, n), np.int16),
+                     np.zeros((0, 0, 0), np.float32), fit, np.zeros(K_), np.zeros((1, K_), np.int64),
+                     np.zeros((1, K_)), np.full((1, n), -1, np.int16), np.zeros(1, np.int64), net.indptr,
+                     net.indices, np.zeros(0), np.zeros(n), 0.0, 0.0, 0.0, 1.0, 0.0, False, np.zeros(0), False, 1,
+                     np.zeros(1, bool), np.zeros((0, 0)), np.zeros((0, 0), np.int8), False, best, sec)
+    want = np.array([_logit_reference(fit[i], draws[i]) for i in range(n)])
+    assert np.array_equal(best, want)
+    assert len(np.unique(want)) == K_

@@ -5,8 +5,10 @@ utilities of the revising firms (reading their in-neighbours' platforms for
 the local effect), makes the logit choices from the draws the model took from
 each replicate's generator, and then applies all changes (synchronous update).
 The vectorized numpy implementation in :mod:`diffusion.models.platform` is the
-tested reference: the kernel performs the same floating-point operations in the
-same order, so for equal draws the two give the same choices.
+tested reference: the kernel computes the utilities with the same
+floating-point operations in the same order, and its logit choices are those of
+exact exponentials (fast ones where they cannot change a comparison), so for
+equal draws the two give the same choices.
 
 This module imports numba; the model imports it lazily.
 """
@@ -14,11 +16,99 @@ This module imports numba; the model imports it lazily.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 __all__ = ["platform_step", "revision_positions"]
 
 _BLOCK = 256  # revising firms whose counts and utilities are computed together (they stay in cache)
+# a comparison of a draw with a cumulative logit weight closer than _NEAR * (K + 1) ** 2 is decided by
+# the exact exponentials: the fast ones (relative error < 1.2e-14 each, weights <= 1, K + 1 of them)
+# move it by less than 1e-13 * (K + 1) ** 2
+_NEAR = 1e-10
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts (Cody-Waite): k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFTER = 1023.0 + 2.0**52  # k + _SHIFTER holds k + 1023 in its low bits (k integer in [-1022, 0])
+
+
+@intrinsic
+def _float_from_bits(typingctx, bits):  # pragma: no cover - compiled
+    """The float64 whose IEEE bits are the int64 ``bits``."""
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _bits_of_float(typingctx, x):  # pragma: no cover - compiled
+    """The IEEE bits of the float64 ``x``, as an int64."""
+    if not isinstance(x, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@njit(cache=True, nogil=True)
+def _exp_nonpositive(d):  # pragma: no cover - compiled
+    """``exp(d)`` for ``d <= 0`` within a relative 1.2e-14, without a branch (loops over it vectorize).
+
+    ``exp(0)`` is exactly 1, ``exp(d)`` for ``d < -708`` is 0 (the exact one
+    is below 3.3e-308) and NaN stays NaN. Reduction ``d = k ln 2 + r`` with
+    ``|r| <= ln(2) / 2``, the Taylor polynomial of degree 11 in ``r``
+    (truncation below 9e-15 there), and ``2**k`` assembled from its bits.
+    """
+    ok = d >= -708.0
+    dc = d if ok else -708.0
+    k = np.floor(dc * _LOG2E + 0.5)
+    r = (dc - k * _LN2_HI) - k * _LN2_LO
+    p = 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.7557319223985893e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 0.0001984126984126984
+    p = p * r + 0.001388888888888889
+    p = p * r + 0.008333333333333333
+    p = p * r + 0.041666666666666664
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    e = p * _float_from_bits(_bits_of_float(k + _SHIFTER) << 52)
+    return e if ok else (0.0 if d < -708.0 else d)
+
+
+@njit(cache=True, nogil=True)
+def _logit_choice(V, mx, u):  # pragma: no cover - compiled
+    """Option drawn by inversion of the softmax of ``V`` (maximum ``mx``) with the uniform ``u``.
+
+    The exact computation of the numpy reference: weights ``exp(V_k - mx)``
+    (the best option's is 1, an unavailable option's 0) summed in order, and
+    the option is the number of cumulative sums at or below ``u`` times the
+    total (capped at the last option by the caller).
+    """
+    acc = 0.0
+    cum = np.empty(V.shape[0])
+    for k in range(V.shape[0]):
+        if V[k] == mx:
+            acc += 1.0  # exp(0)
+        elif V[k] != -np.inf:  # exp(-inf) = 0: the unavailable outside option
+            acc += np.exp(V[k] - mx)
+        cum[k] = acc
+    x = u * acc
+    c = 0
+    for k in range(V.shape[0]):
+        c += x >= cum[k]
+    return c
 
 
 @njit(cache=True, nogil=True)
@@ -207,9 +297,12 @@ def _replicate_step(
     are unsigned (no negative-index handling; the network's CSR arrays are
     valid by construction) and a neighbour's platform code is clamped to
     ``0 .. K`` before it indexes a count. Every floating-point operation on a
-    utility is the numpy reference's, in its order (``exp(0)`` of the best
-    option is written as ``1``; a count of unit weights is exact), so the
-    choices are the same.
+    utility is the numpy reference's, in its order (a count of unit weights
+    is exact). The logit choice inverts the softmax with fast exponentials
+    (:func:`_exp_nonpositive`) and keeps every comparison of the draw with a
+    cumulative weight that they cannot have flipped; the few closer than that
+    bound to a tie are decided by the exact exponentials
+    (:func:`_logit_choice`), so the choices are those of the reference.
     """
     K = cost.shape[0]
     n = primary.shape[1]
@@ -229,7 +322,12 @@ def _replicate_step(
     loc2 = np.zeros(K + 1)
     lc = np.zeros((K + 1, _BLOCK))
     UU = np.empty((K + 1, _BLOCK))
-    cw = np.empty(K + 1)
+    EW = np.empty((K + 1, _BLOCK))
+    accv = np.empty(_BLOCK)
+    xv = np.empty(_BLOCK)
+    cnt = np.empty(_BLOCK, dtype=np.int64)
+    close = np.empty(_BLOCK, dtype=np.bool_)
+    near = _NEAR * (K + 1) * (K + 1)
     scl = np.zeros(_BLOCK)
     kp = np.ones(_BLOCK)
     mxv = np.empty(_BLOCK)
@@ -360,25 +458,41 @@ def _replicate_step(
                 row = UU[k]
                 for j in range(nb):
                     mxv[j] = row[j] if row[j] > mxv[j] else mxv[j]
+            # inversion of the softmax with fast exponentials (vectorized over the block); a
+            # comparison of a draw with a cumulative weight within `near` of a tie is left to the
+            # exact exponentials (_logit_choice), so the choices are those of the exact ones
+            for k in range(K + 1):
+                row = UU[k]
+                er = EW[k]
+                for j in range(nb):
+                    er[j] = _exp_nonpositive(row[j] - mxv[j])
+            accv[:nb] = 0.0
+            for k in range(K + 1):
+                er = EW[k]
+                for j in range(nb):
+                    accv[j] += er[j]
+                    er[j] = accv[j]
             for j in range(nb):
-                mx = mxv[j]
+                xv[j] = draws[lo + b0 + j] * accv[j]
+            cnt[:nb] = 0
+            close[:nb] = False
+            for k in range(K + 1):
+                er = EW[k]
+                for j in range(nb):
+                    gap = xv[j] - er[j]
+                    cnt[j] += gap >= 0.0
+                    close[j] |= not abs(gap) > near  # (NaN: decided exactly)
+            for j in range(nb):
                 i = b0 + j
-                if mx == -np.inf:  # no option open: keep what it holds
+                if mxv[j] == -np.inf:  # no option open: keep what it holds
                     best[i] = pn[j]
                     sec[i] = held2[j]
                     continue
-                acc = 0.0
-                for k in range(K + 1):
-                    u = UU[k, j]
-                    if u == mx:
-                        acc += 1.0  # exp(0)
-                    elif u != -np.inf:  # exp(-inf) = 0: the unavailable outside option
-                        acc += np.exp(u - mx)
-                    cw[k] = acc
-                x = draws[lo + i] * acc
-                c = 0
-                for k in range(K + 1):
-                    c += x >= cw[k]
+                c = cnt[j]
+                if close[j]:
+                    for k in range(K + 1):
+                        U[k] = UU[k, j]
+                    c = _logit_choice(U, mxv[j], draws[lo + i])
                 best[i] = min(c, K)
         else:
             for j in range(nb):
