@@ -282,7 +282,7 @@ def criticality(exposure: Any, value: Any = None, propagation: str = "debtrank",
     order, so that the shocks of neighbouring firms, which reach the same
     firms in the same rounds, share their reads (single-hit DebtRank: each
     firm pulls what its exposures send, for the 64 shocks at once, in firm
-    order; about 6–9 ms of CPU per firm on a 100,000-firm ``smb_network``
+    order; about 3–4.5 ms of CPU per firm on a 100,000-firm ``smb_network``
     of mean degree 8). The linear rule repeats that
     every round until the increments fall below ``1e-12``. There is no
     truncation: the compiled path gives each firm exactly the distress of the
