@@ -919,10 +919,7 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
                             b = _lowest(x)
                             _prefetch(S, k, b)
                             x &= ~(_BYTE << (b & np.uint64(56)))  # one fetch per 8 lanes
-                x = need
-                while x != _ZERO:
-                    acc[_lowest(x)] = 0.0
-                    x &= x - _ONE
+                acc[:] = 0.0  # every lane at once (vector stores); only the lanes of ``need`` are read
                 for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
                     k = Wt.indices[a]
                     x = front[k] & need
