@@ -177,7 +177,11 @@ BROKEN = {
     "nonodes.graphml": ('<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
                         '<graph edgedefault="undirected"></graph></graphml>'),
     "notgraph.graphml": '<?xml version="1.0"?><html><body/></html>',
+    "encoding.graphml": ("<?xml version='1.0' encoding='nanutf-8'?><graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">"
+                         "<graph edgedefault='undirected'><node id='a'/></graph></graphml>"),
     "bad.gexf": "<gexf><graph><nodes><node id='0'/></nodes>",
+    "encoding.gexf": ("<?xml version='1.0' encoding='no-such-codec'?><gexf xmlns=\"http://www.gexf.net/1.2draft\" "
+                      "version='1.2'><graph><nodes><node id='0'/></nodes></graph></gexf>"),
     "nonodes.gexf": ('<?xml version="1.0"?><gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">'
                      '<graph defaultedgetype="undirected"><nodes/><edges/></graph></gexf>'),
     "bad.json": '{"nodes": [{"id": 1}, ',
