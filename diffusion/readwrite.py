@@ -526,7 +526,7 @@ def _read_networkx(path: Path, fmt: str, weight: str | None) -> Network:
         line, col = exc.position
         raise GraphFormatError(f"{path}: line {line}, column {col}: malformed XML") from None
     except LookupError as exc:  # the XML declaration names an encoding Python does not know
-        if "encoding" not in str(exc):
+        if type(exc) is not LookupError:  # KeyError, IndexError: a malformed graph
             raise GraphFormatError(f"{path}: not a valid {name} graph ({type(exc).__name__}: "
                                    f"{_shorten(str(exc), 80)})") from None
         raise GraphFormatError(f"{path}: the XML declaration names an unknown text encoding "
