@@ -237,6 +237,20 @@ def _check(rep, node, draws, starts, primary, second, fit_r, fit_n, cost, holder
             raise ValueError("platform_step: a revising firm holds a platform code outside 0..K")
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _neighbour_weight(loc, row, in_indices, in_w, a0, a1, top, weighted_arcs):  # pragma: no cover - compiled
+    """Add to ``loc[code]`` the weight (or 1) of each in-arc ``a0 .. a1 - 1``, by the code its tail holds in ``row``.
+
+    A code is clamped to ``0 .. top`` before it indexes ``loc``.
+    """
+    if weighted_arcs:
+        for a in range(a0, a1):
+            loc[min(np.uint64(row[np.uint64(in_indices[a])]), top)] += in_w[a]
+    else:
+        for a in range(a0, a1):
+            loc[min(np.uint64(row[np.uint64(in_indices[a])]), top)] += 1.0
+
+
 @njit(cache=True, nogil=True)
 def _replicate_step(
     r,
@@ -371,21 +385,11 @@ def _replicate_step(
                             x = (0.0 + x) + np.float64((c2 >> sh) & mask)
                         lc[k, i - b0] = x
                     continue
-                if weighted_arcs:
-                    for a in range(a0, a1):
-                        loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += in_w[a]
-                else:
-                    for a in range(a0, a1):
-                        loc[min(np.uint64(prow[np.uint64(in_indices[a])]), top)] += 1.0
+                _neighbour_weight(loc, prow, in_indices, in_w, a0, a1, top, weighted_arcs)
                 if has_mh:
                     for k in range(K + 1):
                         loc2[k] = 0.0
-                    if weighted_arcs:
-                        for a in range(a0, a1):
-                            loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += in_w[a]
-                    else:
-                        for a in range(a0, a1):
-                            loc2[min(np.uint64(srow[np.uint64(in_indices[a])]), top)] += 1.0
+                    _neighbour_weight(loc2, srow, in_indices, in_w, a0, a1, top, weighted_arcs)
                     for k in range(1, K + 1):
                         loc[k] = (0.0 + loc[k]) + loc2[k]
                 for k in range(1, K + 1):
