@@ -74,7 +74,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -102,6 +102,29 @@ def best_of(fn: Callable[[], Any], repeat: int, clock: Callable[[], float] | Non
         out = fn()
         best = min(best, clock() - t)
     return best, out
+
+
+def alternately(fns: Sequence[Callable[[], Any]], repeat: int,
+                clock: Callable[[], float] | None = None) -> list[tuple[float, Any]]:
+    """Smallest time of each of ``fns`` over ``repeat`` rounds that call them in turn.
+
+    A same-run ratio is timed this way: on a shared machine whose speed drifts
+    by a third within an hour, timing one implementation minutes after the
+    other moves the ratio by as much, while a drift between two alternating
+    calls moves both.
+    """
+    clock = clock or CLOCK
+    best: list[tuple[float, Any]] = [(float("inf"), None)] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            gc.collect()
+            t = clock()
+            out = fn()
+            t = clock() - t
+            if t < best[i][0]:
+                best[i] = (t, out)
+            out = None
+    return best
 
 
 def stream_triad_bandwidth(n_elements: int, repeat: int) -> dict[str, float]:
@@ -186,8 +209,11 @@ def ndlib_ic(G: Any, p: float, seeds: list[int], cascades: int) -> tuple[float, 
 
 
 def cynetdiff_repeat(model: Any, cascades: int, repeat: int,
-                     before: Callable[[], None] | None = None) -> tuple[float, float]:
-    """Best seconds per cascade of ``reset_model(); advance_until_completion()``, mean size."""
+                     before: Callable[[], None] | None = None,
+                     ours: Callable[[], float] | None = None) -> tuple[float, float, float | None]:
+    """Best seconds per cascade of ``reset_model(); advance_until_completion()``, mean size, and
+    (``ours``: one call of this package, returning its number of cascades) the best seconds per
+    cascade of ``ours``, timed :func:`alternately` with cynetdiff."""
     sizes: list[int] = []
 
     def run() -> None:
@@ -198,13 +224,15 @@ def cynetdiff_repeat(model: Any, cascades: int, repeat: int,
             model.advance_until_completion()
             sizes.append(model.get_num_activated_nodes())
 
-    t, _ = best_of(run, repeat)
-    return t / cascades, float(np.mean(sizes))
+    per, t_ours = _with_ours(run, cascades, repeat, ours)
+    return per, float(np.mean(sizes)), t_ours
 
 
 def cynetdiff_seed_sets(model: Any, seed_sets: list[list[int]], repeat: int,
-                        before: Callable[[], None] | None = None) -> tuple[float, float]:
-    """Best seconds per cascade of ``set_seeds(new set); advance_until_completion()``, mean size.
+                        before: Callable[[], None] | None = None,
+                        ours: Callable[[], float] | None = None) -> tuple[float, float, float | None]:
+    """Best seconds per cascade of ``set_seeds(new set); advance_until_completion()``, mean size, and
+    that of ``ours`` timed alternately (as :func:`cynetdiff_repeat`).
 
     The seed sets are drawn (and mapped to cynetdiff's labels) beforehand; ``set_seeds``, which
     also resets the model, is the only way to change them, so it is inside the timed region.
@@ -219,8 +247,18 @@ def cynetdiff_seed_sets(model: Any, seed_sets: list[list[int]], repeat: int,
             model.advance_until_completion()
             sizes.append(model.get_num_activated_nodes())
 
-    t, _ = best_of(run, repeat)
-    return t / len(seed_sets), float(np.mean(sizes))
+    per, t_ours = _with_ours(run, len(seed_sets), repeat, ours)
+    return per, float(np.mean(sizes)), t_ours
+
+
+def _with_ours(run: Callable[[], None], cascades: int, repeat: int,
+               ours: Callable[[], float] | None) -> tuple[float, float | None]:
+    """Best seconds per cascade of a peer's ``run`` and, if given, of ``ours``, alternated."""
+    if ours is None:
+        t, _ = best_of(run, repeat)
+        return t / cascades, None
+    (t, _), (t_ours, k) = alternately([run, ours], repeat)
+    return t / cascades, t_ours / k
 
 
 def cynetdiff_ic_from_csr(net: Any, p: float, rng: int) -> Any:
@@ -649,6 +687,19 @@ def main(argv: list[str] | None = None) -> int:
     for model in models.values():
         simulate(net, model, initial=seeds, runs=2, seed=0)
     print(f"numba kernels loaded/compiled in {time.perf_counter() - t:.2f} s (not timed below)")
+
+    def ours_call(model: Any, initial: Any, seed: int) -> Callable[[], float]:
+        """One timed call of this package for a peer comparison; returns its number of cascades."""
+        def call() -> float:
+            simulate(net, model, initial=initial, runs=runs, seed=seed)
+            return runs
+        return call
+
+    def alternated(t: float | None) -> str:
+        if not t:
+            return ""
+        return "ratio against ours timed alternately with it, " + (
+            f"{t * 1e6:.3f} µs" if t < 1e-4 else f"{t * 1e3:.3f} ms")
     ours: dict[str, float] = {}
     results: dict[str, Any] = {}
     peak_mem: dict[str, int] = {}
@@ -695,23 +746,26 @@ def main(argv: list[str] | None = None) -> int:
         lt_model, mapping_lt = networkx_to_lt_model(G.to_directed(), rng=1)
         lt_model.set_seeds([mapping_lt[s] for s in seed_list])
         setup = time.perf_counter() - t
-        per, size = cynetdiff_repeat(lt_model, cyn // 4 if not quick else cyn, repeat)
-        rep.row("lt-uniform", "cynetdiff (θ re-drawn)", per, ours["lt-uniform"],
-                note=f"mean final {size / n:.3f}; setup {setup:.1f} s")
-        rep.target("LT uniform θ vs cynetdiff", per / ours["lt-uniform"], 10)
+        per, size, alt = cynetdiff_repeat(lt_model, cyn // 4 if not quick else cyn, repeat,
+                                          ours=ours_call(models["lt-uniform"], seeds, 42))
+        rep.row("lt-uniform", "cynetdiff (θ re-drawn)", per, alt,
+                note=f"mean final {size / n:.3f}; setup {setup:.1f} s; {alternated(alt)}")
+        rep.target("LT uniform θ vs cynetdiff", per / alt, 10)
         fixed = array("f", [0.1] * n)
-        per, size = cynetdiff_repeat(lt_model, 5 if not quick else 20, max(1, repeat // 2),
-                                     before=lambda: lt_model._assign_thresholds(fixed))
-        rep.row("lt-0.1", "cynetdiff (fixed θ, private)", per, ours["lt-0.1"], note=f"final {size / n:.3f}")
-        rep.target("LT θ=0.1 vs cynetdiff", per / ours["lt-0.1"], 10)
+        per, size, alt = cynetdiff_repeat(lt_model, 5 if not quick else 20, max(1, repeat // 2),
+                                          before=lambda: lt_model._assign_thresholds(fixed),
+                                          ours=ours_call(models["lt-0.1"], seeds, 42))
+        rep.row("lt-0.1", "cynetdiff (fixed θ, private)", per, alt,
+                note=f"final {size / n:.3f}; {alternated(alt)}")
+        rep.target("LT θ=0.1 vs cynetdiff", per / alt, 10)
         t = time.perf_counter()
         ic_model, mapping = networkx_to_ic_model(G, activation_prob=0.01, rng=2)
         ic_model.set_seeds([mapping[s] for s in seed_list])
         setup = time.perf_counter() - t
-        per, size = cynetdiff_repeat(ic_model, cyn * 10, repeat)
-        rep.row("ic-0.01", "cynetdiff", per, ours["ic-0.01"],
-                note=f"mean final {size / n:.4f}; setup {setup:.1f} s")
-        rep.target("IC p=0.01 vs cynetdiff", per / ours["ic-0.01"], 1)
+        per, size, alt = cynetdiff_repeat(ic_model, cyn * 10, repeat, ours=ours_call(models["ic-0.01"], seeds, 42))
+        rep.row("ic-0.01", "cynetdiff", per, alt,
+                note=f"mean final {size / n:.4f}; setup {setup:.1f} s; {alternated(alt)}")
+        rep.target("IC p=0.01 vs cynetdiff", per / alt, 1)
     else:
         for name, goal in (("LT uniform θ vs cynetdiff", 10), ("LT θ=0.1 vs cynetdiff", 10),
                            ("IC p=0.01 vs cynetdiff", 1)):
@@ -750,16 +804,18 @@ def main(argv: list[str] | None = None) -> int:
             rep.target("LT θ=0.1 random seeds vs NDlib", None, 100)
         if have["cynetdiff"]:
             sets = [[mapping_lt[v] for v in ss] for ss in seed_sets(cyn // 4 if not quick else cyn)]
-            per, size = cynetdiff_seed_sets(lt_model, sets, repeat)
-            rep.row("lt-uniform rand", "cynetdiff (θ re-drawn)", per, ours_rand["lt-uniform"],
-                    note=f"mean final {size / n:.3f}")
-            rep.target("LT uniform θ random seeds vs cynetdiff", per / ours_rand["lt-uniform"], 10)
+            per, size, alt = cynetdiff_seed_sets(lt_model, sets, repeat,
+                                                 ours=ours_call(models["lt-uniform"], 0.01, 43))
+            rep.row("lt-uniform rand", "cynetdiff (θ re-drawn)", per, alt,
+                    note=f"mean final {size / n:.3f}; {alternated(alt)}")
+            rep.target("LT uniform θ random seeds vs cynetdiff", per / alt, 10)
             sets = [[mapping_lt[v] for v in ss] for ss in seed_sets(5 if not quick else 20)]
-            per, size = cynetdiff_seed_sets(lt_model, sets, max(1, repeat // 2),
-                                            before=lambda: lt_model._assign_thresholds(fixed))
-            rep.row("lt-0.1 rand", "cynetdiff (fixed θ, private)", per, ours_rand["lt-0.1"],
-                    note=f"final {size / n:.3f}")
-            rep.target("LT θ=0.1 random seeds vs cynetdiff", per / ours_rand["lt-0.1"], 10)
+            per, size, alt = cynetdiff_seed_sets(lt_model, sets, max(1, repeat // 2),
+                                                 before=lambda: lt_model._assign_thresholds(fixed),
+                                                 ours=ours_call(models["lt-0.1"], 0.01, 43))
+            rep.row("lt-0.1 rand", "cynetdiff (fixed θ, private)", per, alt,
+                    note=f"final {size / n:.3f}; {alternated(alt)}")
+            rep.target("LT θ=0.1 random seeds vs cynetdiff", per / alt, 10)
         else:
             rep.target("LT uniform θ random seeds vs cynetdiff", None, 10)
             rep.target("LT θ=0.1 random seeds vs cynetdiff", None, 10)
@@ -863,10 +919,17 @@ def main(argv: list[str] | None = None) -> int:
             cyn_ic.set_seeds(few.tolist())
             setup = time.perf_counter() - t
             cyn_cascades = 2_000 if quick else 10_000
-            per, size = cynetdiff_repeat(cyn_ic, cyn_cascades, repeat)
+            R = reps_small[-1]
+
+            def ours_small_call() -> float:
+                simulate(big, ic, initial=few, runs=R, seed=7, keep="summary")
+                return R
+
+            per, size, alt = cynetdiff_repeat(cyn_ic, cyn_cascades, repeat, ours=ours_small_call)
             small["cynetdiff"] = per
+            small["ours_alternated"] = ours_small = alt
             rep.row("ic-0.01 10 seeds", f"cynetdiff ({cyn_cascades:,})", per, ours_small,
-                    note=f"mean final {size:.1f} nodes; setup from CSR {setup:.2f} s")
+                    note=f"mean final {size:.1f} nodes; setup from CSR {setup:.2f} s; {alternated(alt)}")
             for R in reps_small[:-1]:
                 print(f"  (at {R:,} replicates per call: {per / small[f'ours_{R}']:.2f}x of cynetdiff; "
                       "each call has a fixed cost linear in n)")
