@@ -130,6 +130,24 @@ def test_criticality_targets_the_hub_of_a_star_and_averts_more_than_random_targe
         assert crit["loss_change_mean"] < rand["loss_change_mean"] - 10 * rand["loss_change_se"] - 0.4
 
 
+def test_the_criticality_ranking_runs_on_threads_without_changing_the_comparison(tmp_path):
+    cascade = {"model": "platform_competition", "platforms": ["A", "B"], "revision_rate": 1.0}
+    data = {
+        "scenario": {"name": "star", "seed": 3, "runs": 4, "max_steps": 3},
+        "network": _star(tmp_path),
+        "cascade": cascade,
+        "shock": {"type": "platform_outage", "platform": "A", "exposure": {"loss_given_default": 1.0}},
+        "policy": [{"name": "hub", "intervention": "buffers", "amount": 5.0,
+                    "target": {"by": "criticality", "count": 3}}],
+    }
+    sc = diffusion.parse_scenario(data)
+    one, two = (compare_policies(sc, threads=t).table for t in (1, 2))
+    assert one == two
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ParameterError, match="threads"):
+            compare_policies(sc, threads=bad)
+
+
 def test_share_cap_holds_at_every_step_and_differentiation_lowers_concentration():
     sc = _scenario([{"name": "cap", "intervention": "share_cap", "level": 0.45},
                     {"name": "cap_A", "intervention": "share_cap", "level": 0.2, "platform": "A"},

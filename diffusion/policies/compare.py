@@ -43,6 +43,7 @@ import numpy as np
 from ..engine import SimulationResult, simulate
 from ..errors import ParameterError, ScenarioError
 from ..outputs import write_csv, write_json
+from ..parallel import available_workers
 from ..reductions import ChunkSummary
 from ..scenario import Scenario, check_scenario, scenario_errors
 from ..shocks.pipeline import criticality, resolve_capacity, resolve_exposure, resolve_value
@@ -225,10 +226,10 @@ def policy_table(outcomes: Mapping[str, Mapping[str, np.ndarray | None]], costs:
     return rows
 
 
-def _criticality(net: Any, spec: Any, W: Any, v: np.ndarray) -> np.ndarray:
+def _criticality(net: Any, spec: Any, W: Any, v: np.ndarray, threads: int) -> np.ndarray:
     """The loss each firm's own failure causes in the baseline's exposure network (``total_loss``)."""
     return criticality(W, v, spec.propagation, capacity=resolve_capacity(net, spec.capacity),
-                       max_rounds=spec.max_rounds)["total_loss"]
+                       max_rounds=spec.max_rounds, threads=threads)["total_loss"]
 
 
 def compare_policies(
@@ -238,6 +239,7 @@ def compare_policies(
     map_chunks: Callable[..., Iterable[ChunkSummary]] | None = None,
     progress: Callable[[int], None] | None = None,
     chunk_size: int | None = None,
+    threads: int | None = None,
 ) -> PolicyComparison:
     """Run the baseline and every policy with common random numbers; return the comparison table.
 
@@ -255,6 +257,11 @@ def compare_policies(
         :func:`comparison_runs`).
     chunk_size : int, optional
         Replicates per batch (results do not depend on it).
+    threads : int, optional
+        Threads of the ranking by :func:`~diffusion.shocks.criticality` that a
+        policy targeting ``"criticality"`` needs (computed once, before the
+        first simulation; the ranking does not depend on it). Default: the
+        cores this process may use.
 
     Returns
     -------
@@ -284,6 +291,9 @@ def compare_policies(
     >>> cmp.table[1]["loss_change_mean"] < 0
     True
     """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
+                                or threads < 1):
+        raise ParameterError("threads", f"must be a positive integer, got {threads!r}")
     pols = _policies(scenario, policies)
     where = str(scenario.path) if scenario.path else None
     if not pols:
@@ -314,7 +324,8 @@ def compare_policies(
     with scenario_errors(scenario.path, "shock"):
         W = resolve_exposure(net, dict(spec.exposure))
         v = resolve_value(net, spec.value)
-    crit = _criticality(net, spec, W, v) if any(p.target.needs_criticality for p in pols) else None
+    crit = _criticality(net, spec, W, v, available_workers() if threads is None else threads) \
+        if any(p.target.needs_criticality for p in pols) else None
     masks: dict[str, np.ndarray] = {}
     variants = [ShockVariant("baseline")]
     models = {}
