@@ -146,6 +146,20 @@ class Sink(NamedTuple):
     limit: int
 
 
+_ONE = np.uint64(1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _u(i):  # pragma: no cover - compiled
+    """``i``, a non-negative index, as ``uint64``.
+
+    Indexing with an unsigned integer skips the test for a negative index
+    (and its correction) that numba adds for signed ones: fewer instructions
+    in the loops over arcs, the same elements.
+    """
+    return np.uint64(i)
+
+
 # ----------------------------------------------------------------- argument checks
 @njit(cache=True, nogil=True)
 def _nodes_ok(a, lo, hi, n):  # pragma: no cover - compiled
@@ -330,7 +344,7 @@ def _ic_fire(indices, fired, nf, dense, row, stamp, sid, counts, queue, q, t, ov
     (step ``t`` does not fit the rows).
     """
     for i in range(nf):
-        v = indices[fired[i]]
+        v = _u(indices[_u(fired[i])])
         if (row[v] < 0) if dense else (stamp[v] != sid):
             if over:
                 return -1
@@ -338,7 +352,7 @@ def _ic_fire(indices, fired, nf, dense, row, stamp, sid, counts, queue, q, t, ov
                 row[v] = t
             else:
                 stamp[v] = sid
-            queue[q] = v
+            queue[q] = np.int64(v)
             q += 1
             if counts.shape[0] > 0:
                 counts[v, 0] += 1
@@ -565,27 +579,27 @@ def lt_chunk(indptr, indices, deg, fraction, spec, seeds, keys, sink, max_steps,
             if not eager:
                 nf = 0
                 for k in range(lo, hi):
-                    u = queue[k]
-                    for a in range(indptr[u], indptr[u + 1]):
-                        v = indices[a]
+                    u = _u(queue[k])
+                    for a in range(_u(indptr[u]), _u(indptr[u + _ONE])):
+                        v = _u(indices[a])
                         if stamp[v] != sid:
                             stamp[v] = sid
-                            fresh[nf] = v
+                            fresh[nf] = np.int64(v)
                             nf += 1
                 for i in range(nf):
-                    v = fresh[i]
+                    v = _u(fresh[i])
                     rem[v] = _need(D.draw_threshold(spec, s, v), deg[v], fraction)
                 reached += nf
                 work[_DRAWS] += nf
             for k in range(lo, hi):
-                u = queue[k]
-                work[_ARCS] += indptr[u + 1] - indptr[u]
-                for a in range(indptr[u], indptr[u + 1]):
-                    v = indices[a]
+                u = _u(queue[k])
+                work[_ARCS] += indptr[u + _ONE] - indptr[u]
+                for a in range(_u(indptr[u]), _u(indptr[u + _ONE])):
+                    v = _u(indices[a])
                     x = rem[v] - 1
                     rem[v] = x
                     if x == 0:
-                        queue[q] = v
+                        queue[q] = np.int64(v)
                         q += 1
                         if not _record(dense, rows, counts, limit, r, v, t):
                             return hist[:0], steps
@@ -679,10 +693,10 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
                                 return hist[:0], steps
                 work[_REACHED] += q - start
             for k in range(lo, hi):
-                u = queue[k]
-                work[_ARCS] += indptr[u + 1] - indptr[u]
-                for a in range(indptr[u], indptr[u + 1]):
-                    v = indices[a]
+                u = _u(queue[k])
+                work[_ARCS] += indptr[u + _ONE] - indptr[u]
+                for a in range(_u(indptr[u]), _u(indptr[u + _ONE])):
+                    v = _u(indices[a])
                     sv = stamp[v]
                     if sv == -sid:
                         continue
@@ -702,7 +716,7 @@ def ltw_chunk(indptr, indices, weights, denom, fraction, theta, zero, spec, seed
                         level = x
                     if level >= (th[v] if random else theta[v]):
                         stamp[v] = -sid
-                        queue[q] = v
+                        queue[q] = np.int64(v)
                         q += 1
                         if not _record(dense, rows, counts, limit, r, v, t):
                             return hist[:0], steps

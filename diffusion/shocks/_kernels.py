@@ -60,6 +60,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._kernels import _u
+
 __all__ = [
     "EPS",
     "LANES",
@@ -432,11 +434,11 @@ def propagate_lanes(rule, W, sc, nf, cap, caprow, max_rounds, tol, rounds):  # p
             sc.fm[k] = _ZERO
             sparse = not _many(m)
             _push_values(rule, sc, k, m, sparse)
-            for a in range(W.indptr[k], W.indptr[k + 1]):
-                j = W.indices[a]
+            for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
+                j = _u(W.indices[a])
                 w = W.data[a]
                 if sc.rm[j] == _ZERO:
-                    sc.recv[nr] = j
+                    sc.recv[nr] = np.int64(j)
                     nr += 1
                 sc.rm[j] |= m
                 if sparse:
@@ -895,33 +897,33 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
             for f in range(nf):  # push: the firms first hit in this round, and in which lanes
                 k = fl[f]
                 fm = front[k]
-                for a in range(W.indptr[k], W.indptr[k + 1]):
-                    j = W.indices[a]
+                for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
+                    j = _u(W.indices[a])
                     x = fm & ~reach[j]
                     if x != _ZERO:
                         if newm[j] == _ZERO:
-                            cl[nc] = j
+                            cl[nc] = np.int64(j)
                             nc += 1
-                            sc.bits[j >> 6] |= _bit(j & 63)
+                            sc.bits[j >> np.uint64(6)] |= _bit(j & np.uint64(63))
                         newm[j] |= x
             _hit_in_order(sc.bits, cl, nc, n)
             nn = 0
             for q in range(nc):  # pull, in ascending order of the firms hit
-                j = cl[q]
+                j = _u(cl[q])
                 need = newm[j]
                 if q + _AHEAD < nc:  # fetch the values a later firm will read
-                    jj = cl[q + _AHEAD]
+                    jj = _u(cl[q + _AHEAD])
                     nd = newm[jj]
-                    for a in range(Wt.indptr[jj], Wt.indptr[jj + 1]):
-                        k = Wt.indices[a]
+                    for a in range(_u(Wt.indptr[jj]), _u(Wt.indptr[jj + _ONE])):
+                        k = _u(Wt.indices[a])
                         x = front[k] & nd
                         while x != _ZERO:
                             b = _lowest(x)
                             _prefetch(S, k, b)
                             x &= ~(_BYTE << (b & np.uint64(56)))  # one fetch per 8 lanes
                 acc[:] = 0.0  # every lane at once (vector stores); only the lanes of ``need`` are read
-                for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
-                    k = Wt.indices[a]
+                for a in range(_u(Wt.indptr[j]), _u(Wt.indptr[j + _ONE])):
+                    k = _u(Wt.indices[a])
                     x = front[k] & need
                     if x != _ZERO:
                         w = Wt.data[a]
@@ -946,7 +948,7 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
                 newm[j] = got
                 if got != _ZERO:
                     smax[j] = max(smax[j], mx)
-                    nl[nn] = j  # ascending
+                    nl[nn] = np.int64(j)  # ascending
                     nn += 1
             for f in range(nf):  # the frontier has sent
                 front[fl[f]] = _ZERO
@@ -970,13 +972,13 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
             if r == _ZERO:
                 continue
             bound = 0.0
-            for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
-                bound += Wt.data[a] * smax[Wt.indices[a]]
+            for a in range(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1])):
+                bound += Wt.data[a] * smax[_u(Wt.indices[a])]
             if bound < 1.0 - EPS:
                 continue
             acc[:] = 0.0
-            for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
-                k = Wt.indices[a]
+            for a in range(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1])):
+                k = _u(Wt.indices[a])
                 x = reach[k] & ~front[k] & r  # lanes where k sent and j is distressed
                 if x != _ZERO:
                     w = Wt.data[a]
