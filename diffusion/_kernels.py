@@ -992,8 +992,8 @@ def lt_bits_chunk(indptr, indices, need, meta, planes, zero, width, seeds, keys,
                 # pass 1, without branching on the loaded masks (the loads overlap): the targets
                 # still to adopt in some replicate of m (records first reached are initialized)
                 nc = 0
-                for a in range(indptr[u], indptr[u + 1]):
-                    v = np.uint64(indices[a])  # unsigned indices: no negative-index wraparound checks
+                for a in range(_u(indptr[u]), _u(indptr[u + 1])):
+                    v = _u(indices[a])  # unsigned indices: no negative-index wraparound checks
                     x = np.uint64(REC) * v
                     if not eager and (rec[x + three] >> _STAMP_SHIFT) != bid:
                         _touch(rec, hi, need, meta, v, bid, full, work)
