@@ -932,11 +932,11 @@ def main(argv: list[str] | None = None) -> int:
             cyn_ic.set_seeds(few.tolist())
             setup = time.perf_counter() - t
             cyn_cascades = 2_000 if quick else 10_000
-            R = reps_small[-1]
+            r_last = reps_small[-1]
 
             def ours_small_call() -> float:
-                simulate(big, ic, initial=few, runs=R, seed=7, keep="summary")
-                return R
+                simulate(big, ic, initial=few, runs=r_last, seed=7, keep="summary")
+                return r_last
 
             per, size, alt = cynetdiff_repeat(cyn_ic, cyn_cascades, repeat, ours=ours_small_call)
             small["cynetdiff"] = per
