@@ -92,21 +92,13 @@ CLOCK: Callable[[], float] = time.perf_counter
 
 
 def best_of(fn: Callable[[], Any], repeat: int, clock: Callable[[], float] | None = None) -> tuple[float, Any]:
-    """Smallest time of ``repeat`` calls of ``fn`` (garbage collected before each)."""
-    clock = clock or CLOCK
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        out = None
-        gc.collect()
-        t = clock()
-        out = fn()
-        best = min(best, clock() - t)
-    return best, out
+    """Smallest time of ``repeat`` calls of ``fn`` (garbage collected before each), and its last result."""
+    return alternately([fn], repeat, clock)[0]
 
 
 def alternately(fns: Sequence[Callable[[], Any]], repeat: int,
                 clock: Callable[[], float] | None = None) -> list[tuple[float, Any]]:
-    """Smallest time of each of ``fns`` over ``repeat`` rounds that call them in turn.
+    """Smallest time of each of ``fns`` over ``repeat`` rounds that call them in turn, and its last result.
 
     A same-run ratio is timed this way: on a shared machine whose speed drifts
     by a third within an hour, timing one implementation minutes after the
@@ -114,17 +106,16 @@ def alternately(fns: Sequence[Callable[[], Any]], repeat: int,
     calls moves both.
     """
     clock = clock or CLOCK
-    best: list[tuple[float, Any]] = [(float("inf"), None)] * len(fns)
+    best = [float("inf")] * len(fns)
+    outs: list[Any] = [None] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
+            outs[i] = None  # the last result is let go before the next call (its memory too)
             gc.collect()
             t = clock()
-            out = fn()
-            t = clock() - t
-            if t < best[i][0]:
-                best[i] = (t, out)
-            out = None
-    return best
+            outs[i] = fn()
+            best[i] = min(best[i], clock() - t)
+    return list(zip(best, outs, strict=True))
 
 
 def stream_triad_bandwidth(n_elements: int, repeat: int) -> dict[str, float]:

@@ -525,12 +525,6 @@ def _read_networkx(path: Path, fmt: str, weight: str | None) -> Network:
     except ET.ParseError as exc:
         line, col = exc.position
         raise GraphFormatError(f"{path}: line {line}, column {col}: malformed XML") from None
-    except LookupError as exc:  # the XML declaration names an encoding Python does not know
-        if type(exc) is not LookupError:  # KeyError, IndexError: a malformed graph
-            raise GraphFormatError(f"{path}: not a valid {name} graph ({type(exc).__name__}: "
-                                   f"{_shorten(str(exc), 80)})") from None
-        raise GraphFormatError(f"{path}: the XML declaration names an unknown text encoding "
-                               f"({_shorten(str(exc), 80)})") from None
     except RecursionError:
         raise GraphFormatError(f"{path}: nested too deeply to be a {name} graph") from None
     except OSError as exc:
@@ -538,6 +532,9 @@ def _read_networkx(path: Path, fmt: str, weight: str | None) -> Network:
     except (nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise GraphFormatError(f"{path}: not a valid {name} graph ({type(exc).__name__}: "
                                f"{_shorten(str(exc), 80)})") from None
+    except LookupError as exc:  # (after KeyError, IndexError) the XML declaration names an unknown codec
+        raise GraphFormatError(f"{path}: the XML declaration names an unknown text encoding "
+                               f"({_shorten(str(exc), 80)})") from None
     if G.number_of_nodes() == 0:
         raise GraphFormatError(f"{path}: the graph has no nodes")
     if fmt == "gexf":

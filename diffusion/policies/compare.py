@@ -47,6 +47,7 @@ from ..parallel import available_workers
 from ..reductions import ChunkSummary
 from ..scenario import Scenario, check_scenario, scenario_errors
 from ..shocks.pipeline import criticality, resolve_capacity, resolve_exposure, resolve_value
+from ..validation import check_integer
 from .build import check_policy, default_cost, model_platforms, policy_model, shock_variant
 from .recovery import RecoverySpec
 from .spec import Policy, check_policy_names
@@ -291,9 +292,8 @@ def compare_policies(
     >>> cmp.table[1]["loss_change_mean"] < 0
     True
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
-                                or threads < 1):
-        raise ParameterError("threads", f"must be a positive integer, got {threads!r}")
+    if threads is not None:
+        threads = check_integer("threads", threads, 1, strict=True)
     pols = _policies(scenario, policies)
     where = str(scenario.path) if scenario.path else None
     if not pols:
