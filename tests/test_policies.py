@@ -14,7 +14,15 @@ import diffusion
 from diffusion.cli import main
 from diffusion.errors import ParameterError, ScenarioError
 from diffusion.parallel import ProcessExecutor, SerialExecutor
-from diffusion.policies import Policy, RecoverySpec, Target, compare_policies, recovery_measures
+from diffusion.policies import (
+    Policy,
+    RecoverySpec,
+    Target,
+    check_comparison,
+    compare_policies,
+    criticality_ranking,
+    recovery_measures,
+)
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -146,6 +154,58 @@ def test_the_criticality_ranking_runs_on_threads_without_changing_the_comparison
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ParameterError, match="threads"):
             compare_policies(sc, threads=bad)
+
+
+def test_a_ranking_computed_once_is_reused_and_gives_the_same_comparison(tmp_path):
+    cascade = {"model": "platform_competition", "platforms": ["A", "B"], "revision_rate": 1.0}
+    data = {
+        "scenario": {"name": "star", "seed": 3, "runs": 4, "max_steps": 3},
+        "network": _star(tmp_path),
+        "cascade": cascade,
+        "shock": {"type": "platform_outage", "platform": "A", "propagation": "debtrank",
+                  "exposure": {"loss_given_default": 1.0}},
+        "policy": [{"name": "hub", "intervention": "buffers", "amount": 5.0,
+                    "target": {"by": "criticality", "count": 3}}],
+    }
+    sc = diffusion.parse_scenario(data)
+    done = []
+    scores = criticality_ranking(sc, threads=1, progress=done.append)
+    assert scores.shape == (101,) and sum(done) == 101
+    assert scores.argmax() == 0  # the hub's failure costs the most
+    fresh = compare_policies(sc)
+    np.testing.assert_array_equal(fresh.ranking, scores)
+    reused = compare_policies(sc, ranking=scores)
+    assert reused.table == fresh.table
+    np.testing.assert_array_equal(reused.ranking, scores)
+    # the ranking decides the targets: the reverse order treats other firms, at another cost
+    other = compare_policies(sc, ranking=-scores)
+    assert other.table[1]["cost"] == fresh.table[1]["cost"] and other.table[1] != fresh.table[1]
+    for bad, match in ((scores[:5], "one score per firm"), (np.full(101, np.nan), "finite"),
+                       ("high", "numbers")):
+        with pytest.raises(ParameterError, match=match) as err:
+            compare_policies(sc, ranking=bad)
+        assert err.value.name == "ranking"
+    without = {k: v for k, v in data.items() if k != "policy"}
+    assert compare_policies(sc, [{"name": "all", "intervention": "buffers", "amount": 1.0}]).ranking is None
+    with pytest.raises(ScenarioError) as err:
+        criticality_ranking(diffusion.parse_scenario({k: v for k, v in without.items() if k != "shock"}))
+    assert err.value.key == "shock"
+
+
+def test_check_comparison_reports_a_bad_target_before_anything_runs(tmp_path):
+    data = {
+        "scenario": {"name": "star", "seed": 3, "runs": 2, "max_steps": 3},
+        "network": _star(tmp_path),
+        "cascade": {"model": "platform_competition", "platforms": ["A", "B"]},
+        "shock": {"type": "platform_outage", "platform": "A"},
+        "policy": [{"name": "p", "intervention": "buffers", "amount": 1.0,
+                    "target": {"by": "criticality", "count": 1, "sector": "nowhere"}}],
+    }
+    with pytest.raises(ScenarioError) as err:
+        check_comparison(diffusion.parse_scenario(data))
+    assert err.value.key == "policy[0].target.sector"
+    data["policy"][0]["target"].pop("sector")
+    assert check_comparison(diffusion.parse_scenario(data)).n == 101
 
 
 def test_share_cap_holds_at_every_step_and_differentiation_lowers_concentration():
@@ -395,6 +455,28 @@ def test_compare_cli_writes_the_table_the_json_and_the_figures(tmp_path):
     assert (out / "figures" / "policies.png").stat().st_size > 0
     assert (out / "figures" / "recovery.svg").stat().st_size > 0
     assert "interop" in res.output and "wrote policies.csv" in res.output
+
+
+def test_compare_cli_shows_the_criticality_ranking_on_a_line_of_its_own(tmp_path, monkeypatch):
+    path = _write(tmp_path, [{"name": "hubs", "intervention": "buffers", "amount": 1.0,
+                              "target": {"by": "criticality", "fraction": 0.1}}])
+    quiet = CliRunner().invoke(main, ["compare", str(path), "-o", str(tmp_path / "q"), "-e", "serial", "-q",
+                                      "--no-plots"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    monkeypatch.setattr("diffusion.cli._common._stderr_is_terminal", lambda: True)
+    res = CliRunner().invoke(main, ["compare", str(path), "-o", str(tmp_path / "t"), "-e", "serial", "-w", "1",
+                                    "--no-plots"])
+    assert res.exit_code == 0, res.output
+    lines = [ln.rsplit("\r", 1)[-1] for ln in res.stderr.split("\n")]
+    assert lines[0].startswith("ranking firms by criticality") and "200/200" in lines[0]
+    assert lines[1].startswith("simulating") and "2/2" in lines[1]  # buffers change the shock only
+    for name in ("policies.csv", "policy_runs.csv"):
+        assert (tmp_path / "q" / name).read_bytes() == (tmp_path / "t" / name).read_bytes()
+    # a bad target is reported before the ranking runs
+    bad = _write(tmp_path, [{"name": "hubs", "intervention": "buffers", "amount": 1.0,
+                             "target": {"by": "criticality", "fraction": 0.1, "sector": "nowhere"}}])
+    res = CliRunner().invoke(main, ["compare", str(bad), "-o", str(tmp_path / "b"), "-e", "serial"])
+    assert res.exit_code == 2 and "policy[0].target.sector" in res.stderr and "ranking" not in res.stderr
 
 
 def test_the_shipped_scenario_validates_and_runs_small():

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..parallel import get_executor
-from ..policies import compare_policies, comparison_runs
+from ..policies import check_comparison, compare_policies, comparison_runs, criticality_ranking
 from ..scenario import load_scenario
 from ._common import progress_bar, scenario_options
 from .sweep import executor_options
@@ -28,14 +28,23 @@ def compare(scenario: Path, out: Path | None, runs: int | None, seed: int | None
     standard error, the unpaired one, failed firms, HHI, loss averted per unit of cost
     and, with [recovery], the recovery figures), policy_runs.csv (the paired
     outcomes of every replicate), policies.json and figures/policies.png.
+
+    A policy that targets firms by criticality needs every firm's criticality
+    first (one shock per firm, on --workers threads); it has a progress line of
+    its own, before the simulations.
     """
     sc = load_scenario(scenario).replace(runs=runs, seed=seed)
     out_dir = out if out is not None else Path("results") / sc.name
     total = comparison_runs(sc)
+    ranking = None
+    if any(p.target.needs_criticality for p in sc.table("policy") or ()):
+        net = check_comparison(sc)  # every policy checked before the long ranking
+        with progress_bar(net.n, "ranking firms by criticality", enabled=not quiet) as update:
+            ranking = criticality_ranking(sc, network=net, threads=workers, progress=update)
     with get_executor(executor, workers, scheduler) as ex, \
             progress_bar(total, "simulating", enabled=not quiet) as update:
         chunk = -(-sc.runs // 10) if update is not None else None
-        result = compare_policies(sc, progress=update, chunk_size=chunk, map_chunks=ex)
+        result = compare_policies(sc, progress=update, chunk_size=chunk, map_chunks=ex, ranking=ranking)
     files = result.write(out_dir)
     if not no_plots:
         from ..viz.figures import policy_tradeoff, recovery_paths

@@ -8,7 +8,8 @@
   competition goes on (``[recovery]``): value path, time to recover,
   resilience loss;
 - :mod:`~diffusion.policies.compare` — :func:`compare_policies`, every policy
-  against the baseline with common random numbers (``diffusion compare``);
+  against the baseline with common random numbers (``diffusion compare``), and
+  :func:`criticality_ranking`, the scores ``target.by = "criticality"`` ranks by;
 - :mod:`~diffusion.policies.tables` — the ``[[policy]]`` and ``[recovery]``
   scenario tables (registered by :mod:`diffusion`).
 """
@@ -16,7 +17,14 @@
 from __future__ import annotations
 
 from .build import check_policy, default_cost, policy_model, shock_variant
-from .compare import PolicyComparison, compare_policies, comparison_runs, policy_table
+from .compare import (
+    PolicyComparison,
+    check_comparison,
+    compare_policies,
+    comparison_runs,
+    criticality_ranking,
+    policy_table,
+)
 from .recovery import RecoverySpec, RecoveryStage, recovery_measures, run_recovery
 from .spec import (
     CASCADE_INTERVENTIONS,
@@ -42,9 +50,11 @@ __all__ = [
     "RecoveryStage",
     "ShockVariant",
     "Target",
+    "check_comparison",
     "check_policy",
     "compare_policies",
     "comparison_runs",
+    "criticality_ranking",
     "default_cost",
     "policy_model",
     "policy_table",

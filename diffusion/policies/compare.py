@@ -42,6 +42,7 @@ import numpy as np
 
 from ..engine import SimulationResult, simulate
 from ..errors import ParameterError, ScenarioError
+from ..network import Network
 from ..outputs import write_csv, write_json
 from ..parallel import available_workers
 from ..reductions import ChunkSummary
@@ -53,7 +54,14 @@ from .recovery import RecoverySpec
 from .spec import Policy, check_policy_names
 from .stage import LOSSES, PolicyStage, ShockVariant
 
-__all__ = ["PolicyComparison", "compare_policies", "comparison_runs", "policy_table"]
+__all__ = [
+    "PolicyComparison",
+    "check_comparison",
+    "compare_policies",
+    "comparison_runs",
+    "criticality_ranking",
+    "policy_table",
+]
 
 _Z95 = 1.959963984540054
 
@@ -64,7 +72,7 @@ def comparison_runs(scenario: Scenario, policies: Sequence[Policy] | None = None
     return scenario.runs * (1 + sum(p.changes_cascade for p in pols))
 
 
-def _policies(scenario: Scenario, policies: Sequence[Policy] | None) -> tuple[Policy, ...]:
+def _policies(scenario: Scenario, policies: Iterable[Policy | Mapping[str, Any]] | None) -> tuple[Policy, ...]:
     if policies is None:
         return tuple(scenario.table("policy") or ())
     return tuple(p if isinstance(p, Policy) else Policy.from_dict(p) for p in policies)
@@ -96,6 +104,12 @@ class PolicyComparison:
         and 5-95 % band of the value operating.
     timings : dict
         Seconds spent per ensemble (not written).
+    ranking : ndarray of shape (n,) or None
+        The criticality scores that policies with ``target.by = "criticality"``
+        ranked the firms by (see :func:`criticality_ranking`; ``None`` when no
+        policy needed them). Pass them to ``compare_policies(ranking=...)`` to
+        compare other policies on the same network and shock without
+        computing them again.
     """
 
     scenario: Scenario
@@ -106,6 +120,7 @@ class PolicyComparison:
     simulations: dict[str, SimulationResult] = field(default_factory=dict)
     recovery_paths: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    ranking: np.ndarray | None = None
 
     def write(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         """Write ``policies.csv``, ``policy_runs.csv``, ``recovery_paths.csv`` (with a recovery) and
@@ -227,10 +242,129 @@ def policy_table(outcomes: Mapping[str, Mapping[str, np.ndarray | None]], costs:
     return rows
 
 
-def _criticality(net: Any, spec: Any, W: Any, v: np.ndarray, threads: int) -> np.ndarray:
+def criticality_ranking(scenario: Scenario, *, network: Network | None = None, threads: int | None = None,
+                        progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """The scores that policies with ``target.by = "criticality"`` rank firms by.
+
+    Each firm's score is the loss its own failure causes in the exposure
+    network of the scenario's ``[shock]`` table (:func:`~diffusion.shocks.criticality`,
+    ``total_loss``: the share of value lost, its own included), with that
+    table's exposure, firm values, propagation rule, capacity and round cap.
+    :func:`compare_policies` computes it once, before the first simulation,
+    when a policy needs it. On a large network with single-hit DebtRank it is
+    the longest part of a comparison (every firm's shock reaches every firm
+    connected to it), so compute it here when you want to watch it or reuse
+    it: ``compare_policies(scenario, ranking=scores)``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[shock]`` table.
+    network : Network, optional
+        The scenario's network when it is already built (:func:`~diffusion.scenario.check_scenario`);
+        default: built from the scenario.
+    threads : int, optional
+        Worker threads (the scores do not depend on them). Default: the cores
+        this process may use.
+    progress : callable, optional
+        Called with the number of firms just scored (in all, the number of firms).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        In the order of the network's firms.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario has no ``[shock]`` table, or its exposure or value do not fit the network.
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.policies import criticality_ranking
+    >>> sc = diffusion.parse_scenario({
+    ...     "scenario": {"name": "demo", "seed": 1, "runs": 2},
+    ...     "network": {"generator": "smb", "n": 200, "mean_degree": 4.0},
+    ...     "cascade": {"model": "platform_competition", "platforms": ["A", "B"]},
+    ...     "shock": {"type": "platform_outage", "propagation": "debtrank"}})
+    >>> scores = criticality_ranking(sc, threads=1)
+    >>> scores.shape, bool((scores > 0).all() and (scores <= 1).all())
+    ((200,), True)
+    """
+    if threads is not None:
+        threads = check_integer("threads", threads, 1, strict=True)
+    spec = scenario.table("shock")
+    if spec is None:
+        raise ScenarioError("the criticality ranking needs a [shock] table (its exposure network and values)",
+                            path=str(scenario.path) if scenario.path else None, key="shock")
+    net = check_scenario(scenario) if network is None else network
+    with scenario_errors(scenario.path, "shock"):
+        W = resolve_exposure(net, dict(spec.exposure))
+        v = resolve_value(net, spec.value)
+    return _criticality(net, spec, W, v, available_workers() if threads is None else threads, progress)
+
+
+def _criticality(net: Any, spec: Any, W: Any, v: np.ndarray, threads: int,
+                 progress: Callable[[int], None] | None = None) -> np.ndarray:
     """The loss each firm's own failure causes in the baseline's exposure network (``total_loss``)."""
     return criticality(W, v, spec.propagation, capacity=resolve_capacity(net, spec.capacity),
-                       max_rounds=spec.max_rounds, threads=threads)["total_loss"]
+                       max_rounds=spec.max_rounds, threads=threads, progress=progress)["total_loss"]
+
+
+def _ranking(ranking: Any, n: int) -> np.ndarray:
+    """``ranking`` checked: one finite score per firm."""
+    try:
+        r = np.asarray(ranking, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError("ranking", "must be an array of numbers, one per firm") from None
+    if r.shape != (n,):
+        raise ParameterError("ranking", f"must have one score per firm ({n}), got shape {r.shape}")
+    if not np.isfinite(r).all():
+        raise ParameterError("ranking", "must be finite")
+    return r
+
+
+def check_comparison(scenario: Scenario, policies: Iterable[Policy | Mapping[str, Any]] | None = None) -> Network:
+    """Check the policies and the scenario as :func:`compare_policies` does; return the network.
+
+    The policies (names, interventions against the cascade model and the
+    shock, targets against the network's attributes), the presence of a
+    ``[shock]`` table and the scenario itself (:func:`~diffusion.scenario.check_scenario`).
+    What is left (the shock's exposure and values against the network) is
+    checked by :func:`criticality_ranking` and :func:`compare_policies` before
+    any long work.
+
+    Raises
+    ------
+    ScenarioError
+        The first invalid input, naming the key (``policy[i].<key>``).
+    """
+    pols = _policies(scenario, policies)
+    where = str(scenario.path) if scenario.path else None
+    if not pols:
+        raise ScenarioError("no policy to compare: add [[policy]] tables (name, intervention, ...)", path=where,
+                            key="policy")
+    spec = scenario.table("shock")
+    if spec is None:
+        raise ScenarioError("comparing policies needs a [shock] table (the shock whose loss they reduce)",
+                            path=where, key="shock")
+    try:
+        check_policy_names(pols)
+    except ParameterError as exc:
+        raise ScenarioError(exc.reason, path=where, key=f"policy{exc.name}") from None
+    for i, p in enumerate(pols):
+        try:
+            check_policy(p, scenario.cascade, spec)
+        except ParameterError as exc:
+            raise _error(scenario, i, exc) from None
+    net = check_scenario(scenario)  # everything that needs the network, before the first simulation
+    for i, p in enumerate(pols):
+        try:
+            p.target.check(net)
+        except ParameterError as exc:
+            raise _error(scenario, i, exc) from None
+    return net
 
 
 def compare_policies(
@@ -241,6 +375,7 @@ def compare_policies(
     progress: Callable[[int], None] | None = None,
     chunk_size: int | None = None,
     threads: int | None = None,
+    ranking: Any = None,
 ) -> PolicyComparison:
     """Run the baseline and every policy with common random numbers; return the comparison table.
 
@@ -263,6 +398,10 @@ def compare_policies(
         policy targeting ``"criticality"`` needs (computed once, before the
         first simulation; the ranking does not depend on it). Default: the
         cores this process may use.
+    ranking : array of shape (n,), optional
+        Those scores, when already computed (:func:`criticality_ranking`, or
+        the ``.ranking`` of an earlier comparison on the same network and
+        shock): they are used instead of computing them again.
 
     Returns
     -------
@@ -295,37 +434,19 @@ def compare_policies(
     if threads is not None:
         threads = check_integer("threads", threads, 1, strict=True)
     pols = _policies(scenario, policies)
-    where = str(scenario.path) if scenario.path else None
-    if not pols:
-        raise ScenarioError("no policy to compare: add [[policy]] tables (name, intervention, ...)", path=where,
-                            key="policy")
+    net = check_comparison(scenario, pols)
     spec = scenario.table("shock")
-    if spec is None:
-        raise ScenarioError("comparing policies needs a [shock] table (the shock whose loss they reduce)",
-                            path=where, key="shock")
-    try:
-        check_policy_names(pols)
-    except ParameterError as exc:
-        raise ScenarioError(exc.reason, path=where, key=f"policy{exc.name}") from None
-    for i, p in enumerate(pols):
-        try:
-            check_policy(p, scenario.cascade, spec)
-        except ParameterError as exc:
-            raise _error(scenario, i, exc) from None
     recovery: RecoverySpec | None = scenario.table("recovery")
-    # everything that needs the network, before the first simulation
-    net = check_scenario(scenario)
-    for i, p in enumerate(pols):
-        try:
-            p.target.check(net)
-        except ParameterError as exc:
-            raise _error(scenario, i, exc) from None
     platforms = model_platforms(scenario.cascade)
     with scenario_errors(scenario.path, "shock"):
         W = resolve_exposure(net, dict(spec.exposure))
         v = resolve_value(net, spec.value)
-    crit = _criticality(net, spec, W, v, available_workers() if threads is None else threads) \
-        if any(p.target.needs_criticality for p in pols) else None
+    if ranking is not None:
+        crit = _ranking(ranking, net.n)
+    elif any(p.target.needs_criticality for p in pols):
+        crit = _criticality(net, spec, W, v, available_workers() if threads is None else threads)
+    else:
+        crit = None
     masks: dict[str, np.ndarray] = {}
     variants = [ShockVariant("baseline")]
     models = {}
@@ -415,4 +536,5 @@ def compare_policies(
                                       if row["policy"] != "baseline" else "no intervention")}
                      for row in table],
     }
-    return PolicyComparison(scenario, pols, table, runs, summary, sims, paths, timings)
+    return PolicyComparison(scenario, pols, table, runs, summary, sims, paths, timings,
+                            crit if any(p.target.needs_criticality for p in pols) else None)
