@@ -339,6 +339,24 @@ def check_comparison(scenario: Scenario, policies: Iterable[Policy | Mapping[str
     ------
     ScenarioError
         The first invalid input, naming the key (``policy[i].<key>``).
+
+    Examples
+    --------
+    >>> import diffusion
+    >>> from diffusion.policies import check_comparison
+    >>> data = {"scenario": {"name": "demo", "seed": 1, "runs": 2},
+    ...         "network": {"generator": "smb", "n": 200, "mean_degree": 4.0},
+    ...         "cascade": {"model": "platform_competition", "platforms": ["A", "B"]},
+    ...         "shock": {"type": "platform_outage"},
+    ...         "policy": [{"name": "hubs", "intervention": "buffers", "amount": 1.0,
+    ...                     "target": {"by": "turnover", "count": 5}}]}
+    >>> check_comparison(diffusion.parse_scenario(data))
+    Traceback (most recent call last):
+    ...
+    diffusion.errors.ScenarioError: policy[0].target.by: the network has no firm attribute 'turnover' ...
+    >>> data["policy"][0]["target"]["by"] = "size"
+    >>> check_comparison(diffusion.parse_scenario(data)).n
+    200
     """
     pols = _policies(scenario, policies)
     where = str(scenario.path) if scenario.path else None
