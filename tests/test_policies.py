@@ -177,6 +177,7 @@ def test_a_ranking_computed_once_is_reused_and_gives_the_same_comparison(tmp_pat
     reused = compare_policies(sc, ranking=scores)
     assert reused.table == fresh.table
     np.testing.assert_array_equal(reused.ranking, scores)
+    assert reused.ranking is not scores  # a copy: changing the scores later does not change the result
     # the ranking decides the targets: the reverse order treats other firms, at another cost
     other = compare_policies(sc, ranking=-scores)
     assert other.table[1]["cost"] == fresh.table[1]["cost"] and other.table[1] != fresh.table[1]

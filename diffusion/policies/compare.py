@@ -313,9 +313,9 @@ def _criticality(net: Any, spec: Any, W: Any, v: np.ndarray, threads: int,
 
 
 def _ranking(ranking: Any, n: int) -> np.ndarray:
-    """``ranking`` checked: one finite score per firm."""
+    """``ranking`` checked: one finite score per firm (a copy, so later changes to it do not reach the result)."""
     try:
-        r = np.asarray(ranking, dtype=np.float64)
+        r = np.array(ranking, dtype=np.float64)
     except (TypeError, ValueError):
         raise ParameterError("ranking", "must be an array of numbers, one per firm") from None
     if r.shape != (n,):
