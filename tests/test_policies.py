@@ -174,7 +174,7 @@ def test_a_ranking_computed_once_is_reused_and_gives_the_same_comparison(tmp_pat
     assert scores.argmax() == 0  # the hub's failure costs the most
     fresh = compare_policies(sc)
     np.testing.assert_array_equal(fresh.ranking, scores)
-    reused = compare_policies(sc, ranking=scores)
+    reused = compare_policies(sc, ranking=scores, network=check_comparison(sc))
     assert reused.table == fresh.table
     np.testing.assert_array_equal(reused.ranking, scores)
     assert reused.ranking is not scores  # a copy: changing the scores later does not change the result
@@ -465,9 +465,15 @@ def test_compare_cli_shows_the_criticality_ranking_on_a_line_of_its_own(tmp_path
                                       "--no-plots"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
     monkeypatch.setattr("diffusion.cli._common._stderr_is_terminal", lambda: True)
+    import diffusion.scenario.runner as runner
+
+    builds = []
+    build = runner.build_network
+    monkeypatch.setattr(runner, "build_network", lambda sc: builds.append(sc.name) or build(sc))
     res = CliRunner().invoke(main, ["compare", str(path), "-o", str(tmp_path / "t"), "-e", "serial", "-w", "1",
                                     "--no-plots"])
     assert res.exit_code == 0, res.output
+    assert builds == ["bad"]  # the network is built once, for the ranking and the simulations
     lines = [ln.rsplit("\r", 1)[-1] for ln in res.stderr.split("\n")]
     assert lines[0].startswith("ranking firms by criticality") and "200/200" in lines[0]
     assert lines[1].startswith("simulating") and "2/2" in lines[1]  # buffers change the shock only

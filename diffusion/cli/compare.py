@@ -36,15 +36,16 @@ def compare(scenario: Path, out: Path | None, runs: int | None, seed: int | None
     sc = load_scenario(scenario).replace(runs=runs, seed=seed)
     out_dir = out if out is not None else Path("results") / sc.name
     total = comparison_runs(sc)
+    net = check_comparison(sc)  # every policy checked before anything long; the network built once
     ranking = None
     if any(p.target.needs_criticality for p in sc.table("policy") or ()):
-        net = check_comparison(sc)  # every policy checked before the long ranking
         with progress_bar(net.n, "ranking firms by criticality", enabled=not quiet) as update:
             ranking = criticality_ranking(sc, network=net, threads=workers, progress=update)
     with get_executor(executor, workers, scheduler) as ex, \
             progress_bar(total, "simulating", enabled=not quiet) as update:
         chunk = -(-sc.runs // 10) if update is not None else None
-        result = compare_policies(sc, progress=update, chunk_size=chunk, map_chunks=ex, ranking=ranking)
+        result = compare_policies(sc, progress=update, chunk_size=chunk, map_chunks=ex, ranking=ranking,
+                                  network=net)
     files = result.write(out_dir)
     if not no_plots:
         from ..viz.figures import policy_tradeoff, recovery_paths

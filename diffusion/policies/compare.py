@@ -261,8 +261,8 @@ def criticality_ranking(scenario: Scenario, *, network: Network | None = None, t
     scenario : Scenario
         With a ``[shock]`` table.
     network : Network, optional
-        The scenario's network when it is already built (:func:`~diffusion.scenario.check_scenario`);
-        default: built from the scenario.
+        The scenario's network when it is already built (:func:`check_comparison`,
+        :func:`~diffusion.scenario.check_scenario`); default: built from the scenario.
     threads : int, optional
         Worker threads (the scores do not depend on them). Default: the cores
         this process may use.
@@ -298,7 +298,7 @@ def criticality_ranking(scenario: Scenario, *, network: Network | None = None, t
     if spec is None:
         raise ScenarioError("the criticality ranking needs a [shock] table (its exposure network and values)",
                             path=str(scenario.path) if scenario.path else None, key="shock")
-    net = check_scenario(scenario) if network is None else network
+    net = check_scenario(scenario, network)
     with scenario_errors(scenario.path, "shock"):
         W = resolve_exposure(net, dict(spec.exposure))
         v = resolve_value(net, spec.value)
@@ -325,7 +325,8 @@ def _ranking(ranking: Any, n: int) -> np.ndarray:
     return r
 
 
-def check_comparison(scenario: Scenario, policies: Iterable[Policy | Mapping[str, Any]] | None = None) -> Network:
+def check_comparison(scenario: Scenario, policies: Iterable[Policy | Mapping[str, Any]] | None = None, *,
+                     network: Network | None = None) -> Network:
     """Check the policies and the scenario as :func:`compare_policies` does; return the network.
 
     The policies (names, interventions against the cascade model and the
@@ -333,7 +334,9 @@ def check_comparison(scenario: Scenario, policies: Iterable[Policy | Mapping[str
     ``[shock]`` table and the scenario itself (:func:`~diffusion.scenario.check_scenario`).
     What is left (the shock's exposure and values against the network) is
     checked by :func:`criticality_ranking` and :func:`compare_policies` before
-    any long work.
+    any long work. Pass the network it returns to both, so that neither
+    builds it again. Given ``network`` (the scenario's, already built),
+    checks against it instead of building it.
 
     Raises
     ------
@@ -376,7 +379,7 @@ def check_comparison(scenario: Scenario, policies: Iterable[Policy | Mapping[str
             check_policy(p, scenario.cascade, spec)
         except ParameterError as exc:
             raise _error(scenario, i, exc) from None
-    net = check_scenario(scenario)  # everything that needs the network, before the first simulation
+    net = check_scenario(scenario, network)  # everything that needs the network, before the first simulation
     for i, p in enumerate(pols):
         try:
             p.target.check(net)
@@ -394,6 +397,7 @@ def compare_policies(
     chunk_size: int | None = None,
     threads: int | None = None,
     ranking: Any = None,
+    network: Network | None = None,
 ) -> PolicyComparison:
     """Run the baseline and every policy with common random numbers; return the comparison table.
 
@@ -420,6 +424,10 @@ def compare_policies(
         Those scores, when already computed (:func:`criticality_ranking`, or
         the ``.ranking`` of an earlier comparison on the same network and
         shock): they are used instead of computing them again.
+    network : Network, optional
+        The scenario's network when it is already built (:func:`check_comparison`):
+        it is checked, not built again. It must be the scenario's own network:
+        the targets, the shock and every cascade use it.
 
     Returns
     -------
@@ -452,7 +460,7 @@ def compare_policies(
     if threads is not None:
         threads = check_integer("threads", threads, 1, strict=True)
     pols = _policies(scenario, policies)
-    net = check_comparison(scenario, pols)
+    net = check_comparison(scenario, pols, network=network)
     spec = scenario.table("shock")
     recovery: RecoverySpec | None = scenario.table("recovery")
     platforms = model_platforms(scenario.cascade)

@@ -268,16 +268,18 @@ def _check_tables(scenario: Scenario, network: Network) -> None:
                 handler.check(scenario, network)
 
 
-def check_scenario(scenario: Scenario) -> Network:
+def check_scenario(scenario: Scenario, network: Network | None = None) -> Network:
     """Build the network and check the cascade and the tables against it, without simulating.
 
     Catches what parsing alone cannot: unreadable graph files, an empty graph,
     initial node ids that are not in the graph, node attributes the model or
     ``initial.by`` refer to, and what each table checks against the network
     (e.g. ``shock.platform``, ``shock.nodes``, the attributes of ``shock.capacity``).
-    Returns the network.
+    Returns the network. Given ``network`` (the scenario's, already built by
+    :func:`build_network`), checks against it instead of building it again.
     """
-    network = build_network(scenario)
+    if network is None:
+        network = build_network(scenario)
     _check_initial(scenario, network)
     with scenario_errors(scenario.path, "cascade"):
         scenario.cascade.build().prepare(network)
