@@ -178,7 +178,7 @@ def test_a_ranking_computed_once_is_reused_and_gives_the_same_comparison(tmp_pat
     assert reused.table == fresh.table
     np.testing.assert_array_equal(reused.ranking, scores)
     assert reused.ranking is not scores  # a copy: changing the scores later does not change the result
-    # the ranking decides the targets: the reverse order treats other firms, at another cost
+    # the ranking decides the targets: the reverse order treats other firms (as many, at the same cost)
     other = compare_policies(sc, ranking=-scores)
     assert other.table[1]["cost"] == fresh.table[1]["cost"] and other.table[1] != fresh.table[1]
     for bad, match in ((scores[:5], "one score per firm"), (np.full(101, np.nan), "finite"),
