@@ -272,21 +272,28 @@ def test_repeated_shared_initial_adopters_tallied_once_per_replicate(kernel):
 
 
 # ------------------------------------------------------------------ direct calls: refused before any write
+def _ro(a: np.ndarray) -> np.ndarray:
+    """``a`` read-only, like a network's own arrays: the kernel is called with the types it was
+    compiled for (a writeable array would compile another specialization, only for the test)."""
+    a.flags.writeable = False
+    return a
+
+
 def _shorter(a: np.ndarray) -> np.ndarray:
-    return a[:-1].copy()
+    return _ro(a[:-1].copy())
 
 
 def _falling(a: np.ndarray) -> np.ndarray:
     b = a.copy()
     b[5], b[6] = b[6], b[5] - 1
-    return b
+    return _ro(b)
 
 
 COMMON_BAD = {
-    "indptr of another graph": dict(indptr=NET.indptr[:-1].copy()),
-    "indptr not from 0": dict(indptr=NET.indptr + 1),
+    "indptr of another graph": dict(indptr=_ro(NET.indptr[:-1].copy())),
+    "indptr not from 0": dict(indptr=_ro(NET.indptr + 1)),
     "indptr falls": dict(indptr=_falling(NET.indptr)),
-    "indptr empty": dict(indptr=np.empty(0, NET.indptr.dtype)),
+    "indptr empty": dict(indptr=_ro(np.empty(0, NET.indptr.dtype))),
     "indices shorter": dict(indices=_shorter(NET.indices)),
     "seed -1": dict(seeds=_explicit(3, idx=[0, -1, 2])),
     "seed n": dict(seeds=_explicit(3, idx=[0, N, 2])),
@@ -323,7 +330,7 @@ OWN_BAD = {
         "fewer probabilities than arcs": dict(mode=K.IC_PER_ARC, prob=np.full(NET.nnz - 1, 0.5)),
     },
     "lt": {
-        "deg of another graph": dict(deg=np.ones(N - 1, np.int64)),
+        "deg of another graph": dict(deg=_ro(np.ones(N - 1, np.int64))),
         "zero gaps backwards": dict(spec=_spec(0, -0.5, 1.0, 1 / 3, 0.5)),
         "zero gaps nan": dict(spec=_spec(0, -0.5, 1.0, 1 / 3, float("nan"))),
         "thresholds not drawn": dict(spec=(-1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)),
