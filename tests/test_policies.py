@@ -138,17 +138,20 @@ def test_criticality_targets_the_hub_of_a_star_and_averts_more_than_random_targe
         assert crit["loss_change_mean"] < rand["loss_change_mean"] - 10 * rand["loss_change_se"] - 0.4
 
 
-def test_the_criticality_ranking_runs_on_threads_without_changing_the_comparison(tmp_path):
-    cascade = {"model": "platform_competition", "platforms": ["A", "B"], "revision_rate": 1.0}
-    data = {
+def _star_hub_buffers(tmp_path, **shock):
+    """The star scenario with one policy: buffers for the 3 firms most critical to an outage of A."""
+    return {
         "scenario": {"name": "star", "seed": 3, "runs": 4, "max_steps": 3},
         "network": _star(tmp_path),
-        "cascade": cascade,
-        "shock": {"type": "platform_outage", "platform": "A", "exposure": {"loss_given_default": 1.0}},
+        "cascade": {"model": "platform_competition", "platforms": ["A", "B"], "revision_rate": 1.0},
+        "shock": {"type": "platform_outage", "platform": "A", "exposure": {"loss_given_default": 1.0}, **shock},
         "policy": [{"name": "hub", "intervention": "buffers", "amount": 5.0,
                     "target": {"by": "criticality", "count": 3}}],
     }
-    sc = diffusion.parse_scenario(data)
+
+
+def test_the_criticality_ranking_runs_on_threads_without_changing_the_comparison(tmp_path):
+    sc = diffusion.parse_scenario(_star_hub_buffers(tmp_path))
     one, two = (compare_policies(sc, threads=t).table for t in (1, 2))
     assert one == two
     for bad in (0, -1, 1.5, True):
@@ -157,16 +160,7 @@ def test_the_criticality_ranking_runs_on_threads_without_changing_the_comparison
 
 
 def test_a_ranking_computed_once_is_reused_and_gives_the_same_comparison(tmp_path):
-    cascade = {"model": "platform_competition", "platforms": ["A", "B"], "revision_rate": 1.0}
-    data = {
-        "scenario": {"name": "star", "seed": 3, "runs": 4, "max_steps": 3},
-        "network": _star(tmp_path),
-        "cascade": cascade,
-        "shock": {"type": "platform_outage", "platform": "A", "propagation": "debtrank",
-                  "exposure": {"loss_given_default": 1.0}},
-        "policy": [{"name": "hub", "intervention": "buffers", "amount": 5.0,
-                    "target": {"by": "criticality", "count": 3}}],
-    }
+    data = _star_hub_buffers(tmp_path, propagation="debtrank")
     sc = diffusion.parse_scenario(data)
     done = []
     scores = criticality_ranking(sc, threads=1, progress=done.append)
