@@ -842,7 +842,9 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
     """Single-hit DebtRank criticality of ``sources`` (one lane each, :data:`LANES` at a time).
 
     ``Wt`` holds the CSR arrays of ``W.T`` (row ``j``: the firms ``j`` is
-    exposed to, ascending); ``cw[k] = sum_j W[k, j] value[j]``. Writes each
+    exposed to, in the order its sums take: the reference's is ascending
+    firm number, which a caller that renames the firms keeps); ``cw[k] =
+    sum_j W[k, j] value[j]``. Writes each
     source's total loss (``sum_j value_j h_j``) and number of failed firms.
 
     A firm sends once, in the round after it is first hit, the distress it has

