@@ -397,9 +397,8 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     renamed in order of their number of exposures (:func:`_relabelled`;
     each firm's sums keep the reference's order, so the distress and the
     failures are the same bit for bit, and a loss can differ only in its
-    last digits, from the order its terms are added in): 18 % less time for
-    every firm of a 100,000-firm ``smb_network`` (82.9 s against 101.0 s on
-    two threads, timed one after the other).
+    last digits, from the order its terms are added in); see
+    ``benchmarks/README.md`` for what that saves.
     """
     from . import _kernels as K
 
@@ -410,7 +409,7 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     g = K.exposure_arrays(W)
     hit = propagation == "debtrank"
     rank, v_hit = None, v
-    if hit:  # firms first hit pull what their exposures in the frontier send, ascending
+    if hit:  # firms first hit pull what their exposures in the frontier send, in the reference's order
         Wt = W.T.tocsr()
         Wt.sort_indices()
         K.exposure_arrays(Wt)  # checked
@@ -426,7 +425,7 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
     chunk = max(lanes, chunk // lanes * lanes)  # whole batches of lanes per task
     perm = _locality_order(W, src)
     order = src[perm]
-    hit_order = rank[order] if hit else order
+    hit_order = order if rank is None else rank[order]
     total = np.empty(src.size)
     failed = np.empty(src.size, dtype=np.int64)
     spare: queue.SimpleQueue[Any] = queue.SimpleQueue()
