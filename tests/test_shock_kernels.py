@@ -371,3 +371,57 @@ def test_propagate_invalid_backend():
     with pytest.raises(ParameterError) as err:
         propagate(CHAIN, [1.0, 0, 0], backend="gpu")
     assert err.value.name == "backend"
+
+
+@pytest.mark.parametrize("max_rounds", [None, 0, 1, 3])
+def test_single_hit_lane_groups_equal_the_lane_by_lane_kernel(monkeypatch, max_rounds):
+    # the vector lane groups give the same failures and losses as the lane-by-lane kernel:
+    # random directed exposures, stored zeros (lanes redone lane by lane), repeated firms,
+    # batches of fewer than 64 firms, round caps
+    from diffusion.shocks import pipeline
+
+    rng = np.random.default_rng(33)
+    kw = {} if max_rounds is None else {"max_rounds": max_rounds}
+    for trial in range(12):
+        n = int(rng.integers(2, 150))
+        W, _ = _random_case(rng, n, 1)
+        W = W.tocsr()
+        if trial % 3 == 0 and W.nnz:
+            W.data[rng.random(W.nnz) < 0.3] = 0.0
+        v = rng.random(n) + 0.1
+        firms = rng.integers(0, n, size=int(rng.integers(1, 200)))
+        monkeypatch.setattr(pipeline, "GROUPS", False)
+        one = criticality(W, v, "debtrank", firms=firms, chunk_size=64, **kw)
+        monkeypatch.setattr(pipeline, "GROUPS", True)
+        got = criticality(W, v, "debtrank", firms=firms, chunk_size=64, **kw)
+        np.testing.assert_array_equal(got["failed_fraction"], one["failed_fraction"])
+        np.testing.assert_allclose(got["total_loss"], one["total_loss"], rtol=1e-13, atol=1e-15)
+        ref = criticality(W, v, "debtrank", firms=firms, backend="numpy", **kw)
+        np.testing.assert_array_equal(got["failed_fraction"], ref["failed_fraction"])
+        np.testing.assert_allclose(got["total_loss"], ref["total_loss"], rtol=1e-12, atol=1e-14)
+
+
+def test_single_hit_lane_groups_redo_the_lanes_whose_sums_underflow():
+    # exposures of 1e-200 along a path: the distress two steps away underflows to zero, so the
+    # breadth-first layers overstate the firms hit; those lanes are computed lane by lane
+    from diffusion.shocks import _groups as G
+
+    n = 6
+    W = sp.csr_array((np.full(5, 1e-200), (np.arange(5), np.arange(1, 6))), shape=(n, n))
+    v = np.arange(1.0, 7.0)
+    got = criticality(W, v, "debtrank")
+    ref = criticality(W, v, "debtrank", backend="numpy")
+    np.testing.assert_array_equal(got["failed_fraction"], ref["failed_fraction"])
+    np.testing.assert_allclose(got["total_loss"], ref["total_loss"], rtol=1e-12, atol=0)
+    g = K.exposure_arrays(W.tocsr())
+    gt = K.exposure_arrays(W.T.tocsr())
+    sc = G.new_group_scratch(n)
+    total, failed, redo = np.empty(n), np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.bool_)
+    G.run_groups(g, gt, sc, np.arange(n), v, np.asarray(W @ v), n + 1, total, failed, redo)
+    np.testing.assert_array_equal(redo, [True, True, True, True, False, False])
+    for name in ("Sh", "smax", "reach", "front", "newm", "bits"):
+        assert not getattr(sc, name).any(), name
+    with pytest.raises(ValueError, match="do not match"):
+        G.run_groups(g, gt, sc, np.arange(n), v[:-1], np.asarray(W @ v), n + 1, total, failed, redo)
+    with pytest.raises(ValueError, match="not a firm"):
+        G.run_groups(g, gt, sc, np.array([n]), v, np.asarray(W @ v), n + 1, total[:1], failed[:1], redo[:1])

@@ -365,6 +365,11 @@ def _locality_order(W: Any, src: np.ndarray) -> np.ndarray:
     return np.argsort(rank[src], kind="stable")
 
 
+#: Single-hit DebtRank criticality by lane groups (``diffusion/shocks/_groups.py``); tests turn it
+#: off to compare with the lane-by-lane kernel.
+GROUPS = True
+
+
 def _relabelled(M: Any, perm: np.ndarray, rank: np.ndarray) -> Any:
     """The :class:`~._kernels.Exposure` of ``M`` with firm ``perm[r]`` renamed ``r``.
 
@@ -422,6 +427,9 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
         g, gt = _relabelled(W, by_exposures, rank), _relabelled(Wt, by_exposures, rank)
         v_hit, cw = v[by_exposures], cw[by_exposures]
     lanes = K.hit_lanes_for(n) if hit else K.lanes_for(n)
+    # single-hit DebtRank by groups of 8 lanes summed as vectors (_groups), while each thread's
+    # rows of 64 lanes fit the kernels' memory budget; else lane by lane
+    groups = hit and lanes == K.LANES and GROUPS
     chunk = max(lanes, chunk // lanes * lanes)  # whole batches of lanes per task
     perm = _locality_order(W, src)
     order = src[perm]
@@ -434,10 +442,27 @@ def _criticality_compiled(W: Any, v: np.ndarray, propagation: str, cap: np.ndarr
         try:
             sc = spare.get_nowait()  # one scratch per worker thread, reused
         except queue.Empty:
-            sc = K.new_hit_scratch(n, lanes) if hit else \
-                K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
+            if hit and groups:
+                from . import _groups as G
+
+                sc = G.new_group_scratch(n)
+            elif hit:
+                sc = K.new_hit_scratch(n, lanes)
+            else:
+                sc = K.new_scratch(n, lanes, linear=propagation == "linear_debtrank")
         b = min(src.size, a + chunk)
-        if hit:
+        if hit and groups:
+            from . import _groups as G
+
+            redo = np.zeros(b - a, dtype=np.bool_)
+            G.run_groups(g, gt, sc, hit_order[a:b], v_hit, cw, limit, total[a:b], failed[a:b], redo)
+            if redo.any():  # lanes where a sum was not positive: the lane-by-lane kernel
+                idx = np.flatnonzero(redo)
+                t2, f2 = np.empty(idx.size), np.empty(idx.size, dtype=np.int64)
+                K.single_hit_chunk(g, gt, K.new_hit_scratch(n, K.hit_lanes_for(n, idx.size)),
+                                   hit_order[a:b][idx], v_hit, cw, limit, t2, f2)
+                total[a + idx], failed[a + idx] = t2, f2
+        elif hit:
             K.single_hit_chunk(g, gt, sc, hit_order[a:b], v_hit, cw, limit, total[a:b], failed[a:b])
         else:
             K.criticality_chunk(rule, g, sc, order[a:b], zero, cap, v, limit, 1e-12, total[a:b],

@@ -1,0 +1,417 @@
+"""Single-hit DebtRank criticality by lane groups: 8 propagations summed as one vector.
+
+See :func:`single_hit_groups`. The vector loops are written in LLVM IR
+(numba does not vectorize independent lane sums)
+each lane's multiply and
+add are separate operations, as in the scalar kernels, so every lane's sums
+are bit for bit those of :func:`._kernels.single_hit_chunk`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from .._kernels import _u
+from ._kernels import _ONE, _PREFETCH, _ZERO, EPS, _bit, _hit_in_order, _lowest  # noqa: F401
+
+
+def make(WD):
+  @intrinsic
+  def _gatherN(typingctx, lo, hi, indices, data, Sh):
+      """(y0..y3) = sum over a in [lo, hi) of data[a] * Sh[indices[a], 0:4], in order, per lane."""
+      sig = types.UniTuple(types.float64, WD)(lo, hi, indices, data, Sh)
+      def codegen(context, builder, signature, args):
+          i64 = ir.IntType(64)
+          dbl = ir.DoubleType()
+          v4 = ir.VectorType(dbl, WD)
+          lo_, hi_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1))
+          ind = context.make_array(signature.args[2])(context, builder, args[2]).data
+          dat = context.make_array(signature.args[3])(context, builder, args[3]).data
+          sh = context.make_array(signature.args[4])(context, builder, args[4]).data
+          pre = builder.block
+          head = builder.append_basic_block("g4.head")
+          body = builder.append_basic_block("g4.body")
+          done = builder.append_basic_block("g4.done")
+          builder.branch(head)
+          builder.position_at_end(head)
+          i = builder.phi(i64)
+          acc = builder.phi(v4)
+          i.add_incoming(lo_, pre)
+          acc.add_incoming(ir.Constant(v4, [0.0] * WD), pre)
+          builder.cbranch(builder.icmp_signed("<", i, hi_), body, done)
+          builder.position_at_end(body)
+          k = builder.load(builder.gep(ind, [i]))
+          k = builder.sext(k, i64) if k.type.width < 64 else k
+          w = builder.load(builder.gep(dat, [i]))
+          wv = builder.insert_element(ir.Constant(v4, ir.Undefined), w, ir.Constant(ir.IntType(32), 0))
+          wv = builder.shuffle_vector(wv, ir.Constant(v4, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), WD), [0] * WD))
+          rowp = builder.bitcast(builder.gep(sh, [builder.mul(k, ir.Constant(i64, WD))]), v4.as_pointer())
+          row = builder.load(rowp, align=8)
+          acc2 = builder.fadd(acc, builder.fmul(wv, row))
+          i2 = builder.add(i, ir.Constant(i64, 1))
+          i.add_incoming(i2, builder.block)
+          acc.add_incoming(acc2, builder.block)
+          builder.branch(head)
+          builder.position_at_end(done)
+          vals = [builder.extract_element(acc, ir.Constant(ir.IntType(32), ln)) for ln in range(WD)]
+          return context.make_tuple(builder, signature.return_type, vals)
+      return sig, codegen
+
+  return _gatherN
+
+_gather8 = make(8)
+
+def make_update(WD):
+  @intrinsic
+  def _upd(typingctx, tmp, q, Sh, j, mb, cj, tots):
+      """Lanes of mb: s = min(tmp[q], 1) into Sh[j], tots += s * cj; returns the lanes whose sum is not > 0."""
+      sig = types.uint64(tmp, q, Sh, j, mb, cj, tots)
+      def codegen(context, builder, signature, args):
+          i64 = ir.IntType(64)
+          dbl = ir.DoubleType()
+          v = ir.VectorType(dbl, WD)
+          q_ = context.cast(builder, args[1], signature.args[1], types.int64)
+          j_ = context.cast(builder, args[3], signature.args[3], types.int64)
+          tp = context.make_array(signature.args[0])(context, builder, args[0]).data
+          sh = context.make_array(signature.args[2])(context, builder, args[2]).data
+          tt = context.make_array(signature.args[6])(context, builder, args[6]).data
+          mbw = builder.trunc(args[4], ir.IntType(WD))
+          mask = builder.bitcast(mbw, ir.VectorType(ir.IntType(1), WD))
+          yp = builder.bitcast(builder.gep(tp, [builder.mul(q_, ir.Constant(i64, WD))]), v.as_pointer())
+          y = builder.load(yp, align=8)
+          one = ir.Constant(v, [1.0] * WD)
+          zero = ir.Constant(v, [0.0] * WD)
+          s = builder.select(builder.fcmp_ordered("<", y, one), y, one)
+          rp = builder.bitcast(builder.gep(sh, [builder.mul(j_, ir.Constant(i64, WD))]), v.as_pointer())
+          old = builder.load(rp, align=8)
+          builder.store(builder.select(mask, s, old), rp, align=8)
+          cjv = builder.insert_element(ir.Constant(v, ir.Undefined), args[5], ir.Constant(ir.IntType(32), 0))
+          cjv = builder.shuffle_vector(cjv, ir.Constant(v, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), WD), [0] * WD))
+          tp2 = builder.bitcast(tt, v.as_pointer())
+          tv = builder.load(tp2, align=8)
+          builder.store(builder.fadd(tv, builder.select(mask, builder.fmul(s, cjv), zero)), tp2, align=8)
+          pos = builder.fcmp_ordered(">", y, zero)
+          badm = builder.and_(mask, builder.not_(pos))
+          return builder.zext(builder.bitcast(badm, ir.IntType(WD)), i64)
+      return sig, codegen
+  return _upd
+
+_update8 = make_update(8)
+
+
+@njit(cache=True, nogil=True)
+def transpose64(A, out, col, tw):
+    """tw[b, col] = word whose bit e is bit b of A[e] (A: 64 words; destroyed)."""
+    j = 32
+    m = np.uint64(0x00000000FFFFFFFF)
+    while j != 0:
+        k = 0
+        while k < 64:
+            t = ((A[k] >> np.uint64(j)) ^ A[k + j]) & m
+            A[k + j] ^= t
+            A[k] ^= t << np.uint64(j)
+            k = (k + j + 1) & ~j
+        j >>= 1
+        m ^= m << np.uint64(j)
+    for b in range(64):
+        tw[b, col] = A[b]
+
+
+
+@njit(cache=True, nogil=True)
+def _sent_to(Wt, S, reach, front, j, b):  # pragma: no cover - compiled
+    """What firm ``j`` receives in lane ``b`` (row ``b`` of ``S``) from the firms that sent."""
+    y = 0.0
+    for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
+        k = Wt.indices[a]
+        if (reach[k] & ~front[k]) & _bit(b) != _ZERO:
+            y += Wt.data[a] * S[b, k]
+    return y
+
+
+class GroupScratch(NamedTuple):
+    """State of :func:`single_hit_groups` for ``n`` firms; its arrays are at rest between batches
+    (``Sh``, the masks, ``smax`` and the bitmap zero). ``grow`` holds the buffers the kernel may
+    replace with larger ones: ``[rj, rm, tw, rblk]``."""
+
+    S: np.ndarray  # float64 (64, n): each lane's distress
+    Sh: np.ndarray  # float64 (n, 8): the distress of the 8 lanes of a group
+    tmp: np.ndarray  # float64 (n, 8): the sums of a round
+    smax: np.ndarray  # float64 (n,)
+    reach: np.ndarray  # uint64 (n,)
+    front: np.ndarray  # uint64 (n,)
+    newm: np.ndarray  # uint64 (n,)
+    bits: np.ndarray  # uint64 (n / 64 + 1,)
+    cl: np.ndarray  # int64 (n,)
+    fl: np.ndarray  # int64 (n,)
+    buf: np.ndarray  # int64 (n,)
+    grow: list
+
+
+def group_scratch_bytes(n: int) -> int:
+    """Bytes of a :class:`GroupScratch` for ``n`` firms (before its buffers grow)."""
+    return n * (64 * 8 + 2 * 64 + 8 + 3 * 8 + 3 * 8) + 4 * n * 16 + 64 * 8 * (4 * n // 64 + 1)
+
+
+def new_group_scratch(n: int) -> GroupScratch:
+    """A :class:`GroupScratch` for ``n`` firms, at rest."""
+    return GroupScratch(np.zeros((64, n)), np.zeros((n, 8)), np.zeros((n, 8)), np.zeros(n),
+                        np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
+                        np.zeros(n // 64 + 1, np.uint64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+                        np.zeros(n, np.int64),
+                        [np.zeros(4 * n + 64, np.int64), np.zeros(4 * n + 64, np.uint64),
+                         np.zeros((64, 4 * n // 64 + 2), np.uint64), np.zeros(64, np.int64)])
+
+
+def run_groups(W, Wt, sc: GroupScratch, sources, value, cw, max_rounds, total, failed, redo) -> None:
+    """:func:`single_hit_groups` on a :class:`GroupScratch` (keeps the buffers it grew)."""
+    n = sc.reach.shape[0]
+    if (sc.S.shape != (64, n) or sc.Sh.shape != (n, 8) or sc.tmp.shape != (n, 8) or W.indptr.shape[0] != n + 1
+            or Wt.indptr.shape[0] != n + 1 or value.shape[0] != n or cw.shape[0] != n
+            or total.shape[0] != sources.shape[0] or failed.shape[0] != sources.shape[0]
+            or redo.shape[0] != sources.shape[0]):
+        raise ValueError("shock kernels: the exposure, the scratch or the outputs do not match the firms")
+    if sources.size and (sources.min() < 0 or sources.max() >= n):
+        raise ValueError("shock kernels: a source is not a firm")
+    rj, rm, tw, rblk = sc.grow
+    sc.grow[:] = single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, sc.S, sc.reach,
+                                   sc.front, sc.newm, sc.bits, sc.cl, sc.fl, rj, rm, tw, rblk, sc.buf, sc.tmp,
+                                   sc.smax, sc.Sh)
+
+
+@njit(cache=True, nogil=True)
+def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, S, reach, front, newm,
+                      bits, cl, fl, rj, rm, tw, rblk, buf, tmp, smax, Sh):  # pragma: no cover - compiled
+    """Single-hit DebtRank criticality of ``sources``, as :func:`._kernels.single_hit_chunk`.
+
+    The same losses and failures, computed otherwise. A batch of 64 sources
+    first finds, by a 64-lane breadth-first push over ``W``, the firms first
+    hit in each round and in which lanes (the layers), recorded per round in
+    blocks of 64 firms whose lane masks are transposed into one word per lane
+    and block. Then 8 lanes at a time, round by round, every firm first hit
+    in one of the 8 lanes sums over *all* its exposures (``Wt``, in the
+    order of the reference's sums) the distress of the 8 lanes as one vector
+    (``Sh``, zero at rest). A firm of layer L is exposed only to firms of
+    layer L - 1 or later, and layers L and later hold nothing yet, so the
+    extra terms are exact zeros and each lane's sum is the reference's bit
+    for bit. The losses are then corrected as in
+    :func:`._kernels.single_hit_chunk` (``S`` holds each lane's distress, one
+    row per lane). The layers assume every sum of a firm hit is positive
+    a
+    lane where one is not (exposures stored as zeros, underflow) is flagged
+    in ``redo`` and its results must be computed by
+    :func:`._kernels.single_hit_chunk`.
+
+    Returns the buffers ``rj, rm, tw, rblk`` (grown when a batch needed more).
+    """
+    n = reach.shape[0]
+    NS = sources.shape[0]
+    B = 64
+    corr = np.zeros(B)
+    bad = np.zeros(B, np.bool_)
+    tots = np.zeros(64)
+    A = np.zeros(64, np.uint64)
+    for s0 in range(0, NS, B):
+        nb = min(B, NS - s0)
+        nf = 0
+        corr[:] = 0.0
+        for b in range(nb):
+            i = sources[s0 + b]
+            if front[i] == _ZERO:
+                fl[nf] = i
+                nf += 1
+            front[i] |= _bit(b)
+            reach[i] |= _bit(b)
+        fl[:nf].sort()
+        t = 0
+        ne = 0
+        nblk = 0
+        rblk[0] = 0
+        while nf > 0 and t < max_rounds:  # structural breadth-first layers, 64 sources at once
+            t += 1
+            nc = 0
+            for f in range(nf):
+                k = fl[f]
+                fm = front[k]
+                for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
+                    j = _u(W.indices[a])
+                    x = fm & ~reach[j]
+                    if x != _ZERO:
+                        if newm[j] == _ZERO:
+                            cl[nc] = np.int64(j)
+                            nc += 1
+                            bits[j >> np.uint64(6)] |= _bit(j & np.uint64(63))
+                        newm[j] |= x
+            _hit_in_order(bits, cl, nc, n)
+            for f in range(nf):
+                front[fl[f]] = _ZERO
+            need = ne + nc + 64
+            if need > rj.shape[0]:
+                m2 = max(2 * rj.shape[0], need)
+                r2 = np.empty(m2, rj.dtype)
+                r2[:ne] = rj[:ne]
+                rj = r2
+                r3 = np.empty(m2, rm.dtype)
+                r3[:ne] = rm[:ne]
+                rm = r3
+            if nblk + (nc + 63) // 64 + 1 > tw.shape[1]:
+                t2 = np.empty((64, 2 * tw.shape[1] + (nc + 63) // 64 + 1), np.uint64)
+                t2[:, :nblk] = tw[:, :nblk]
+                tw = t2
+            for q in range(nc):
+                j = cl[q]
+                m = newm[j]
+                newm[j] = _ZERO
+                front[j] = m
+                reach[j] |= m
+                rj[ne + q] = j
+                rm[ne + q] = m
+            for q in range(nc, (nc + 63) // 64 * 64):  # pad the round to whole blocks
+                rj[ne + q] = 0
+                rm[ne + q] = _ZERO
+            for c in range((nc + 63) // 64):
+                for e in range(64):
+                    A[e] = rm[ne + 64 * c + e]
+                transpose64(A, rm, nblk + c, tw)
+            ne += (nc + 63) // 64 * 64
+            nblk += (nc + 63) // 64
+            if t + 1 >= rblk.shape[0]:
+                o2 = np.empty(2 * rblk.shape[0], np.int64)
+                o2[:rblk.shape[0]] = rblk
+                rblk = o2
+            rblk[t] = nblk
+            fl, cl = cl, fl
+            nf = nc
+        T = t
+        pending = nf > 0
+        LM = np.uint64((1 << 8) - 1)
+        for gi in range((nb + 7) // 8):  # values, 8 lanes at a time
+            b0 = 8 * gi
+            sh = np.uint64(b0)
+            for ln in range(8):
+                b = b0 + ln
+                bad[b] = False
+                if b < nb:
+                    i = sources[s0 + b]
+                    tots[ln] = cw[i]
+                    Sh[i, ln] = 1.0
+                else:
+                    tots[ln] = 0.0
+            for t in range(1, T + 1):
+                nq = 0
+                for c in range(rblk[t - 1], rblk[t]):
+                    x = tw[b0 + 0, c] | tw[b0 + 1, c] | tw[b0 + 2, c] | tw[b0 + 3, c] | tw[b0 + 4, c] | tw[b0 + 5, c] | tw[b0 + 6, c] | tw[b0 + 7, c]
+                    while x != _ZERO:
+                        e = _lowest(x)
+                        x &= x - _ONE
+                        buf[nq] = 64 * c + e
+                        nq += 1
+                if nq == 0:
+                    break
+                for q in range(nq):  # gather: every exposure, 8 lanes as one vector
+                    j = rj[buf[q]]
+                    y0, y1, y2, y3, y4, y5, y6, y7 = _gather8(Wt.indptr[j], Wt.indptr[j + 1], Wt.indices, Wt.data, Sh)
+                    tmp[q, 0] = y0
+                    tmp[q, 1] = y1
+                    tmp[q, 2] = y2
+                    tmp[q, 3] = y3
+                    tmp[q, 4] = y4
+                    tmp[q, 5] = y5
+                    tmp[q, 6] = y6
+                    tmp[q, 7] = y7
+                for q in range(nq):  # then the firms' distress, in the lanes where they are hit
+                    e = buf[q]
+                    j = rj[e]
+                    mb = (rm[e] >> sh) & LM
+                    cj = cw[j]
+                    bb = _update8(tmp, q, Sh, j, mb, cj, tots)
+                    if bb != _ZERO:  # a sum that is not > 0: the layers do not hold in that lane
+                        for ln in range(8):
+                            if (bb >> np.uint64(ln)) & _ONE != _ZERO:
+                                bad[b0 + ln] = True
+            for ln in range(8):
+                b = b0 + ln
+                if b >= nb:
+                    continue
+                i = sources[s0 + b]
+                tot = tots[ln]
+                if pending and T > 0:
+                    for c in range(rblk[T - 1], rblk[T]):
+                        x = tw[b, c]
+                        while x != _ZERO:
+                            e = _lowest(x)
+                            x &= x - _ONE
+                            j = rj[64 * c + e]
+                            tot -= Sh[j, ln] * cw[j]
+                elif pending:
+                    tot -= cw[i]
+                total[s0 + b] = tot
+                failed[s0 + b] = 1
+            for ln in range(8):
+                b = b0 + ln
+                if b >= nb:
+                    continue
+                Srow = S[b]
+                for j in range(n):
+                    x = Sh[j, ln]
+                    Srow[j] = x
+                    smax[j] = max(smax[j], x)
+            Sh[:, :] = 0.0
+        acc = np.zeros(B)
+        for j in range(n):  # firms whose distress may reach 1: exact sums, loss corrected
+            r = reach[j]
+            if r == _ZERO:
+                continue
+            bound = 0.0
+            for a in range(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1])):
+                bound += Wt.data[a] * smax[_u(Wt.indices[a])]
+            if bound < 1.0 - EPS:
+                continue
+            acc[:] = 0.0
+            for a in range(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1])):
+                k = _u(Wt.indices[a])
+                x = reach[k] & ~front[k] & r
+                if x != _ZERO:
+                    w = Wt.data[a]
+                    while x != _ZERO:
+                        b = _lowest(x)
+                        acc[b] += w * S[b, k]
+                        x &= x - _ONE
+            vj = value[j]
+            x = r
+            while x != _ZERO:
+                b = _lowest(x)
+                x &= x - _ONE
+                if sources[s0 + b] == j:
+                    continue
+                y = acc[b]
+                if y >= 1.0 - EPS:
+                    failed[s0 + b] += 1
+                if y > 1.0:
+                    corr[b] += (y - 1.0) * vj
+        for b in range(nb):
+            i = sources[s0 + b]
+            y = _sent_to(Wt, S, reach, front, i, b)
+            lin = total[s0 + b]
+            c = corr[b] + y * value[i]
+            total[s0 + b] = (lin - c) + value[i]
+            if not (lin + c <= 16.0 * total[s0 + b]):
+                x = 0.0
+                for j in range(n):
+                    if reach[j] & _bit(b) != _ZERO:
+                        x += value[j] * (1.0 if j == i else min(_sent_to(Wt, S, reach, front, j, b), 1.0))
+                total[s0 + b] = x
+        for f in range(nf):
+            front[fl[f]] = _ZERO
+        for b in range(nb):
+            redo[s0 + b] = bad[b]
+        for j in range(n):
+            if reach[j] != _ZERO:
+                reach[j] = _ZERO
+                smax[j] = 0.0
+    return rj, rm, tw, rblk
