@@ -17,95 +17,102 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from .._kernels import _u
-from ._kernels import _ONE, _PREFETCH, _ZERO, EPS, _bit, _hit_in_order, _lowest  # noqa: F401
+from ._kernels import _ONE, _ZERO, EPS, _bit, _hit_in_order, _lowest
 
 
-def make(WD):
-  @intrinsic
-  def _gatherN(typingctx, lo, hi, indices, data, Sh):
-      """(y0..y3) = sum over a in [lo, hi) of data[a] * Sh[indices[a], 0:4], in order, per lane."""
-      sig = types.UniTuple(types.float64, WD)(lo, hi, indices, data, Sh)
-      def codegen(context, builder, signature, args):
-          i64 = ir.IntType(64)
-          dbl = ir.DoubleType()
-          v4 = ir.VectorType(dbl, WD)
-          lo_, hi_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1))
-          ind = context.make_array(signature.args[2])(context, builder, args[2]).data
-          dat = context.make_array(signature.args[3])(context, builder, args[3]).data
-          sh = context.make_array(signature.args[4])(context, builder, args[4]).data
-          pre = builder.block
-          head = builder.append_basic_block("g4.head")
-          body = builder.append_basic_block("g4.body")
-          done = builder.append_basic_block("g4.done")
-          builder.branch(head)
-          builder.position_at_end(head)
-          i = builder.phi(i64)
-          acc = builder.phi(v4)
-          i.add_incoming(lo_, pre)
-          acc.add_incoming(ir.Constant(v4, [0.0] * WD), pre)
-          builder.cbranch(builder.icmp_signed("<", i, hi_), body, done)
-          builder.position_at_end(body)
-          k = builder.load(builder.gep(ind, [i]))
-          k = builder.sext(k, i64) if k.type.width < 64 else k
-          w = builder.load(builder.gep(dat, [i]))
-          wv = builder.insert_element(ir.Constant(v4, ir.Undefined), w, ir.Constant(ir.IntType(32), 0))
-          wv = builder.shuffle_vector(wv, ir.Constant(v4, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), WD), [0] * WD))
-          rowp = builder.bitcast(builder.gep(sh, [builder.mul(k, ir.Constant(i64, WD))]), v4.as_pointer())
-          row = builder.load(rowp, align=8)
-          acc2 = builder.fadd(acc, builder.fmul(wv, row))
-          i2 = builder.add(i, ir.Constant(i64, 1))
-          i.add_incoming(i2, builder.block)
-          acc.add_incoming(acc2, builder.block)
-          builder.branch(head)
-          builder.position_at_end(done)
-          vals = [builder.extract_element(acc, ir.Constant(ir.IntType(32), ln)) for ln in range(WD)]
-          return context.make_tuple(builder, signature.return_type, vals)
-      return sig, codegen
+def _splat(builder, x, vec):
+    """``x`` in every element of a vector of type ``vec``."""
+    i32 = ir.IntType(32)
+    v = builder.insert_element(ir.Constant(vec, ir.Undefined), x, ir.Constant(i32, 0))
+    return builder.shuffle_vector(v, ir.Constant(vec, ir.Undefined), ir.Constant(ir.VectorType(i32, vec.count),
+                                                                                  [0] * vec.count))
 
-  return _gatherN
 
-_gather8 = make(8)
+def _data(context, builder, ty, arg):
+    return context.make_array(ty)(context, builder, arg).data
 
-def make_update(WD):
-  @intrinsic
-  def _upd(typingctx, tmp, q, Sh, j, mb, cj, tots):
-      """Lanes of mb: s = min(tmp[q], 1) into Sh[j], tots += s * cj; returns the lanes whose sum is not > 0."""
-      sig = types.uint64(tmp, q, Sh, j, mb, cj, tots)
-      def codegen(context, builder, signature, args):
-          i64 = ir.IntType(64)
-          dbl = ir.DoubleType()
-          v = ir.VectorType(dbl, WD)
-          q_ = context.cast(builder, args[1], signature.args[1], types.int64)
-          j_ = context.cast(builder, args[3], signature.args[3], types.int64)
-          tp = context.make_array(signature.args[0])(context, builder, args[0]).data
-          sh = context.make_array(signature.args[2])(context, builder, args[2]).data
-          tt = context.make_array(signature.args[6])(context, builder, args[6]).data
-          mbw = builder.trunc(args[4], ir.IntType(WD))
-          mask = builder.bitcast(mbw, ir.VectorType(ir.IntType(1), WD))
-          yp = builder.bitcast(builder.gep(tp, [builder.mul(q_, ir.Constant(i64, WD))]), v.as_pointer())
-          y = builder.load(yp, align=8)
-          one = ir.Constant(v, [1.0] * WD)
-          zero = ir.Constant(v, [0.0] * WD)
-          s = builder.select(builder.fcmp_ordered("<", y, one), y, one)
-          rp = builder.bitcast(builder.gep(sh, [builder.mul(j_, ir.Constant(i64, WD))]), v.as_pointer())
-          old = builder.load(rp, align=8)
-          builder.store(builder.select(mask, s, old), rp, align=8)
-          cjv = builder.insert_element(ir.Constant(v, ir.Undefined), args[5], ir.Constant(ir.IntType(32), 0))
-          cjv = builder.shuffle_vector(cjv, ir.Constant(v, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), WD), [0] * WD))
-          tp2 = builder.bitcast(tt, v.as_pointer())
-          tv = builder.load(tp2, align=8)
-          builder.store(builder.fadd(tv, builder.select(mask, builder.fmul(s, cjv), zero)), tp2, align=8)
-          pos = builder.fcmp_ordered(">", y, zero)
-          badm = builder.and_(mask, builder.not_(pos))
-          return builder.zext(builder.bitcast(badm, ir.IntType(WD)), i64)
-      return sig, codegen
-  return _upd
 
-_update8 = make_update(8)
+def _row(builder, base, i, width, vec):
+    """Pointer to the ``width`` doubles of row ``i`` of a C-ordered (m, width) array, as a vector."""
+    i64 = ir.IntType(64)
+    return builder.bitcast(builder.gep(base, [builder.mul(i, ir.Constant(i64, width))]), vec.as_pointer())
+
+
+@intrinsic
+def _gather8(typingctx, lo, hi, indices, data, Sh):  # pragma: no cover - compiled
+    """The 8 sums ``sum_{a in [lo, hi)} data[a] * Sh[indices[a], l]``, each in the order of ``a``.
+
+    One vector multiply and one vector add per exposure (not fused: each
+    lane rounds as the scalar ``y += w * x``).
+    """
+    sig = types.UniTuple(types.float64, 8)(lo, hi, indices, data, Sh)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        vec = ir.VectorType(ir.DoubleType(), 8)
+        lo_, hi_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1))
+        ind, dat, sh = (_data(context, builder, signature.args[k], args[k]) for k in (2, 3, 4))
+        pre = builder.block
+        head = builder.append_basic_block("gather.head")
+        body = builder.append_basic_block("gather.body")
+        done = builder.append_basic_block("gather.done")
+        builder.branch(head)
+        builder.position_at_end(head)
+        a = builder.phi(i64)
+        acc = builder.phi(vec)
+        a.add_incoming(lo_, pre)
+        acc.add_incoming(ir.Constant(vec, [0.0] * 8), pre)
+        builder.cbranch(builder.icmp_signed("<", a, hi_), body, done)
+        builder.position_at_end(body)
+        k = builder.load(builder.gep(ind, [a]))
+        if k.type.width < 64:
+            k = builder.sext(k, i64)
+        w = _splat(builder, builder.load(builder.gep(dat, [a])), vec)
+        row = builder.load(_row(builder, sh, k, 8, vec), align=8)
+        acc2 = builder.fadd(acc, builder.fmul(w, row))
+        a.add_incoming(builder.add(a, ir.Constant(i64, 1)), builder.block)
+        acc.add_incoming(acc2, builder.block)
+        builder.branch(head)
+        builder.position_at_end(done)
+        vals = [builder.extract_element(acc, ir.Constant(ir.IntType(32), k)) for k in range(8)]
+        return context.make_tuple(builder, signature.return_type, vals)
+
+    return sig, codegen
+
+
+@intrinsic
+def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots):  # pragma: no cover - compiled
+    """In the lanes of ``mb``: ``s = min(tmp[q], 1)`` into ``Sh[j]``, ``tots += s * cj``.
+
+    Returns the lanes of ``mb`` whose sum is not > 0 (bits). The other lanes
+    of ``Sh[j]`` keep their values, and ``tots`` gets ``+0.0`` there.
+    """
+    sig = types.uint64(tmp, q, Sh, j, mb, cj, tots)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        vec = ir.VectorType(ir.DoubleType(), 8)
+        q_ = context.cast(builder, args[1], signature.args[1], types.int64)
+        j_ = context.cast(builder, args[3], signature.args[3], types.int64)
+        tp, sh, tt = (_data(context, builder, signature.args[k], args[k]) for k in (0, 2, 6))
+        mask = builder.bitcast(builder.trunc(args[4], ir.IntType(8)), ir.VectorType(ir.IntType(1), 8))
+        y = builder.load(_row(builder, tp, q_, 8, vec), align=8)
+        one = ir.Constant(vec, [1.0] * 8)
+        zero = ir.Constant(vec, [0.0] * 8)
+        s = builder.select(builder.fcmp_ordered("<", y, one), y, one)
+        rp = _row(builder, sh, j_, 8, vec)
+        builder.store(builder.select(mask, s, builder.load(rp, align=8)), rp, align=8)
+        tv = builder.bitcast(tt, vec.as_pointer())
+        add = builder.select(mask, builder.fmul(s, _splat(builder, args[5], vec)), zero)
+        builder.store(builder.fadd(builder.load(tv, align=8), add), tv, align=8)
+        bad = builder.and_(mask, builder.not_(builder.fcmp_ordered(">", y, zero)))
+        return builder.zext(builder.bitcast(bad, ir.IntType(8)), i64)
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True)
-def transpose64(A, out, col, tw):
+def _transpose64(A, col, tw):  # pragma: no cover - compiled
     """tw[b, col] = word whose bit e is bit b of A[e] (A: 64 words; destroyed)."""
     j = 32
     m = np.uint64(0x00000000FFFFFFFF)
@@ -120,7 +127,6 @@ def transpose64(A, out, col, tw):
         m ^= m << np.uint64(j)
     for b in range(64):
         tw[b, col] = A[b]
-
 
 
 @njit(cache=True, nogil=True)
@@ -151,11 +157,6 @@ class GroupScratch(NamedTuple):
     fl: np.ndarray  # int64 (n,)
     buf: np.ndarray  # int64 (n,)
     grow: list
-
-
-def group_scratch_bytes(n: int) -> int:
-    """Bytes of a :class:`GroupScratch` for ``n`` firms (before its buffers grow)."""
-    return n * (64 * 8 + 2 * 64 + 8 + 3 * 8 + 3 * 8) + 4 * n * 16 + 64 * 8 * (4 * n // 64 + 1)
 
 
 def new_group_scratch(n: int) -> GroupScratch:
@@ -277,7 +278,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
             for c in range((nc + 63) // 64):
                 for e in range(64):
                     A[e] = rm[ne + 64 * c + e]
-                transpose64(A, rm, nblk + c, tw)
+                _transpose64(A, nblk + c, tw)
             ne += (nc + 63) // 64 * 64
             nblk += (nc + 63) // 64
             if t + 1 >= rblk.shape[0]:
