@@ -419,7 +419,7 @@ def test_single_hit_lane_groups_redo_the_lanes_whose_sums_underflow():
     total, failed, redo = np.empty(n), np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.bool_)
     G.run_groups(g, gt, sc, np.arange(n), v, np.asarray(W @ v), n + 1, total, failed, redo)
     np.testing.assert_array_equal(redo, [True, True, True, True, False, False])
-    for name in ("Sh", "smax", "reach", "front", "newm", "bits"):
+    for name in ("smax", "reach", "front", "newm", "bits"):
         assert not getattr(sc, name).any(), name
     with pytest.raises(ValueError, match="do not match"):
         G.run_groups(g, gt, sc, np.arange(n), v[:-1], np.asarray(W @ v), n + 1, total, failed, redo)

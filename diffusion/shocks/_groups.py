@@ -1,8 +1,7 @@
 """Single-hit DebtRank criticality by lane groups: 8 propagations summed as one vector.
 
 See :func:`single_hit_groups`. The vector loops are written in LLVM IR
-(numba does not vectorize independent lane sums)
-each lane's multiply and
+(numba does not vectorize independent lane sums); each lane's multiply and
 add are separate operations, as in the scalar kernels, so every lane's sums
 are bit for bit those of :func:`._kernels.single_hit_chunk`.
 """
@@ -131,22 +130,22 @@ def _transpose64(A, col, tw):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _sent_to(Wt, S, reach, front, j, b):  # pragma: no cover - compiled
-    """What firm ``j`` receives in lane ``b`` (row ``b`` of ``S``) from the firms that sent."""
+    """What firm ``j`` receives in lane ``b`` (``S[b >> 3, :, b & 7]``) from the firms that sent."""
     y = 0.0
     for a in range(Wt.indptr[j], Wt.indptr[j + 1]):
         k = Wt.indices[a]
         if (reach[k] & ~front[k]) & _bit(b) != _ZERO:
-            y += Wt.data[a] * S[b, k]
+            y += Wt.data[a] * S[b >> 3, k, b & 7]
     return y
 
 
 class GroupScratch(NamedTuple):
     """State of :func:`single_hit_groups` for ``n`` firms; its arrays are at rest between batches
-    (``Sh``, the masks, ``smax`` and the bitmap zero). ``grow`` holds the buffers the kernel may
-    replace with larger ones: ``[rj, rm, tw, rblk]``."""
+    (the masks, ``smax`` and the bitmap zero; ``S`` is cleared a group at a time when the group
+    starts). ``grow`` holds the buffers the kernel may replace with larger ones:
+    ``[rj, rm, tw, rblk]``."""
 
-    S: np.ndarray  # float64 (64, n): each lane's distress
-    Sh: np.ndarray  # float64 (n, 8): the distress of the 8 lanes of a group
+    S: np.ndarray  # float64 (8, n, 8): lane 8 g + l's distress of firm j at [g, j, l]
     tmp: np.ndarray  # float64 (n, 8): the sums of a round
     smax: np.ndarray  # float64 (n,)
     reach: np.ndarray  # uint64 (n,)
@@ -161,7 +160,7 @@ class GroupScratch(NamedTuple):
 
 def new_group_scratch(n: int) -> GroupScratch:
     """A :class:`GroupScratch` for ``n`` firms, at rest."""
-    return GroupScratch(np.zeros((64, n)), np.zeros((n, 8)), np.zeros((n, 8)), np.zeros(n),
+    return GroupScratch(np.zeros((8, n, 8)), np.zeros((n, 8)), np.zeros(n),
                         np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
                         np.zeros(n // 64 + 1, np.uint64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                         np.zeros(n, np.int64),
@@ -172,7 +171,7 @@ def new_group_scratch(n: int) -> GroupScratch:
 def run_groups(W, Wt, sc: GroupScratch, sources, value, cw, max_rounds, total, failed, redo) -> None:
     """:func:`single_hit_groups` on a :class:`GroupScratch` (keeps the buffers it grew)."""
     n = sc.reach.shape[0]
-    if (sc.S.shape != (64, n) or sc.Sh.shape != (n, 8) or sc.tmp.shape != (n, 8) or W.indptr.shape[0] != n + 1
+    if (sc.S.shape != (8, n, 8) or sc.tmp.shape != (n, 8) or W.indptr.shape[0] != n + 1
             or Wt.indptr.shape[0] != n + 1 or value.shape[0] != n or cw.shape[0] != n
             or total.shape[0] != sources.shape[0] or failed.shape[0] != sources.shape[0]
             or redo.shape[0] != sources.shape[0]):
@@ -182,12 +181,12 @@ def run_groups(W, Wt, sc: GroupScratch, sources, value, cw, max_rounds, total, f
     rj, rm, tw, rblk = sc.grow
     sc.grow[:] = single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, sc.S, sc.reach,
                                    sc.front, sc.newm, sc.bits, sc.cl, sc.fl, rj, rm, tw, rblk, sc.buf, sc.tmp,
-                                   sc.smax, sc.Sh)
+                                   sc.smax)
 
 
 @njit(cache=True, nogil=True)
 def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, S, reach, front, newm,
-                      bits, cl, fl, rj, rm, tw, rblk, buf, tmp, smax, Sh):  # pragma: no cover - compiled
+                      bits, cl, fl, rj, rm, tw, rblk, buf, tmp, smax):  # pragma: no cover - compiled
     """Single-hit DebtRank criticality of ``sources``, as :func:`._kernels.single_hit_chunk`.
 
     The same losses and failures, computed otherwise. A batch of 64 sources
@@ -196,17 +195,16 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
     blocks of 64 firms whose lane masks are transposed into one word per lane
     and block. Then 8 lanes at a time, round by round, every firm first hit
     in one of the 8 lanes sums over *all* its exposures (``Wt``, in the
-    order of the reference's sums) the distress of the 8 lanes as one vector
-    (``Sh``, zero at rest). A firm of layer L is exposed only to firms of
-    layer L - 1 or later, and layers L and later hold nothing yet, so the
-    extra terms are exact zeros and each lane's sum is the reference's bit
-    for bit. The losses are then corrected as in
-    :func:`._kernels.single_hit_chunk` (``S`` holds each lane's distress, one
-    row per lane). The layers assume every sum of a firm hit is positive
-    a
-    lane where one is not (exposures stored as zeros, underflow) is flagged
-    in ``redo`` and its results must be computed by
-    :func:`._kernels.single_hit_chunk`.
+    order of the reference's sums) the distress of the 8 lanes as one vector,
+    from the group's table ``S[g]`` (cleared when the group starts). A firm
+    of layer L is exposed only to firms of layer L - 1 or later, and layers L
+    and later hold nothing yet, so the extra terms are exact zeros and each
+    lane's sum is the reference's bit for bit. The tables of the 8 groups
+    stay until the batch ends, and the losses are then corrected from them
+    as in :func:`._kernels.single_hit_chunk`. The layers assume every sum of
+    a firm hit is positive; a lane where one is not (exposures stored as
+    zeros, underflow) is flagged in ``redo`` and its results must be
+    computed by :func:`._kernels.single_hit_chunk`.
 
     Returns the buffers ``rj, rm, tw, rblk`` (grown when a batch needed more).
     """
@@ -293,6 +291,8 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
         LM = np.uint64((1 << 8) - 1)
         for gi in range((nb + 7) // 8):  # values, 8 lanes at a time
             b0 = 8 * gi
+            Sh = S[gi]  # the group's lanes, zero until their firms are hit
+            Sh[:, :] = 0.0
             sh = np.uint64(b0)
             for ln in range(8):
                 b = b0 + ln
@@ -353,16 +353,11 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                     tot -= cw[i]
                 total[s0 + b] = tot
                 failed[s0 + b] = 1
-            for ln in range(8):
-                b = b0 + ln
-                if b >= nb:
-                    continue
-                Srow = S[b]
-                for j in range(n):
-                    x = Sh[j, ln]
-                    Srow[j] = x
-                    smax[j] = max(smax[j], x)
-            Sh[:, :] = 0.0
+            for j in range(n):
+                x = smax[j]
+                for ln in range(8):
+                    x = max(x, Sh[j, ln])
+                smax[j] = x
         acc = np.zeros(B)
         for j in range(n):  # firms whose distress may reach 1: exact sums, loss corrected
             r = reach[j]
@@ -381,7 +376,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                     w = Wt.data[a]
                     while x != _ZERO:
                         b = _lowest(x)
-                        acc[b] += w * S[b, k]
+                        acc[b] += w * S[b >> 3, k, b & 7]
                         x &= x - _ONE
             vj = value[j]
             x = r
