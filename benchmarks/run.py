@@ -145,6 +145,44 @@ def stream_triad_bandwidth(n_elements: int, repeat: int) -> dict[str, float]:
     return out
 
 
+def random_row_reads(table_bytes: int, reads: int, repeat: int) -> dict[str, float]:
+    """Seconds per random 64-byte row read from a float64 table of ``table_bytes``.
+
+    One thread alone, then two threads at once, each on a table of its own
+    (as the two threads of ``shocks.criticality`` each sum from their own
+    8-lane table). The reads are independent, so the figure is what the
+    memory system delivers, not one read's latency; it moves with the
+    machine and with what else shares its last-level cache, and puts the
+    DebtRank criticality timing of the same run in context.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from numba import njit
+
+    @njit(cache=True, nogil=True)
+    def rows(T, idx):  # pragma: no cover - compiled
+        s0 = s1 = s2 = s3 = 0.0
+        for a in range(0, idx.shape[0] - 3, 4):
+            s0 += T[idx[a], 0]
+            s1 += T[idx[a + 1], 0]
+            s2 += T[idx[a + 2], 0]
+            s3 += T[idx[a + 3], 0]
+        return s0 + s1 + s2 + s3
+
+    m = max(1, table_bytes // 64)
+    rng = np.random.default_rng(0)
+    tables = [rng.random((m, 8)) for _ in range(2)]
+    idx = [rng.integers(0, m, reads).astype(np.int32) for _ in range(2)]
+    rows(tables[0], idx[0][:64])
+    out = {}
+    t, _ = best_of(lambda: rows(tables[0], idx[0]), repeat, time.perf_counter)
+    out["1 thread"] = t / reads
+    with ThreadPoolExecutor(2) as pool:
+        t, _ = best_of(lambda: list(pool.map(rows, tables, idx)), repeat, time.perf_counter)
+    out["2 threads at once"] = t / reads
+    return out
+
+
 # ------------------------------------------------------------------ peers
 def ndlib_threshold(G: Any, theta: float, seeds: list[int] | list[list[int]],
                     cascades: int) -> tuple[float, float, int]:
@@ -891,6 +929,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ncriticality: {crit_n:,}-firm SMB graph (mean degree 8, default exposure), "
               f"every firm's failure propagated, 2 threads (wall) ...", flush=True)
         crit = run_criticality(crit_n, 2, min(repeat, 3), sample)
+        # the DebtRank kernel's gather waits on random reads of an 8-lane table per thread
+        reads = random_row_reads(64 * crit_n, 1 << (20 if quick else 23), repeat)
+        crit["random_row_read_seconds"] = reads
+        print(f"  random 64-byte reads from a {64 * crit_n / 1e6:.1f} MB table (one 8-lane table of the "
+              "DebtRank kernel): " + ", ".join(f"{k} {v * 1e9:.2f} ns each" for k, v in reads.items()), flush=True)
         label = "" if crit_n >= 100_000 else f" (quick: {crit_n:,} firms)"
         for rule, name in (("threshold", "threshold"), ("debtrank", "DebtRank single hit")):
             c = crit[rule]
