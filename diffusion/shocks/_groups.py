@@ -38,48 +38,6 @@ def _row(builder, base, i, width, vec):
 
 
 @intrinsic
-def _gather8(typingctx, lo, hi, indices, data, Sh):  # pragma: no cover - compiled
-    """The 8 sums ``sum_{a in [lo, hi)} data[a] * Sh[indices[a], l]``, each in the order of ``a``.
-
-    One vector multiply and one vector add per exposure (not fused: each
-    lane rounds as the scalar ``y += w * x``).
-    """
-    sig = types.UniTuple(types.float64, 8)(lo, hi, indices, data, Sh)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        vec = ir.VectorType(ir.DoubleType(), 8)
-        lo_, hi_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1))
-        ind, dat, sh = (_data(context, builder, signature.args[k], args[k]) for k in (2, 3, 4))
-        pre = builder.block
-        head = builder.append_basic_block("gather.head")
-        body = builder.append_basic_block("gather.body")
-        done = builder.append_basic_block("gather.done")
-        builder.branch(head)
-        builder.position_at_end(head)
-        a = builder.phi(i64)
-        acc = builder.phi(vec)
-        a.add_incoming(lo_, pre)
-        acc.add_incoming(ir.Constant(vec, [0.0] * 8), pre)
-        builder.cbranch(builder.icmp_signed("<", a, hi_), body, done)
-        builder.position_at_end(body)
-        k = builder.load(builder.gep(ind, [a]))
-        if k.type.width < 64:
-            k = builder.sext(k, i64)
-        w = _splat(builder, builder.load(builder.gep(dat, [a])), vec)
-        row = builder.load(_row(builder, sh, k, 8, vec), align=8)
-        acc2 = builder.fadd(acc, builder.fmul(w, row))
-        a.add_incoming(builder.add(a, ir.Constant(i64, 1)), builder.block)
-        acc.add_incoming(acc2, builder.block)
-        builder.branch(head)
-        builder.position_at_end(done)
-        vals = [builder.extract_element(acc, ir.Constant(ir.IntType(32), k)) for k in range(8)]
-        return context.make_tuple(builder, signature.return_type, vals)
-
-    return sig, codegen
-
-
-@intrinsic
 def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots):  # pragma: no cover - compiled
     """In the lanes of ``mb``: ``s = min(tmp[q], 1)`` into ``Sh[j]``, ``tots += s * cj``.
 
@@ -108,6 +66,62 @@ def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots):  # pragma: no cover - comp
         return builder.zext(builder.bitcast(bad, ir.IntType(8)), i64)
 
     return sig, codegen
+
+
+@intrinsic
+def _gather_bucket(typingctx, lo, hi, bk, bw, bg, gbit, Sh, zrow):  # pragma: no cover - compiled
+    """The 8 sums ``sum_{a in [lo, hi)} bw[a] * Sh[bk[a] if bg[a] & gbit else zrow, l]``, each in
+    the order of ``a`` (row ``zrow`` of ``Sh`` is zeros).
+
+    One vector multiply and one vector add per exposure (not fused: each
+    lane rounds as the scalar ``y += w * x``).
+    """
+    sig = types.UniTuple(types.float64, 8)(lo, hi, bk, bw, bg, gbit, Sh, zrow)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        vec = ir.VectorType(ir.DoubleType(), 8)
+        lo_, hi_, zr = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1, 7))
+        gb = context.cast(builder, args[5], signature.args[5], types.uint8)
+        kk, ww, gg, sh = (_data(context, builder, signature.args[k], args[k]) for k in (2, 3, 4, 6))
+        pre = builder.block
+        head = builder.append_basic_block("bucket.head")
+        body = builder.append_basic_block("bucket.body")
+        done = builder.append_basic_block("bucket.done")
+        builder.branch(head)
+        builder.position_at_end(head)
+        a = builder.phi(i64)
+        acc = builder.phi(vec)
+        a.add_incoming(lo_, pre)
+        acc.add_incoming(ir.Constant(vec, [0.0] * 8), pre)
+        builder.cbranch(builder.icmp_signed("<", a, hi_), body, done)
+        builder.position_at_end(body)
+        k = builder.load(builder.gep(kk, [a]))
+        if k.type.width < 64:
+            k = builder.sext(k, i64)
+        g = builder.load(builder.gep(gg, [a]))
+        on = builder.icmp_unsigned("!=", builder.and_(g, gb), ir.Constant(g.type, 0))
+        w = _splat(builder, builder.load(builder.gep(ww, [a])), vec)
+        row = builder.load(_row(builder, sh, builder.select(on, k, zr), 8, vec), align=8)
+        acc2 = builder.fadd(acc, builder.fmul(w, row))
+        a.add_incoming(builder.add(a, ir.Constant(i64, 1)), builder.block)
+        acc.add_incoming(acc2, builder.block)
+        builder.branch(head)
+        builder.position_at_end(done)
+        vals = [builder.extract_element(acc, ir.Constant(ir.IntType(32), k)) for k in range(8)]
+        return context.make_tuple(builder, signature.return_type, vals)
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def _groups_of(x):  # pragma: no cover - compiled
+    """Bit g set where byte g of ``x`` (the lanes of group g) is not zero."""
+    y = x | (x >> np.uint64(4))
+    y |= y >> np.uint64(2)
+    y |= y >> np.uint64(1)
+    y &= np.uint64(0x0101010101010101)
+    return np.uint8((y * np.uint64(0x0102040810204080)) >> np.uint64(56))
 
 
 @njit(cache=True, nogil=True)
@@ -143,9 +157,11 @@ class GroupScratch(NamedTuple):
     """State of :func:`single_hit_groups` for ``n`` firms; its arrays are at rest between batches
     (the masks, ``smax`` and the bitmap zero; ``S`` is cleared a group at a time when the group
     starts). ``grow`` holds the buffers the kernel may replace with larger ones:
-    ``[rj, rm, tw, rblk]``."""
+    ``[rj, rm, tw, rblk, boff, bk, bw, bg]`` (the rounds' firms and masks, their transposed
+    masks, where each round starts; then each new firm's exposures in the frontier: where they
+    start, the firm sending, the weight, the groups whose lanes it sends in)."""
 
-    S: np.ndarray  # float64 (8, n, 8): lane 8 g + l's distress of firm j at [g, j, l]
+    S: np.ndarray  # float64 (8, n + 1, 8): lane 8 g + l's distress of firm j at [g, j, l]; row n zero
     tmp: np.ndarray  # float64 (n, 8): the sums of a round
     smax: np.ndarray  # float64 (n,)
     reach: np.ndarray  # uint64 (n,)
@@ -160,53 +176,61 @@ class GroupScratch(NamedTuple):
 
 def new_group_scratch(n: int) -> GroupScratch:
     """A :class:`GroupScratch` for ``n`` firms, at rest."""
-    return GroupScratch(np.zeros((8, n, 8)), np.zeros((n, 8)), np.zeros(n),
+    return GroupScratch(np.zeros((8, n + 1, 8)), np.zeros((n, 8)), np.zeros(n),
                         np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
                         np.zeros(n // 64 + 1, np.uint64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                         np.zeros(n, np.int64),
                         [np.zeros(4 * n + 64, np.int64), np.zeros(4 * n + 64, np.uint64),
-                         np.zeros((64, 4 * n // 64 + 2), np.uint64), np.zeros(64, np.int64)])
+                         np.zeros((64, 4 * n // 64 + 2), np.uint64), np.zeros(64, np.int64),
+                         np.zeros(4 * n + 65, np.int64), np.zeros(16 * n + 64, np.int32 if n < 2**31 else np.int64),
+                         np.zeros(16 * n + 64),
+                         np.zeros(16 * n + 64, np.uint8)])
 
 
 def run_groups(W, Wt, sc: GroupScratch, sources, value, cw, max_rounds, total, failed, redo) -> None:
     """:func:`single_hit_groups` on a :class:`GroupScratch` (keeps the buffers it grew)."""
     n = sc.reach.shape[0]
-    if (sc.S.shape != (8, n, 8) or sc.tmp.shape != (n, 8) or W.indptr.shape[0] != n + 1
+    if (sc.S.shape != (8, n + 1, 8) or sc.tmp.shape != (n, 8) or W.indptr.shape[0] != n + 1
             or Wt.indptr.shape[0] != n + 1 or value.shape[0] != n or cw.shape[0] != n
             or total.shape[0] != sources.shape[0] or failed.shape[0] != sources.shape[0]
             or redo.shape[0] != sources.shape[0]):
         raise ValueError("shock kernels: the exposure, the scratch or the outputs do not match the firms")
     if sources.size and (sources.min() < 0 or sources.max() >= n):
         raise ValueError("shock kernels: a source is not a firm")
-    rj, rm, tw, rblk = sc.grow
+    rj, rm, tw, rblk, boff, bk, bw, bg = sc.grow
     sc.grow[:] = single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, sc.S, sc.reach,
                                    sc.front, sc.newm, sc.bits, sc.cl, sc.fl, rj, rm, tw, rblk, sc.buf, sc.tmp,
-                                   sc.smax)
+                                   sc.smax, boff, bk, bw, bg)
 
 
 @njit(cache=True, nogil=True)
 def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, S, reach, front, newm,
-                      bits, cl, fl, rj, rm, tw, rblk, buf, tmp, smax):  # pragma: no cover - compiled
+                      bits, cl, fl, rj, rm, tw, rblk, buf, tmp, smax, boff, bk, bw, bg):  # pragma: no cover - compiled
     """Single-hit DebtRank criticality of ``sources``, as :func:`._kernels.single_hit_chunk`.
 
     The same losses and failures, computed otherwise. A batch of 64 sources
     first finds, by a 64-lane breadth-first push over ``W``, the firms first
     hit in each round and in which lanes (the layers), recorded per round in
     blocks of 64 firms whose lane masks are transposed into one word per lane
-    and block. Then 8 lanes at a time, round by round, every firm first hit
-    in one of the 8 lanes sums over *all* its exposures (``Wt``, in the
-    order of the reference's sums) the distress of the 8 lanes as one vector,
-    from the group's table ``S[g]`` (cleared when the group starts). A firm
-    of layer L is exposed only to firms of layer L - 1 or later, and layers L
-    and later hold nothing yet, so the extra terms are exact zeros and each
-    lane's sum is the reference's bit for bit. The tables of the 8 groups
+    and block. Each round also records, for every firm it hits, its
+    exposures to the frontier (the firms that send in a lane where it is
+    newly hit), in the order of its row of ``Wt`` (the order of the
+    reference's sums), with the groups of 8 lanes they send in. Then 8
+    lanes at a time, round by round, every firm first hit in one of the 8
+    lanes sums over those exposures the distress of the 8 lanes as one
+    vector, from the group's table ``S[g]`` (cleared when the group starts);
+    an exposure that sends in none of the group's lanes reads a row of
+    zeros. A firm of layer L is exposed only to firms of layer L - 1 or
+    later, and layers L and later hold nothing yet, so every term outside
+    the lane's own frontier is an exact zero and each lane's sum is the
+    reference's bit for bit. The tables of the 8 groups
     stay until the batch ends, and the losses are then corrected from them
     as in :func:`._kernels.single_hit_chunk`. The layers assume every sum of
     a firm hit is positive; a lane where one is not (exposures stored as
     zeros, underflow) is flagged in ``redo`` and its results must be
     computed by :func:`._kernels.single_hit_chunk`.
 
-    Returns the buffers ``rj, rm, tw, rblk`` (grown when a batch needed more).
+    Returns the buffers ``rj, rm, tw, rblk, boff, bk, bw, bg`` (grown when a batch needed more).
     """
     n = reach.shape[0]
     NS = sources.shape[0]
@@ -231,6 +255,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
         ne = 0
         nblk = 0
         rblk[0] = 0
+        p = 0
         while nf > 0 and t < max_rounds:  # structural breadth-first layers, 64 sources at once
             t += 1
             nc = 0
@@ -247,8 +272,6 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                             bits[j >> np.uint64(6)] |= _bit(j & np.uint64(63))
                         newm[j] |= x
             _hit_in_order(bits, cl, nc, n)
-            for f in range(nf):
-                front[fl[f]] = _ZERO
             need = ne + nc + 64
             if need > rj.shape[0]:
                 m2 = max(2 * rj.shape[0], need)
@@ -258,6 +281,37 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                 r3 = np.empty(m2, rm.dtype)
                 r3[:ne] = rm[:ne]
                 rm = r3
+                o3 = np.empty(m2 + 1, boff.dtype)
+                o3[:ne] = boff[:ne]
+                boff = o3
+            for q in range(nc):  # each new firm's exposures in the frontier, in the order of its row
+                j = cl[q]
+                m = newm[j]
+                lo = _u(Wt.indptr[j])
+                hi = _u(Wt.indptr[j + 1])
+                if p + (hi - lo) > bk.shape[0]:
+                    m2 = max(2 * bk.shape[0], p + (hi - lo))
+                    k2 = np.empty(m2, bk.dtype)
+                    k2[:p] = bk[:p]
+                    bk = k2
+                    w2 = np.empty(m2, bw.dtype)
+                    w2[:p] = bw[:p]
+                    bw = w2
+                    g2 = np.empty(m2, bg.dtype)
+                    g2[:p] = bg[:p]
+                    bg = g2
+                boff[ne + q] = p
+                for a in range(lo, hi):
+                    k = Wt.indices[a]
+                    x = front[_u(k)] & m
+                    bk[p] = k
+                    bw[p] = Wt.data[a]
+                    bg[p] = _groups_of(x)
+                    p += np.int64(x != _ZERO)
+            for q in range(nc, (nc + 63) // 64 * 64):
+                boff[ne + q] = p
+            for f in range(nf):
+                front[fl[f]] = _ZERO
             if nblk + (nc + 63) // 64 + 1 > tw.shape[1]:
                 t2 = np.empty((64, 2 * tw.shape[1] + (nc + 63) // 64 + 1), np.uint64)
                 t2[:, :nblk] = tw[:, :nblk]
@@ -287,6 +341,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
             fl, cl = cl, fl
             nf = nc
         T = t
+        boff[ne] = p
         pending = nf > 0
         LM = np.uint64((1 << 8) - 1)
         for gi in range((nb + 7) // 8):  # values, 8 lanes at a time
@@ -314,9 +369,10 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                         nq += 1
                 if nq == 0:
                     break
-                for q in range(nq):  # gather: every exposure, 8 lanes as one vector
-                    j = rj[buf[q]]
-                    y0, y1, y2, y3, y4, y5, y6, y7 = _gather8(Wt.indptr[j], Wt.indptr[j + 1], Wt.indices, Wt.data, Sh)
+                gbit = np.uint8(1 << gi)
+                for q in range(nq):  # gather: the exposures in the frontier, 8 lanes as one vector
+                    e = buf[q]
+                    y0, y1, y2, y3, y4, y5, y6, y7 = _gather_bucket(boff[e], boff[e + 1], bk, bw, bg, gbit, Sh, n)
                     tmp[q, 0] = y0
                     tmp[q, 1] = y1
                     tmp[q, 2] = y2
@@ -410,4 +466,4 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
             if reach[j] != _ZERO:
                 reach[j] = _ZERO
                 smax[j] = 0.0
-    return rj, rm, tw, rblk
+    return rj, rm, tw, rblk, boff, bk, bw, bg
