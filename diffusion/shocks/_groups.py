@@ -38,20 +38,21 @@ def _row(builder, base, i, width, vec):
 
 
 @intrinsic
-def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots):  # pragma: no cover - compiled
-    """In the lanes of ``mb``: ``s = min(tmp[q], 1)`` into ``Sh[j]``, ``tots += s * cj``.
+def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots, smax):  # pragma: no cover - compiled
+    """In the lanes of ``mb``: ``s = min(tmp[q], 1)`` into ``Sh[j]``, ``tots += s * cj``, and
+    ``smax[j]`` raised to the largest such ``s``.
 
     Returns the lanes of ``mb`` whose sum is not > 0 (bits). The other lanes
     of ``Sh[j]`` keep their values, and ``tots`` gets ``+0.0`` there.
     """
-    sig = types.uint64(tmp, q, Sh, j, mb, cj, tots)
+    sig = types.uint64(tmp, q, Sh, j, mb, cj, tots, smax)
 
     def codegen(context, builder, signature, args):
         i64 = ir.IntType(64)
         vec = ir.VectorType(ir.DoubleType(), 8)
         q_ = context.cast(builder, args[1], signature.args[1], types.int64)
         j_ = context.cast(builder, args[3], signature.args[3], types.int64)
-        tp, sh, tt = (_data(context, builder, signature.args[k], args[k]) for k in (0, 2, 6))
+        tp, sh, tt, sm = (_data(context, builder, signature.args[k], args[k]) for k in (0, 2, 6, 7))
         mask = builder.bitcast(builder.trunc(args[4], ir.IntType(8)), ir.VectorType(ir.IntType(1), 8))
         y = builder.load(_row(builder, tp, q_, 8, vec), align=8)
         one = ir.Constant(vec, [1.0] * 8)
@@ -62,6 +63,18 @@ def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots):  # pragma: no cover - comp
         tv = builder.bitcast(tt, vec.as_pointer())
         add = builder.select(mask, builder.fmul(s, _splat(builder, args[5], vec)), zero)
         builder.store(builder.fadd(builder.load(tv, align=8), add), tv, align=8)
+        i32 = ir.IntType(32)
+        h = builder.select(mask, s, zero)  # the largest new distress of firm j into smax[j]
+        for width in (4, 2, 1):
+            lo = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
+                                        ir.Constant(ir.VectorType(i32, width), list(range(width))))
+            hi = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
+                                        ir.Constant(ir.VectorType(i32, width), list(range(width, 2 * width))))
+            h = builder.select(builder.fcmp_ordered(">", lo, hi), lo, hi)
+        h = builder.extract_element(h, ir.Constant(i32, 0))
+        mp = builder.gep(sm, [j_])
+        old = builder.load(mp)
+        builder.store(builder.select(builder.fcmp_ordered(">", h, old), h, old), mp)
         bad = builder.and_(mask, builder.not_(builder.fcmp_ordered(">", y, zero)))
         return builder.zext(builder.bitcast(bad, ir.IntType(8)), i64)
 
@@ -356,6 +369,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                     i = sources[s0 + b]
                     tots[ln] = cw[i]
                     Sh[i, ln] = 1.0
+                    smax[i] = 1.0
                 else:
                     tots[ln] = 0.0
             for t in range(1, T + 1):
@@ -386,7 +400,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                     j = rj[e]
                     mb = (rm[e] >> sh) & LM
                     cj = cw[j]
-                    bb = _update8(tmp, q, Sh, j, mb, cj, tots)
+                    bb = _update8(tmp, q, Sh, j, mb, cj, tots, smax)
                     if bb != _ZERO:  # a sum that is not > 0: the layers do not hold in that lane
                         for ln in range(8):
                             if (bb >> np.uint64(ln)) & _ONE != _ZERO:
@@ -409,11 +423,6 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                     tot -= cw[i]
                 total[s0 + b] = tot
                 failed[s0 + b] = 1
-            for j in range(n):
-                x = smax[j]
-                for ln in range(8):
-                    x = max(x, Sh[j, ln])
-                smax[j] = x
         acc = np.zeros(B)
         for j in range(n):  # firms whose distress may reach 1: exact sums, loss corrected
             r = reach[j]
