@@ -128,6 +128,14 @@ def _gather_bucket(typingctx, lo, hi, bk, bw, bg, gbit, Sh, zrow):  # pragma: no
 
 
 @njit(cache=True, nogil=True)
+def _resized(a, size, keep):  # pragma: no cover - compiled
+    """A buffer of ``size`` elements of ``a``'s type holding ``a[:keep]``."""
+    out = np.empty(size, a.dtype)
+    out[:keep] = a[:keep]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _groups_of(x):  # pragma: no cover - compiled
     """Bit g set where byte g of ``x`` (the lanes of group g) is not zero."""
     y = x | (x >> np.uint64(4))
@@ -288,15 +296,9 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
             need = ne + nc + 64
             if need > rj.shape[0]:
                 m2 = max(2 * rj.shape[0], need)
-                r2 = np.empty(m2, rj.dtype)
-                r2[:ne] = rj[:ne]
-                rj = r2
-                r3 = np.empty(m2, rm.dtype)
-                r3[:ne] = rm[:ne]
-                rm = r3
-                o3 = np.empty(m2 + 1, boff.dtype)
-                o3[:ne] = boff[:ne]
-                boff = o3
+                rj = _resized(rj, m2, ne)
+                rm = _resized(rm, m2, ne)
+                boff = _resized(boff, m2 + 1, ne)
             for q in range(nc):  # each new firm's exposures in the frontier, in the order of its row
                 j = cl[q]
                 m = newm[j]
@@ -304,15 +306,9 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                 hi = _u(Wt.indptr[j + 1])
                 if p + (hi - lo) > bk.shape[0]:
                     m2 = max(2 * bk.shape[0], p + (hi - lo))
-                    k2 = np.empty(m2, bk.dtype)
-                    k2[:p] = bk[:p]
-                    bk = k2
-                    w2 = np.empty(m2, bw.dtype)
-                    w2[:p] = bw[:p]
-                    bw = w2
-                    g2 = np.empty(m2, bg.dtype)
-                    g2[:p] = bg[:p]
-                    bg = g2
+                    bk = _resized(bk, m2, p)
+                    bw = _resized(bw, m2, p)
+                    bg = _resized(bg, m2, p)
                 boff[ne + q] = p
                 for a in range(lo, hi):
                     k = Wt.indices[a]
@@ -347,9 +343,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
             ne += (nc + 63) // 64 * 64
             nblk += (nc + 63) // 64
             if t + 1 >= rblk.shape[0]:
-                o2 = np.empty(2 * rblk.shape[0], np.int64)
-                o2[:rblk.shape[0]] = rblk
-                rblk = o2
+                rblk = _resized(rblk, 2 * rblk.shape[0], rblk.shape[0])
             rblk[t] = nblk
             fl, cl = cl, fl
             nf = nc
