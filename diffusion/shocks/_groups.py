@@ -38,70 +38,38 @@ def _row(builder, base, i, width, vec):
 
 
 @intrinsic
-def _update8(typingctx, tmp, q, Sh, j, mb, cj, tots, smax):  # pragma: no cover - compiled
-    """In the lanes of ``mb``: ``s = min(tmp[q], 1)`` into ``Sh[j]``, ``tots += s * cj``, and
-    ``smax[j]`` raised to the largest such ``s``.
+def _gather_update(typingctx, lo, hi, idx, dat, rr, tb, Sh, zrow, j, mb, cj, tots,
+                   smax):  # pragma: no cover - compiled
+    """Firm ``j``'s 8 sums, then its distress.
 
-    Returns the lanes of ``mb`` whose sum is not > 0 (bits). The other lanes
-    of ``Sh[j]`` keep their values, and ``tots`` gets ``+0.0`` there.
+    ``y_l = sum_{a in [lo, hi)} dat[a] * Sh[idx[a], l]`` over the exposures
+    ``a`` whose firm was hit in lane ``l`` in round ``tb`` (byte ``l`` of
+    ``rr[idx[a]]``, the round modulo 256), in the order of ``a``: one vector
+    multiply and one vector add per exposure (not fused: each lane rounds as
+    the scalar ``y += w * x``; a lane left out adds ``+0.0``, which leaves it
+    as it is). The row of an exposure hit in none of the lanes in round
+    ``tb`` is not read (row ``zrow`` of ``Sh``, zeros, instead). Then, in the
+    lanes of ``mb``: ``s = min(y, 1)`` into ``Sh[j]``, round ``tb + 1`` into
+    ``rr[j]``, ``tots += s * cj`` and ``smax[j]`` raised to the largest
+    ``s``. Returns the lanes of ``mb`` whose sum is not > 0 (bits).
     """
-    sig = types.uint64(tmp, q, Sh, j, mb, cj, tots, smax)
+    sig = types.uint64(lo, hi, idx, dat, rr, tb, Sh, zrow, j, mb, cj, tots, smax)
 
     def codegen(context, builder, signature, args):
         i64 = ir.IntType(64)
-        vec = ir.VectorType(ir.DoubleType(), 8)
-        q_ = context.cast(builder, args[1], signature.args[1], types.int64)
-        j_ = context.cast(builder, args[3], signature.args[3], types.int64)
-        tp, sh, tt, sm = (_data(context, builder, signature.args[k], args[k]) for k in (0, 2, 6, 7))
-        mask = builder.bitcast(builder.trunc(args[4], ir.IntType(8)), ir.VectorType(ir.IntType(1), 8))
-        y = builder.load(_row(builder, tp, q_, 8, vec), align=8)
-        one = ir.Constant(vec, [1.0] * 8)
-        zero = ir.Constant(vec, [0.0] * 8)
-        s = builder.select(builder.fcmp_ordered("<", y, one), y, one)
-        rp = _row(builder, sh, j_, 8, vec)
-        builder.store(builder.select(mask, s, builder.load(rp, align=8)), rp, align=8)
-        tv = builder.bitcast(tt, vec.as_pointer())
-        add = builder.select(mask, builder.fmul(s, _splat(builder, args[5], vec)), zero)
-        builder.store(builder.fadd(builder.load(tv, align=8), add), tv, align=8)
+        i8 = ir.IntType(8)
         i32 = ir.IntType(32)
-        h = builder.select(mask, s, zero)  # the largest new distress of firm j into smax[j]
-        for width in (4, 2, 1):
-            lo = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
-                                        ir.Constant(ir.VectorType(i32, width), list(range(width))))
-            hi = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
-                                        ir.Constant(ir.VectorType(i32, width), list(range(width, 2 * width))))
-            h = builder.select(builder.fcmp_ordered(">", lo, hi), lo, hi)
-        h = builder.extract_element(h, ir.Constant(i32, 0))
-        mp = builder.gep(sm, [j_])
-        old = builder.load(mp)
-        builder.store(builder.select(builder.fcmp_ordered(">", h, old), h, old), mp)
-        bad = builder.and_(mask, builder.not_(builder.fcmp_ordered(">", y, zero)))
-        return builder.zext(builder.bitcast(bad, ir.IntType(8)), i64)
-
-    return sig, codegen
-
-
-@intrinsic
-def _gather_stamp(typingctx, lo, hi, idx, dat, st, tb, Sh, zrow, tmp, q):  # pragma: no cover - compiled
-    """``tmp[q] = sum_{a in [lo, hi)} dat[a] * Sh[idx[a] if st[idx[a]] == tb else zrow, :]``, the
-    8 sums in the order of ``a`` (row ``zrow`` of ``Sh`` is zeros).
-
-    One vector multiply and one vector add per exposure (not fused: each
-    lane rounds as the scalar ``y += w * x``).
-    """
-    sig = types.void(lo, hi, idx, dat, st, tb, Sh, zrow, tmp, q)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
         vec = ir.VectorType(ir.DoubleType(), 8)
-        lo_, hi_, zr, q_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1, 7, 9))
+        bvec = ir.VectorType(i8, 8)
+        lo_, hi_, zr, j_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1, 7, 8))
         tb_ = context.cast(builder, args[5], signature.args[5], types.uint8)
-        ii, dd, ss, sh, tp = (_data(context, builder, signature.args[k], args[k]) for k in (2, 3, 4, 6, 8))
+        ii, dd, rp_, sh, tt, sm = (_data(context, builder, signature.args[k], args[k]) for k in (2, 3, 4, 6, 11, 12))
+        tbv = _splat(builder, tb_, bvec)
         zero = ir.Constant(vec, [0.0] * 8)
         pre = builder.block
-        head = builder.append_basic_block("st.head")
-        body = builder.append_basic_block("st.body")
-        done = builder.append_basic_block("st.done")
+        head = builder.append_basic_block("gu.head")
+        body = builder.append_basic_block("gu.body")
+        done = builder.append_basic_block("gu.done")
         builder.branch(head)
         builder.position_at_end(head)
         a = builder.phi(i64)
@@ -113,16 +81,43 @@ def _gather_stamp(typingctx, lo, hi, idx, dat, st, tb, Sh, zrow, tmp, q):  # pra
         k = builder.load(builder.gep(ii, [a]))
         if k.type.width < 64:
             k = builder.sext(k, i64)
-        on = builder.icmp_unsigned("==", builder.load(builder.gep(ss, [k])), tb_)
-        w = _splat(builder, builder.load(builder.gep(dd, [a])), vec)
+        r8 = builder.bitcast(builder.load(builder.gep(rp_, [k])), bvec)
+        eq = builder.icmp_unsigned("==", r8, tbv)
+        on = builder.icmp_unsigned("!=", builder.bitcast(eq, i8), ir.Constant(i8, 0))
         row = builder.load(_row(builder, sh, builder.select(on, k, zr), 8, vec), align=8)
-        acc2 = builder.fadd(acc, builder.fmul(w, row))
+        x = builder.select(eq, row, zero)
+        w = _splat(builder, builder.load(builder.gep(dd, [a])), vec)
+        acc2 = builder.fadd(acc, builder.fmul(w, x))
         a.add_incoming(builder.add(a, ir.Constant(i64, 1)), builder.block)
         acc.add_incoming(acc2, builder.block)
         builder.branch(head)
         builder.position_at_end(done)
-        builder.store(acc, _row(builder, tp, q_, 8, vec), align=8)
-        return context.get_dummy_value()
+        y = acc
+        mask = builder.bitcast(builder.trunc(args[9], i8), ir.VectorType(ir.IntType(1), 8))
+        one = ir.Constant(vec, [1.0] * 8)
+        s = builder.select(builder.fcmp_ordered("<", y, one), y, one)
+        sp = _row(builder, sh, j_, 8, vec)
+        builder.store(builder.select(mask, s, builder.load(sp, align=8)), sp, align=8)
+        rj = builder.gep(rp_, [j_])
+        tn = _splat(builder, builder.add(tb_, ir.Constant(i8, 1)), bvec)
+        old8 = builder.bitcast(builder.load(rj), bvec)
+        builder.store(builder.bitcast(builder.select(mask, tn, old8), i64), rj)
+        tv = builder.bitcast(tt, vec.as_pointer())
+        add = builder.select(mask, builder.fmul(s, _splat(builder, args[10], vec)), zero)
+        builder.store(builder.fadd(builder.load(tv, align=8), add), tv, align=8)
+        h = builder.select(mask, s, zero)
+        for width in (4, 2, 1):
+            lo = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
+                                        ir.Constant(ir.VectorType(i32, width), list(range(width))))
+            hi = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
+                                        ir.Constant(ir.VectorType(i32, width), list(range(width, 2 * width))))
+            h = builder.select(builder.fcmp_ordered(">", lo, hi), lo, hi)
+        h = builder.extract_element(h, ir.Constant(i32, 0))
+        mp = builder.gep(sm, [j_])
+        old = builder.load(mp)
+        builder.store(builder.select(builder.fcmp_ordered(">", h, old), h, old), mp)
+        bad = builder.and_(mask, builder.not_(builder.fcmp_ordered(">", y, zero)))
+        return builder.zext(builder.bitcast(bad, i8), i64)
 
     return sig, codegen
 
@@ -167,7 +162,6 @@ class GroupScratch(NamedTuple):
     (``firm | lanes << 56``), and where each round starts."""
 
     S: np.ndarray  # float64 (8, n + 1, 8): lane 8 g + l's distress of firm j at [g, j, l]; row n zero
-    tmp: np.ndarray  # float64 (n, 8): the sums of a round
     smax: np.ndarray  # float64 (n,)
     reach: np.ndarray  # uint64 (n,)
     front: np.ndarray  # uint64 (n,)
@@ -175,22 +169,22 @@ class GroupScratch(NamedTuple):
     bits: np.ndarray  # uint64 (n / 64 + 1,)
     cl: np.ndarray  # int64 (n,)
     fl: np.ndarray  # int64 (n,)
-    st: np.ndarray  # uint8 (n + 1,): the last round (mod 256) each firm was hit in, in the group
+    st: np.ndarray  # uint64 (n + 1,): byte l, the round (mod 256) the firm was hit in lane l of the group
     grow: list
 
 
 def new_group_scratch(n: int) -> GroupScratch:
     """A :class:`GroupScratch` for ``n`` firms, at rest."""
-    return GroupScratch(np.zeros((8, n + 1, 8)), np.zeros((n, 8)), np.zeros(n),
+    return GroupScratch(np.zeros((8, n + 1, 8)), np.zeros(n),
                         np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint64),
                         np.zeros(n // 64 + 1, np.uint64), np.zeros(n, np.int64), np.zeros(n, np.int64),
-                        np.zeros(n + 1, np.uint8), [np.zeros((8, n + 64), np.uint64), np.zeros((8, 64), np.int64)])
+                        np.zeros(n + 1, np.uint64), [np.zeros((8, n + 64), np.uint64), np.zeros((8, 64), np.int64)])
 
 
 def run_groups(W, Wt, sc: GroupScratch, sources, value, cw, max_rounds, total, failed, redo) -> None:
     """:func:`single_hit_groups` on a :class:`GroupScratch` (keeps the buffers it grew)."""
     n = sc.reach.shape[0]
-    if (sc.S.shape != (8, n + 1, 8) or sc.tmp.shape != (n, 8) or sc.st.shape != (n + 1,)
+    if (sc.S.shape != (8, n + 1, 8) or sc.st.shape != (n + 1,)
             or W.indptr.shape[0] != n + 1 or Wt.indptr.shape[0] != n + 1 or value.shape[0] != n
             or cw.shape[0] != n or total.shape[0] != sources.shape[0] or failed.shape[0] != sources.shape[0]
             or redo.shape[0] != sources.shape[0]):
@@ -199,7 +193,7 @@ def run_groups(W, Wt, sc: GroupScratch, sources, value, cw, max_rounds, total, f
         raise ValueError("shock kernels: a source is not a firm")
     F, foff = sc.grow
     sc.grow[:] = single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, sc.S, sc.reach,
-                                   sc.front, sc.newm, sc.bits, sc.cl, sc.fl, sc.tmp, sc.smax, sc.st, F, foff)
+                                   sc.front, sc.newm, sc.bits, sc.cl, sc.fl, sc.smax, sc.st, F, foff)
 
 
 @njit(cache=True, nogil=True)
@@ -212,7 +206,7 @@ def _grown(a, cols, keep):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo, S, reach, front, newm,
-                      bits, cl, fl, tmp, smax, st, F, foff):  # pragma: no cover - compiled
+                      bits, cl, fl, smax, st, F, foff):  # pragma: no cover - compiled
     """Single-hit DebtRank criticality of ``sources``, as :func:`._kernels.single_hit_chunk`.
 
     The same losses and failures, computed otherwise. A batch of 64 sources
@@ -221,20 +215,22 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
     group of 8 lanes and round (``F``, ``foff``). Then 8 lanes at a time,
     round by round, every firm first hit in one of the 8 lanes sums over its
     row of ``Wt`` (the reference's order) the distress of the 8 lanes as one
-    vector, from the group's table ``S[g]`` (cleared when the group starts).
-    It reads the row of an exposure only where that firm was last hit, in
-    one of the group's lanes, in the previous round (``st``, the round
-    modulo 256), and a row of zeros elsewhere. A firm of layer L is exposed
-    only to firms of layer L - 1 or later, and layers L and later hold
-    nothing yet, so every term left out is an exact zero, every term read
-    outside the lane's own frontier too, and each lane's sum is the
-    reference's bit for bit. (A round stamp equal modulo 256 only reads a
-    row more, whose terms are zeros for the same reason.) The tables of
-    the 8 groups stay until the batch ends, and the losses are then
-    corrected from them as in :func:`._kernels.single_hit_chunk`. The layers
-    assume every sum of a firm hit is positive; a lane where one is not
-    (exposures stored as zeros, underflow) is flagged in ``redo`` and its
-    results must be computed by :func:`._kernels.single_hit_chunk`.
+    vector, from the group's table ``S[g]`` (cleared when the group starts),
+    and its distress is written at once. Each term counts only in the lanes
+    where the firm exposed was hit in the previous round (``st``: a byte per
+    lane, the round modulo 256), and the row of a firm hit in none of them
+    is not read. So a firm written earlier in the same round (its new lanes
+    carry the new round) adds nothing to the others' sums, and each lane
+    sums exactly its frontier's terms, in the reference's order: bit for
+    bit the reference's sum. (A firm of layer L is exposed only to firms of
+    layer L - 1 or later, so a round equal modulo 256 cannot stand for an
+    earlier one in a lane where the summing firm is new, and the lanes
+    where it is not new are not kept.) The tables of the 8 groups stay
+    until the batch ends, and the losses are then corrected from them as in
+    :func:`._kernels.single_hit_chunk`. The layers assume every sum of a
+    firm hit is positive; a lane where one is not (exposures stored as
+    zeros, underflow) is flagged in ``redo`` and its results must be
+    computed by :func:`._kernels.single_hit_chunk`.
 
     Returns the buffers ``F, foff`` (grown when a batch needed more).
     """
@@ -311,7 +307,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
             b0 = 8 * gi
             Sh = S[gi]  # the group's lanes, zero until their firms are hit
             Sh[:, :] = 0.0
-            st[:] = 255
+            st[:] = ~_ZERO
             for ln in range(8):
                 b = b0 + ln
                 bad[b] = False
@@ -319,7 +315,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                     i = sources[s0 + b]
                     tots[ln] = cw[i]
                     Sh[i, ln] = 1.0
-                    st[i] = 0
+                    st[i] &= ~(_BYTE << np.uint64(8 * ln))  # hit in round 0
                     smax[i] = 1.0
                 else:
                     tots[ln] = 0.0
@@ -329,16 +325,12 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                 if f0 == f1:
                     break
                 tb = np.uint8((t - 1) & 255)
-                for q in range(f1 - f0):  # gather: the row's exposures hit last round, 8 lanes as one vector
-                    j = np.int64(F[gi, f0 + q] & np.uint64(0x00FFFFFFFFFFFFFF))
-                    _gather_stamp(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1]), Wt.indices, Wt.data, st, tb, Sh, n, tmp, q)
-                tn = np.uint8(t & 255)
-                for q in range(f1 - f0):  # then the firms' distress, in the lanes where they are hit
+                for q in range(f1 - f0):  # each firm's sums, then its distress in the lanes where it is hit
                     fv = F[gi, f0 + q]
                     j = np.int64(fv & np.uint64(0x00FFFFFFFFFFFFFF))
                     mb = fv >> np.uint64(56)
-                    bb = _update8(tmp, q, Sh, j, mb, cw[j], tots, smax)
-                    st[j] = tn
+                    bb = _gather_update(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1]), Wt.indices, Wt.data, st, tb, Sh,
+                                        n, j, mb, cw[j], tots, smax)
                     if bb != _ZERO:  # a sum that is not > 0: the layers do not hold in that lane
                         for ln in range(8):
                             if (bb >> np.uint64(ln)) & _ONE != _ZERO:
