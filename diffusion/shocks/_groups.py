@@ -38,22 +38,24 @@ def _row(builder, base, i, width, vec):
 
 
 @intrinsic
-def _gather_update(typingctx, lo, hi, idx, dat, rr, tb, Sh, zrow, j, mb, cj, tots,
-                   smax):  # pragma: no cover - compiled
-    """Firm ``j``'s 8 sums, then its distress.
+def _round_values(typingctx, f0, f1, F, ptr, idx, dat, rr, tb, tn, Sh, cw, tots,
+                  smax):  # pragma: no cover - compiled
+    """One round of a group: for each firm ``F[q] & (2**56 - 1)``, ``q`` in ``[f0, f1)``, first hit
+    in the lanes ``F[q] >> 56``, its 8 sums, then its distress.
 
-    ``y_l = sum_{a in [lo, hi)} dat[a] * Sh[idx[a], l]`` over the exposures
-    ``a`` whose firm was hit in lane ``l`` in round ``tb`` (byte ``l`` of
-    ``rr[idx[a]]``, the round modulo 256), in the order of ``a``: one vector
-    multiply and one vector add per exposure (not fused: each lane rounds as
-    the scalar ``y += w * x``; a lane left out adds ``+0.0``, which leaves it
-    as it is). The row of an exposure hit in none of the lanes in round
-    ``tb`` is not read (row ``zrow`` of ``Sh``, zeros, instead). Then, in the
-    lanes of ``mb``: ``s = min(y, 1)`` into ``Sh[j]``, round ``tb + 1`` into
-    ``rr[j]``, ``tots += s * cj`` and ``smax[j]`` raised to the largest
-    ``s``. Returns the lanes of ``mb`` whose sum is not > 0 (bits).
+    ``y_l = sum_{a} dat[a] * Sh[idx[a], l]`` over the firm's row ``a`` in
+    ``[ptr[j], ptr[j + 1])``, counting only the lanes ``l`` where ``idx[a]``
+    was hit in round ``tb`` (byte ``l`` of ``rr[idx[a]]``, the round modulo
+    256), in the order of ``a``: one vector multiply and one vector add per
+    exposure (not fused: each lane rounds as the scalar ``y += w * x``; a
+    lane left out adds ``+0.0``, which leaves it as it is). Every row of
+    ``Sh`` is read, so its address does not wait for ``rr``. Then, in the
+    firm's lanes:
+    ``s = min(y, 1)`` into ``Sh[j]``, round ``tn`` into ``rr[j]``,
+    ``tots += s * cw[j]`` and ``smax[j]`` raised to the largest ``s``.
+    Returns the lanes where a firm's sum is not > 0 (bits).
     """
-    sig = types.uint64(lo, hi, idx, dat, rr, tb, Sh, zrow, j, mb, cj, tots, smax)
+    sig = types.uint64(f0, f1, F, ptr, idx, dat, rr, tb, tn, Sh, cw, tots, smax)
 
     def codegen(context, builder, signature, args):
         i64 = ir.IntType(64)
@@ -61,63 +63,98 @@ def _gather_update(typingctx, lo, hi, idx, dat, rr, tb, Sh, zrow, j, mb, cj, tot
         i32 = ir.IntType(32)
         vec = ir.VectorType(ir.DoubleType(), 8)
         bvec = ir.VectorType(i8, 8)
-        lo_, hi_, zr, j_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1, 7, 8))
-        tb_ = context.cast(builder, args[5], signature.args[5], types.uint8)
-        ii, dd, rp_, sh, tt, sm = (_data(context, builder, signature.args[k], args[k]) for k in (2, 3, 4, 6, 11, 12))
+        mvec = ir.VectorType(ir.IntType(1), 8)
+        f0_, f1_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (0, 1))
+        tb_, tn_ = (context.cast(builder, args[k], signature.args[k], types.uint8) for k in (7, 8))
+        ff, pp, ii, dd, rp_, sh, cc, tt, sm = (_data(context, builder, signature.args[k], args[k])
+                                               for k in (2, 3, 4, 5, 6, 9, 10, 11, 12))
         tbv = _splat(builder, tb_, bvec)
+        tnv = _splat(builder, tn_, bvec)
         zero = ir.Constant(vec, [0.0] * 8)
+        one = ir.Constant(vec, [1.0] * 8)
+        tv_ptr = builder.bitcast(tt, vec.as_pointer())
+        tots0 = builder.load(tv_ptr, align=8)
+
+        def wide(x):
+            return builder.sext(x, i64) if x.type.width < 64 else x
+
         pre = builder.block
-        head = builder.append_basic_block("gu.head")
-        body = builder.append_basic_block("gu.body")
-        done = builder.append_basic_block("gu.done")
-        builder.branch(head)
-        builder.position_at_end(head)
+        ohead = builder.append_basic_block("rv.ohead")
+        obody = builder.append_basic_block("rv.obody")
+        ihead = builder.append_basic_block("rv.ihead")
+        ibody = builder.append_basic_block("rv.ibody")
+        idone = builder.append_basic_block("rv.idone")
+        odone = builder.append_basic_block("rv.odone")
+        builder.branch(ohead)
+
+        builder.position_at_end(ohead)
+        q = builder.phi(i64)
+        tv = builder.phi(vec)
+        badacc = builder.phi(i8)
+        q.add_incoming(f0_, pre)
+        tv.add_incoming(tots0, pre)
+        badacc.add_incoming(ir.Constant(i8, 0), pre)
+        builder.cbranch(builder.icmp_signed("<", q, f1_), obody, odone)
+
+        builder.position_at_end(obody)
+        fv = builder.load(builder.gep(ff, [q]))
+        j = builder.and_(fv, ir.Constant(i64, (1 << 56) - 1))
+        mb8 = builder.trunc(builder.lshr(fv, ir.Constant(i64, 56)), i8)
+        lo = wide(builder.load(builder.gep(pp, [j])))
+        hi = wide(builder.load(builder.gep(pp, [builder.add(j, ir.Constant(i64, 1))])))
+        builder.branch(ihead)
+
+        builder.position_at_end(ihead)
         a = builder.phi(i64)
         acc = builder.phi(vec)
-        a.add_incoming(lo_, pre)
-        acc.add_incoming(zero, pre)
-        builder.cbranch(builder.icmp_signed("<", a, hi_), body, done)
-        builder.position_at_end(body)
-        k = builder.load(builder.gep(ii, [a]))
-        if k.type.width < 64:
-            k = builder.sext(k, i64)
+        a.add_incoming(lo, obody)
+        acc.add_incoming(zero, obody)
+        builder.cbranch(builder.icmp_signed("<", a, hi), ibody, idone)
+
+        builder.position_at_end(ibody)
+        k = wide(builder.load(builder.gep(ii, [a])))
         r8 = builder.bitcast(builder.load(builder.gep(rp_, [k])), bvec)
         eq = builder.icmp_unsigned("==", r8, tbv)
-        on = builder.icmp_unsigned("!=", builder.bitcast(eq, i8), ir.Constant(i8, 0))
-        row = builder.load(_row(builder, sh, builder.select(on, k, zr), 8, vec), align=8)
+        row = builder.load(_row(builder, sh, k, 8, vec), align=8)
         x = builder.select(eq, row, zero)
         w = _splat(builder, builder.load(builder.gep(dd, [a])), vec)
         acc2 = builder.fadd(acc, builder.fmul(w, x))
-        a.add_incoming(builder.add(a, ir.Constant(i64, 1)), builder.block)
-        acc.add_incoming(acc2, builder.block)
-        builder.branch(head)
-        builder.position_at_end(done)
+        a.add_incoming(builder.add(a, ir.Constant(i64, 1)), ibody)
+        acc.add_incoming(acc2, ibody)
+        builder.branch(ihead)
+
+        builder.position_at_end(idone)
         y = acc
-        mask = builder.bitcast(builder.trunc(args[9], i8), ir.VectorType(ir.IntType(1), 8))
-        one = ir.Constant(vec, [1.0] * 8)
+        mask = builder.bitcast(mb8, mvec)
         s = builder.select(builder.fcmp_ordered("<", y, one), y, one)
-        sp = _row(builder, sh, j_, 8, vec)
+        sp = _row(builder, sh, j, 8, vec)
         builder.store(builder.select(mask, s, builder.load(sp, align=8)), sp, align=8)
-        rj = builder.gep(rp_, [j_])
-        tn = _splat(builder, builder.add(tb_, ir.Constant(i8, 1)), bvec)
+        rj = builder.gep(rp_, [j])
         old8 = builder.bitcast(builder.load(rj), bvec)
-        builder.store(builder.bitcast(builder.select(mask, tn, old8), i64), rj)
-        tv = builder.bitcast(tt, vec.as_pointer())
-        add = builder.select(mask, builder.fmul(s, _splat(builder, args[10], vec)), zero)
-        builder.store(builder.fadd(builder.load(tv, align=8), add), tv, align=8)
+        builder.store(builder.bitcast(builder.select(mask, tnv, old8), i64), rj)
+        cj = _splat(builder, builder.load(builder.gep(cc, [j])), vec)
+        tv2 = builder.fadd(tv, builder.select(mask, builder.fmul(s, cj), zero))
         h = builder.select(mask, s, zero)
         for width in (4, 2, 1):
-            lo = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
-                                        ir.Constant(ir.VectorType(i32, width), list(range(width))))
-            hi = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
-                                        ir.Constant(ir.VectorType(i32, width), list(range(width, 2 * width))))
-            h = builder.select(builder.fcmp_ordered(">", lo, hi), lo, hi)
+            lo_h = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
+                                          ir.Constant(ir.VectorType(i32, width), list(range(width))))
+            hi_h = builder.shuffle_vector(h, ir.Constant(h.type, ir.Undefined),
+                                          ir.Constant(ir.VectorType(i32, width), list(range(width, 2 * width))))
+            h = builder.select(builder.fcmp_ordered(">", lo_h, hi_h), lo_h, hi_h)
         h = builder.extract_element(h, ir.Constant(i32, 0))
-        mp = builder.gep(sm, [j_])
+        mp = builder.gep(sm, [j])
         old = builder.load(mp)
         builder.store(builder.select(builder.fcmp_ordered(">", h, old), h, old), mp)
         bad = builder.and_(mask, builder.not_(builder.fcmp_ordered(">", y, zero)))
-        return builder.zext(builder.bitcast(bad, i8), i64)
+        badacc2 = builder.or_(badacc, builder.bitcast(bad, i8))
+        q.add_incoming(builder.add(q, ir.Constant(i64, 1)), idone)
+        tv.add_incoming(tv2, idone)
+        badacc.add_incoming(badacc2, idone)
+        builder.branch(ohead)
+
+        builder.position_at_end(odone)
+        builder.store(tv, tv_ptr, align=8)
+        return builder.zext(badacc, i64)
 
     return sig, codegen
 
@@ -216,11 +253,11 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
     round by round, every firm first hit in one of the 8 lanes sums over its
     row of ``Wt`` (the reference's order) the distress of the 8 lanes as one
     vector, from the group's table ``S[g]`` (cleared when the group starts),
-    and its distress is written at once. Each term counts only in the lanes
-    where the firm exposed was hit in the previous round (``st``: a byte per
-    lane, the round modulo 256), and the row of a firm hit in none of them
-    is not read. So a firm written earlier in the same round (its new lanes
-    carry the new round) adds nothing to the others' sums, and each lane
+    and its distress is written at once (a round of a group is one call of
+    :func:`_round_values`). Each term counts only in the lanes where the
+    firm exposed was hit in the previous round (``st``: a byte per lane, the
+    round modulo 256). So a firm written earlier in the same round (its new
+    lanes carry the new round) adds nothing to the others' sums, and each lane
     sums exactly its frontier's terms, in the reference's order: bit for
     bit the reference's sum. (A firm of layer L is exposed only to firms of
     layer L - 1 or later, so a round equal modulo 256 cannot stand for an
@@ -325,16 +362,12 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
                 if f0 == f1:
                     break
                 tb = np.uint8((t - 1) & 255)
-                for q in range(f1 - f0):  # each firm's sums, then its distress in the lanes where it is hit
-                    fv = F[gi, f0 + q]
-                    j = np.int64(fv & np.uint64(0x00FFFFFFFFFFFFFF))
-                    mb = fv >> np.uint64(56)
-                    bb = _gather_update(_u(Wt.indptr[j]), _u(Wt.indptr[j + 1]), Wt.indices, Wt.data, st, tb, Sh,
-                                        n, j, mb, cw[j], tots, smax)
-                    if bb != _ZERO:  # a sum that is not > 0: the layers do not hold in that lane
-                        for ln in range(8):
-                            if (bb >> np.uint64(ln)) & _ONE != _ZERO:
-                                bad[b0 + ln] = True
+                tn = np.uint8(t & 255)
+                bb = _round_values(f0, f1, F[gi], Wt.indptr, Wt.indices, Wt.data, st, tb, tn, Sh, cw, tots, smax)
+                if bb != _ZERO:  # a sum that is not > 0: the layers do not hold in that lane
+                    for ln in range(8):
+                        if (bb >> np.uint64(ln)) & _ONE != _ZERO:
+                            bad[b0 + ln] = True
             for ln in range(8):
                 b = b0 + ln
                 if b >= nb:
