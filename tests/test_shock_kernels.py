@@ -401,6 +401,33 @@ def test_single_hit_lane_groups_equal_the_lane_by_lane_kernel(monkeypatch, max_r
         np.testing.assert_allclose(got["total_loss"], ref["total_loss"], rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("max_rounds", [None, 2])
+def test_single_hit_lane_groups_alone_equal_the_lane_by_lane_kernel_bit_for_bit(max_rounds):
+    # the group kernel itself, without the lane-by-lane fallback that redoes flagged lanes: on
+    # positive exposures no lane is flagged, and every loss and failure count is the lane-by-lane
+    # kernel's bit for bit (a wrong lane choice would either change them or flag lanes)
+    from diffusion.shocks import _groups as G
+
+    rng = np.random.default_rng(21)
+    for _ in range(8):
+        n = int(rng.integers(60, 400))
+        W, _ = _random_case(rng, n, 1)
+        W = W.tocsr()
+        W.data = np.abs(W.data) + 1e-3
+        g, gt = K.exposure_arrays(W), K.exposure_arrays(W.T.tocsr())
+        v = rng.random(n) + 0.1
+        cw = np.asarray(W @ v)
+        src = rng.integers(0, n, size=int(rng.integers(1, 150)))
+        limit = n + 1 if max_rounds is None else max_rounds
+        total, failed, redo = np.empty(src.size), np.empty(src.size, np.int64), np.zeros(src.size, np.bool_)
+        G.run_groups(g, gt, G.new_group_scratch(n), src, v, cw, limit, total, failed, redo)
+        assert not redo.any()
+        t1, f1 = np.empty(src.size), np.empty(src.size, np.int64)
+        K.single_hit_chunk(g, gt, K.new_hit_scratch(n, K.hit_lanes_for(n)), src, v, cw, limit, t1, f1)
+        np.testing.assert_array_equal(failed, f1)
+        np.testing.assert_allclose(total, t1, rtol=1e-13, atol=1e-15)
+
+
 def test_single_hit_lane_groups_grow_their_buffers_to_the_same_bits():
     # scratch buffers far too small for a batch (each group's firms, where each round starts) are
     # grown by the kernel and give the same results bit for bit; the grown ones are kept
@@ -429,8 +456,9 @@ def test_single_hit_lane_groups_grow_their_buffers_to_the_same_bits():
 
 
 def test_single_hit_lane_groups_on_a_chain_of_more_than_256_rounds():
-    # the round stamps wrap modulo 256: on a path of 700 firms every firm is hit 699 rounds
-    # after the first, and each lane's losses and failures are still the lane-by-lane kernel's
+    # the round stamps wrap modulo 256: on a path of 700 firms the first firm's shock reaches the
+    # last 699 rounds later (rounds of one exposure each), and the lane groups still give the
+    # reference's failures and losses
     n = 700
     rng = np.random.default_rng(8)
     W = sp.csr_array((rng.uniform(0.5, 3.0, n - 1), (np.arange(n - 1), np.arange(1, n))), shape=(n, n))
