@@ -16,7 +16,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from .._kernels import _u
-from ._kernels import _BYTE, _ONE, _ZERO, EPS, _bit, _lowest
+from ._kernels import _BYTE, _ONE, _ZERO, EPS, _bit, _lowest, _push_round
 
 
 def _splat(builder, x, vec):
@@ -294,40 +294,7 @@ def single_hit_groups(W, Wt, sources, value, cw, max_rounds, total, failed, redo
         pf[:] = 0
         while nf > 0 and t < max_rounds:  # structural breadth-first layers, 64 sources at once
             t += 1
-            nc = 0
-            ne = 0
-            for f in range(nf):
-                ne += W.indptr[fl[f] + 1] - W.indptr[fl[f]]
-            if ne * 64 < n:  # few exposures: the firms hit are listed as they come, then sorted
-                for f in range(nf):
-                    k = fl[f]
-                    fm = front[k]
-                    for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
-                        j = _u(W.indices[a])
-                        x = fm & ~reach[j]
-                        if x != _ZERO:
-                            if newm[j] == _ZERO:
-                                cl[nc] = np.int64(j)
-                                nc += 1
-                            newm[j] |= x
-                cl[:nc].sort()
-            else:  # many: no branch (whether a lane is new is not predictable), then the bitmap in order
-                for f in range(nf):
-                    k = fl[f]
-                    fm = front[k]
-                    for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
-                        j = _u(W.indices[a])
-                        x = fm & ~reach[j]
-                        newm[j] |= x
-                        bits[j >> np.uint64(6)] |= np.uint64(x != _ZERO) << (j & np.uint64(63))
-                for w in range(bits.shape[0]):
-                    x = bits[w]
-                    if x != _ZERO:
-                        bits[w] = _ZERO
-                        while x != _ZERO:
-                            cl[nc] = (w << 6) + np.int64(_lowest(x))
-                            nc += 1
-                            x &= x - _ONE
+            nc = _push_round(W, fl, nf, front, reach, newm, bits, cl, n)  # the firms first hit, and in which lanes
             if t >= foff.shape[1]:
                 foff = _grown(foff, 2 * foff.shape[1], foff.shape[1])
             for g in range(8):

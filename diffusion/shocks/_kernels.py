@@ -808,22 +808,51 @@ def _check_hit(W, Wt, sc, sources, value, cw, total, failed):  # pragma: no cove
 
 
 @njit(cache=True, nogil=True)
-def _hit_in_order(bits, lst, m, n):  # pragma: no cover - compiled
-    """Put the distinct firms ``lst[:m]`` (marked in ``bits``) in ascending order; clear ``bits``."""
-    if m * 64 < n:
-        lst[:m].sort()
-        for q in range(m):
-            bits[lst[q] >> 6] = _ZERO
-        return
-    q = 0
+def _push_round(W, fl, nf, front, reach, newm, bits, cl, n):  # pragma: no cover - compiled
+    """One round of a 64-lane breadth-first push over ``W`` from the firms ``fl[:nf]``.
+
+    Each firm hit in a lane it had not reached gets those lanes in
+    ``newm``; the firms hit are listed in ``cl`` in ascending order and
+    their number returned (``bits`` is left zero). A round with few
+    exposures lists the firms as they come and sorts them; a larger one
+    pushes without a branch per exposure (whether a lane is new is not
+    predictable) and reads the firms off the bitmap ``bits`` in order.
+    """
+    nc = 0
+    ne = 0
+    for f in range(nf):
+        ne += W.indptr[fl[f] + 1] - W.indptr[fl[f]]
+    if ne * 64 < n:
+        for f in range(nf):
+            k = fl[f]
+            fm = front[k]
+            for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
+                j = _u(W.indices[a])
+                x = fm & ~reach[j]
+                if x != _ZERO:
+                    if newm[j] == _ZERO:
+                        cl[nc] = np.int64(j)
+                        nc += 1
+                    newm[j] |= x
+        cl[:nc].sort()
+        return nc
+    for f in range(nf):
+        k = fl[f]
+        fm = front[k]
+        for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
+            j = _u(W.indices[a])
+            x = fm & ~reach[j]
+            newm[j] |= x
+            bits[j >> np.uint64(6)] |= np.uint64(x != _ZERO) << (j & np.uint64(63))
     for w in range(bits.shape[0]):
         x = bits[w]
         if x != _ZERO:
             bits[w] = _ZERO
             while x != _ZERO:
-                lst[q] = (w << 6) + np.int64(_lowest(x))
-                q += 1
+                cl[nc] = (w << 6) + np.int64(_lowest(x))
+                nc += 1
                 x &= x - _ONE
+    return nc
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -895,20 +924,7 @@ def single_hit_chunk(W, Wt, sc, sources, value, cw, max_rounds, total, failed): 
         t = 0
         while nf > 0 and t < max_rounds:
             t += 1
-            nc = 0
-            for f in range(nf):  # push: the firms first hit in this round, and in which lanes
-                k = fl[f]
-                fm = front[k]
-                for a in range(_u(W.indptr[k]), _u(W.indptr[k + 1])):
-                    j = _u(W.indices[a])
-                    x = fm & ~reach[j]
-                    if x != _ZERO:
-                        if newm[j] == _ZERO:
-                            cl[nc] = np.int64(j)
-                            nc += 1
-                            sc.bits[j >> np.uint64(6)] |= _bit(j & np.uint64(63))
-                        newm[j] |= x
-            _hit_in_order(sc.bits, cl, nc, n)
+            nc = _push_round(W, fl, nf, front, reach, newm, sc.bits, cl, n)  # the firms first hit, and in which lanes
             nn = 0
             for q in range(nc):  # pull, in ascending order of the firms hit
                 j = _u(cl[q])
